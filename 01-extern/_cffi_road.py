@@ -1,0 +1,105 @@
+"""Shared by both cffi modules of stage 01 (API mode and ABI mode).
+
+cffi converts arguments for us, but its messages do not name the
+argument ("an integer is required"), and it has no idea what a callback
+should do with a Python exception.  This module adds both, so that the
+public functions behave exactly like road 1 (extern_capi).
+"""
+
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+
+# The C declarations, in the subset of C that cdef() parses.  The API-mode
+# builder adds the extern "Python" lines; ABI mode uses them as they are.
+# [excerpt: cdef]
+CDEF = """
+    extern int trace_calls;
+    int add(int a, int b);
+    typedef int (*step_fn)(void *context, int step);
+    int call_n_times(int n, step_fn step, void *context);
+"""
+# [/excerpt: cdef]
+
+
+def int_arg(value, func, name):
+    """Check that `value` can cross as a C int; name it if it cannot."""
+    if not isinstance(value, int):
+        raise TypeError("%s() argument '%s' must be int, not %s"
+                        % (func, name, type(value).__name__))
+    if not INT_MIN <= value <= INT_MAX:
+        raise OverflowError("%s() argument '%s' must fit in a C int "
+                            "(%d to %d)" % (func, name, INT_MIN, INT_MAX))
+    return value
+
+
+class _Call:
+    """What one call_n_times() needs inside the callback: the Python
+    callable, and a slot for the exception it raised, if any."""
+
+    __slots__ = ("callback", "error")
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.error = None
+
+
+# [excerpt: step]
+def make_step(ffi):
+    """The body of the C callback, for either mode.  An exception must not
+    escape into C (cffi would print it and return 0, so C would go on):
+    keep it, and return 1 to ask the C loop to stop."""
+    def step(context, i):
+        call = ffi.from_handle(context)
+        try:
+            call.callback(i)
+        except BaseException as exc:
+            call.error = exc
+            return 1
+        return 0
+    return step
+# [/excerpt: step]
+
+
+class Road:
+    """The public functions, given an ffi, its lib and the C callback."""
+
+    def __init__(self, ffi, lib, c_step):
+        self._ffi, self._lib, self._c_step = ffi, lib, c_step
+
+    def add(self, a, b):
+        int_arg(a, "add", "a")
+        int_arg(b, "add", "b")
+        if not INT_MIN <= a + b <= INT_MAX:
+            raise OverflowError("add(%d, %d): the sum does not fit in a C "
+                                "int" % (a, b))
+        return self._lib.add(a, b)
+
+    # [excerpt: call_n_times]
+    def call_n_times(self, n, callback):
+        int_arg(n, "call_n_times", "n")
+        if n < 0:
+            raise ValueError("call_n_times() argument 'n' must be >= 0, "
+                             "not %d" % n)
+        if not callable(callback):
+            raise TypeError("call_n_times() argument 'callback' must be "
+                            "callable, not %s" % type(callback).__name__)
+        call = _Call(callback)
+        # The handle is a void * that stands for `call`.  It is valid only
+        # while the handle object is alive: this local keeps it so until
+        # C has returned.
+        handle = self._ffi.new_handle(call)
+        calls = self._lib.call_n_times(n, self._c_step, handle)
+        error, call.error = call.error, None
+        if error is not None:
+            raise error         # the callback's own exception, unchanged
+        return calls
+    # [/excerpt: call_n_times]
+
+    def set_trace(self, on):
+        old = bool(self._lib.trace_calls)
+        self._lib.trace_calls = 1 if on else 0
+        return old
+
+    def export(self, namespace):
+        """Put add, call_n_times and set_trace into a module's globals."""
+        for name in ("add", "call_n_times", "set_trace"):
+            namespace[name] = getattr(self, name)

@@ -1,0 +1,34 @@
+"""Stage 01, road 2, cffi API mode: extern_lib compiled into _extern_cffi.
+
+The same public functions as extern_capi: add, call_n_times, set_trace.
+The callback C calls is py_step, a C function that cffi generated at
+build time and that runs the Python function registered below.
+"""
+from _cffi_road import Road, make_step
+from _extern_cffi import ffi, lib
+
+# [excerpt: def_extern]
+# Attach Python code to the extern "Python" function py_step.  C sees a
+# real C function, compiled into _extern_cffi, so nothing is generated at
+# run time (unlike ffi.callback, see extern_abi.py).
+ffi.def_extern(name="py_step")(make_step(ffi))
+# [/excerpt: def_extern]
+
+
+# [excerpt: unguarded]
+@ffi.def_extern()
+def py_step_unguarded(context, i):
+    """A callback that lets its exception escape, to show what cffi does:
+    it prints the traceback to stderr, returns 0 to C, and C goes on."""
+    ffi.from_handle(context)(i)
+    return 0
+# [/excerpt: unguarded]
+
+
+def call_n_times_unguarded(n, callback):
+    """call_n_times without the guard: exceptions are printed, not raised."""
+    handle = ffi.new_handle(callback)
+    return lib.call_n_times(n, lib.py_step_unguarded, handle)
+
+
+Road(ffi, lib, lib.py_step).export(globals())

@@ -1,0 +1,54 @@
+# Tales from C FFI: staged, runnable examples of Python (host) and C (guest).
+# `make` alone prints this help, read from the `## ` comments beside targets.
+# The top level only delegates: every stage folder has its own Makefile,
+# so `make -C 01-extern run` works too.
+
+PYTHON ?= python3
+export PYTHON
+
+STAGES := $(sort $(wildcard [0-9][0-9]-*/Makefile))
+STAGES := $(patsubst %/Makefile,%,$(STAGES))
+# `run-1` -> 01-extern (the stage whose folder starts with 01-).
+stage_of = $(firstword $(filter $(shell printf '%02d' $(1))-%,$(STAGES)))
+
+# Ask once whether cffi is importable; every stage reads the answer.
+HAVE_CFFI := $(shell $(PYTHON) -c 'import cffi' >/dev/null 2>&1 && echo yes || echo no)
+export HAVE_CFFI
+
+.DEFAULT_GOAL := help
+.PHONY: help all run test exercises clean docs
+
+help: ## Show this help: every target with one line
+	@echo "Tales from C FFI: Python hosts, C guests.  Stages: $(STAGES)"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9%_-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "  PYTHON=... picks another interpreter (now: $(PYTHON))."
+
+all: ## Build every stage (both roads)
+	@$(if $(filter no,$(HAVE_CFFI)),$(MAKE) --no-print-directory -C $(firstword $(STAGES)) cffi-missing;)
+	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s all; done
+
+run: ## Run the whole tour, every stage in order
+	@set -e; for s in $(STAGES); do \
+		echo "===== $$s ====="; $(MAKE) --no-print-directory -C $$s run; echo; done
+
+run-%: ## Run one stage, e.g. make run-1
+	@$(if $(call stage_of,$*),$(MAKE) --no-print-directory -C $(call stage_of,$*) run,\
+		echo "no stage $* (have: $(STAGES))"; exit 2)
+
+test: all ## Build everything and run the whole test suite
+	@$(PYTHON) tests/run.py
+
+check-%: ## Check your exercise for stage N, e.g. make check-1
+	@$(PYTHON) tests/exercise.py check $*
+
+exercises: ## Progress table of every stage's exercise
+	@$(PYTHON) tests/exercise.py progress
+
+docs: ## Refresh the code excerpts in docs/ from the marked source files
+	@$(PYTHON) tests/excerpts.py --write
+
+clean: ## Remove every build product
+	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s clean; done
+	@find tests -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,71 @@
+# common.mk: the build rules every stage shares.  Each stage Makefile says
+# `include ../common.mk` and then writes its own targets with the recipes below.
+#
+# Knobs a user may set on the command line:
+#   PYTHON=python3.12        another interpreter (its headers and suffix follow)
+#   BUILD=build-asan         put every product in that sub-folder of the stage
+#                            instead of beside the sources (the gates use this)
+#   EXTRA_CFLAGS / EXTRA_LDFLAGS   added to every compile / link (sanitizers)
+
+PYTHON ?= python3
+CC ?= cc
+
+# What this interpreter wants, asked of the interpreter itself.
+PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+ifeq ($(EXT_SUFFIX),)
+$(error cannot ask '$(PYTHON)' for its extension suffix: is PYTHON set to a working interpreter?)
+endif
+
+# Where products go: beside the sources unless BUILD names a sub-folder.
+B := $(if $(BUILD),$(BUILD),.)
+
+# C11, every warning an error, position-independent so that any object can
+# end up in a shared object, optimised but debuggable.
+CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -O2 -g -I. $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+PY_CFLAGS := -I$(PY_INCLUDE)
+
+# cffi is optional: without it the C-API road still builds and its tests run.
+# The top-level Makefile asks once and exports the answer to every stage.
+ifndef HAVE_CFFI
+HAVE_CFFI := $(shell $(PYTHON) -c 'import cffi' >/dev/null 2>&1 && echo yes || echo no)
+endif
+CFFI_MISSING_MSG := cffi is not installed for $(PYTHON): skipping the cffi road (install: sudo apt install python3-cffi, or $(PYTHON) -m pip install cffi)
+
+# --- recipes: a stage writes `target: prerequisites` and one of these ------
+
+# A Python extension module (C-API or cffi-generated): every .c/.o/.a
+# prerequisite goes into one shared object named NAME$(EXT_SUFFIX).
+# No libpython on the link line: the interpreter that imports it provides it.
+BUILD_EXTENSION = @mkdir -p $(@D) && echo "  CC [ext]  $@" && \
+	$(CC) $(CFLAGS) $(PY_CFLAGS) -shared -o $@ $(filter %.c %.o %.a,$^) $(LDFLAGS)
+
+# cffi API mode without setuptools: the builder script declares cdef and
+# set_source, then writes C with ffi.emit_c_code(path).  Make compiles that
+# C with BUILD_EXTENSION, exactly like a hand-written module.
+CFFI_EMIT = @mkdir -p $(@D) && echo "  CFFI      $@" && $(PYTHON) $< $@
+
+# A plain object, a static archive, a shared library, a C program.
+BUILD_OBJECT = @mkdir -p $(@D) && echo "  CC        $@" && \
+	$(CC) $(CFLAGS) -c -o $@ $<
+BUILD_ARCHIVE = @mkdir -p $(@D) && echo "  AR        $@" && \
+	rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
+BUILD_SHARED_LIB = @mkdir -p $(@D) && echo "  CC [so]   $@" && \
+	$(CC) $(CFLAGS) -shared -o $@ $(filter %.c %.o,$^) $(LDFLAGS)
+BUILD_PROGRAM = @mkdir -p $(@D) && echo "  LD        $@" && \
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDFLAGS) $(LDLIBS)
+
+# A C program that embeds the interpreter: its own main(), libpython linked
+# in with the flags that $(PYTHON)-config --embed prints.
+PYTHON_CONFIG ?= $(PYTHON)-config
+BUILD_EMBED_PROGRAM = @mkdir -p $(@D) && echo "  LD [embed] $@" && \
+	$(CC) $(CFLAGS) $(PY_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDFLAGS) \
+	$$($(PYTHON_CONFIG) --embed --ldflags)
+
+# Every stage gets these for free.
+.PHONY: all run clean exercise cffi-missing
+.DEFAULT_GOAL := all
+
+cffi-missing:
+	@echo "$(CFFI_MISSING_MSG)"

@@ -1,0 +1,200 @@
+"""Shared helpers for the test suite (standard library only).
+
+Conventions every stage test follows:
+
+* A stage's tests live in ``tests/test_NN_<topic>.py`` (NN = stage number).
+* One behavioural contract per stage: a plain mixin class (not a TestCase)
+  holding the test methods, and one ``TestCase`` subclass per road that
+  inherits from it and from ``support.Road``, naming the stage and the
+  module to import.  ``self.mod`` is that module.
+* Compiled products are looked up in the stage's build folder:
+  the stage folder itself, or ``<stage>/$FFI_BUILD`` when the environment
+  variable ``FFI_BUILD`` is set (the exercise checker and the sanitizer
+  gate use this).  A compiled module found anywhere else is an error, so a
+  test can never silently run against the wrong build.
+"""
+
+import importlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import sysconfig
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+PYTHON = sys.executable
+
+CFFI_MISSING = ("cffi is not installed for this interpreter "
+                "(install: sudo apt install python3-cffi, "
+                "or python3 -m pip install cffi)")
+
+
+def stages():
+    """Every stage folder, in order: [Path('01-extern'), ...]."""
+    return sorted(p for p in ROOT.glob("[0-9][0-9]-*")
+                  if (p / "Makefile").is_file())
+
+
+def stage_dir(stage):
+    """The folder of a stage given as 1, '1', '01' or '01-extern'."""
+    text = str(stage)
+    number = text.split("-")[0]
+    prefix = "%02d-" % int(number)
+    for path in stages():
+        if path.name.startswith(prefix):
+            return path
+    raise LookupError("no stage %r under %s" % (stage, ROOT))
+
+
+def build_dir(stage):
+    """Where the compiled products of a stage are (see module docstring)."""
+    base = stage_dir(stage)
+    sub = os.environ.get("FFI_BUILD")
+    return (base / sub).resolve() if sub else base
+
+
+def scale(normal, small):
+    """A test size: `normal`, or `small` under a slow checker (valgrind).
+
+    The gates set FFI_SMALL=1; the behaviour checked is the same, only the
+    number of elements or repetitions shrinks.
+    """
+    return small if os.environ.get("FFI_SMALL") else normal
+
+
+def have_cffi():
+    try:
+        import cffi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def stage_path(stage):
+    """The sys.path entries that make a stage's modules importable."""
+    first = build_dir(stage)
+    second = stage_dir(stage)
+    return [str(first)] if first == second else [str(first), str(second)]
+
+
+def import_stage(stage, name):
+    """Import module `name` of a stage, from the stage's build folder."""
+    for entry in reversed(stage_path(stage)):
+        if entry in sys.path:
+            sys.path.remove(entry)
+        sys.path.insert(0, entry)
+    module = importlib.import_module(name)
+    where = Path(getattr(module, "__file__", "") or "")
+    if where.name.endswith(EXT_SUFFIX):
+        expected = build_dir(stage)
+        if where.parent.resolve() != expected:
+            raise ImportError("%s was loaded from %s, expected the build in %s"
+                              " (run make)" % (name, where.parent, expected))
+    return module
+
+
+class Road(unittest.TestCase):
+    """Base of every road class: imports `module` of `stage` once.
+
+    Subclasses set ``stage`` (e.g. "01"), ``module`` (import name) and
+    ``needs_cffi`` (skip with the install hint when cffi is missing).
+    """
+
+    stage = None
+    module = None
+    needs_cffi = False
+    mod = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.needs_cffi and not have_cffi():
+            raise unittest.SkipTest(CFFI_MISSING)
+        cls.mod = import_stage(cls.stage, cls.module)
+
+
+def child_env(stage=None, **extra):
+    """Environment for a child interpreter that can import a stage."""
+    env = dict(os.environ)
+    paths = [str(TESTS)]
+    if stage is not None:
+        paths = stage_path(stage) + paths
+    old = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = os.pathsep.join(paths + ([old] if old else []))
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_python(code, stage=None, timeout=120, env=None, **kwargs):
+    """Run `code` in a fresh interpreter; return the CompletedProcess.
+
+    stdout and stderr are captured as text.  Used wherever a crash must not
+    take the test runner down with it.
+    """
+    return subprocess.run([PYTHON, "-c", code], capture_output=True,
+                          text=True, timeout=timeout,
+                          env=env or child_env(stage), **kwargs)
+
+
+def describe_exit(returncode):
+    """'exit 0', 'exit 1' or 'killed by SIGSEGV' for a child's status."""
+    if returncode is not None and returncode < 0:
+        try:
+            return "killed by " + signal.Signals(-returncode).name
+        except ValueError:
+            return "killed by signal %d" % -returncode
+    return "exit %s" % returncode
+
+
+def run_make(stage, target="run", timeout=600, env=None):
+    """`make -s -C <stage> <target>` with stderr merged into stdout.
+
+    Returns (returncode, output): what a person at a terminal would read.
+    """
+    proc = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(stage_dir(stage)),
+         target, "PYTHON=" + PYTHON],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=timeout, env=env or dict(os.environ))
+    return proc.returncode, proc.stdout
+
+
+# --- expected output -------------------------------------------------------
+# An expected-output file is the real output with every part that changes
+# from run to run (timings, addresses) written as <*>, which matches any
+# run of characters within one line.
+
+def _line_pattern(expected_line):
+    parts = expected_line.split("<*>")
+    return re.compile(".*".join(re.escape(p) for p in parts) + r"\Z")
+
+
+def output_mismatch(actual, expected):
+    """None when `actual` matches `expected` line by line, else a message."""
+    got = actual.splitlines()
+    want = expected.splitlines()
+    for number, (g, w) in enumerate(zip(got, want), start=1):
+        if not _line_pattern(w).match(g):
+            return "line %d differs:\n  expected: %r\n  actual:   %r" % (
+                number, w, g)
+    if len(got) != len(want):
+        return "expected %d lines, got %d; first extra line: %r" % (
+            len(want), len(got),
+            (got[len(want)] if len(got) > len(want) else want[len(got)]))
+    return None
+
+
+def find_run(block, expected):
+    """True when the lines of `block` match a contiguous run of `expected`."""
+    lines = block.splitlines()
+    patterns = [_line_pattern(w) for w in expected.splitlines()]
+    for start in range(len(patterns) - len(lines) + 1):
+        if all(patterns[start + i].match(line)
+               for i, line in enumerate(lines)):
+            return True
+    return False
