@@ -6,6 +6,8 @@
 #   BUILD=build-asan         put every product in that sub-folder of the stage
 #                            instead of beside the sources (the gates use this)
 #   EXTRA_CFLAGS / EXTRA_LDFLAGS   added to every compile / link (sanitizers)
+#   RUN="valgrind ..."       a wrapper put in front of every program that a
+#                            stage's `run` target starts (the gates use this)
 
 PYTHON ?= python3
 CC ?= cc
@@ -16,6 +18,8 @@ EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config
 ifeq ($(EXT_SUFFIX),)
 $(error cannot ask '$(PYTHON)' for its extension suffix: is PYTHON set to a working interpreter?)
 endif
+
+RUN ?=
 
 # Where products go: beside the sources unless BUILD names a sub-folder.
 B := $(if $(BUILD),$(BUILD),.)
