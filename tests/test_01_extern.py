@@ -1,0 +1,318 @@
+"""Stage 01, who calls whom: one contract, three ways to reach the same C.
+
+Road 1 is extern_capi (C API by hand); road 2 is extern_cffi (API mode,
+@ffi.def_extern) and extern_abi (ABI mode, dlopen + ffi.callback).
+"""
+import shutil
+import subprocess
+import sys
+import unittest
+
+import support
+
+INT_MAX = 2**31 - 1
+INT_MIN = -2**31
+
+
+class Boom(Exception):
+    """Raised by test callbacks: no library code raises it by accident."""
+
+
+class ExternContract:
+    """What every road must do.  self.mod is the module under test."""
+
+    # --- add: Python -> C -> Python ---------------------------------------
+
+    def test_add_returns_the_sum(self):
+        self.assertEqual(self.mod.add(2, 3), 5)
+        self.assertEqual(self.mod.add(-7, 3), -4)
+        self.assertEqual(self.mod.add(a=40, b=2), 42)
+
+    def test_add_accepts_the_whole_int_range(self):
+        self.assertEqual(self.mod.add(INT_MAX, 0), INT_MAX)
+        self.assertEqual(self.mod.add(INT_MIN, 0), INT_MIN)
+        self.assertEqual(self.mod.add(INT_MAX, INT_MIN), -1)
+        self.assertEqual(self.mod.add(True, True), 2)   # bool is an int
+
+    def test_add_refuses_a_float_naming_the_argument(self):
+        with self.assertRaises(TypeError) as cm:
+            self.mod.add(2.5, 1)
+        self.assertEqual(str(cm.exception),
+                         "add() argument 'a' must be int, not float")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.add(1, "2")
+        self.assertEqual(str(cm.exception),
+                         "add() argument 'b' must be int, not str")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.add(None, 1)
+        self.assertIn("must be int, not NoneType", str(cm.exception))
+
+    def test_add_refuses_ints_beyond_c_int(self):
+        for a, b, name in ((INT_MAX + 1, 0, "a"), (0, INT_MIN - 1, "b"),
+                           (10**100, 0, "a")):
+            with self.assertRaises(OverflowError) as cm:
+                self.mod.add(a, b)
+            self.assertEqual(
+                str(cm.exception),
+                "add() argument '%s' must fit in a C int "
+                "(-2147483648 to 2147483647)" % name)
+
+    def test_add_refuses_a_sum_beyond_c_int(self):
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.add(INT_MAX, 1)
+        self.assertEqual(str(cm.exception),
+                         "add(2147483647, 1): the sum does not fit in a C int")
+        with self.assertRaises(OverflowError):
+            self.mod.add(INT_MIN, -1)
+
+    def test_add_wants_exactly_two_arguments(self):
+        for args in ((), (1,), (1, 2, 3)):
+            with self.assertRaises(TypeError) as cm:
+                self.mod.add(*args)
+            self.assertIn("add()", str(cm.exception))
+
+    # --- call_n_times: Python -> C -> Python (-> C -> Python) -------------
+
+    def test_callback_is_called_n_times_in_order(self):
+        seen = []
+        calls = self.mod.call_n_times(5, seen.append)
+        self.assertEqual(seen, [0, 1, 2, 3, 4])
+        self.assertEqual(calls, 5)
+
+    def test_zero_times_calls_nothing(self):
+        seen = []
+        self.assertEqual(self.mod.call_n_times(0, seen.append), 0)
+        self.assertEqual(seen, [])
+
+    def test_callback_can_call_back_into_c(self):
+        # Python -> C (call_n_times) -> Python (the lambda) -> C (add).
+        totals = []
+        self.mod.call_n_times(3, lambda i: totals.append(self.mod.add(i, 10)))
+        self.assertEqual(totals, [10, 11, 12])
+
+    def test_callback_can_reenter_call_n_times(self):
+        trace = []
+
+        def outer(i):
+            trace.append(("outer", i))
+            self.mod.call_n_times(2, lambda j: trace.append(("inner", i, j)))
+
+        self.assertEqual(self.mod.call_n_times(2, outer), 2)
+        self.assertEqual(trace, [("outer", 0), ("inner", 0, 0), ("inner", 0, 1),
+                                 ("outer", 1), ("inner", 1, 0), ("inner", 1, 1)])
+
+    def test_exception_in_callback_propagates_unchanged(self):
+        boom = Boom("step 2 failed")
+        seen = []
+
+        def callback(i):
+            seen.append(i)
+            if i == 2:
+                raise boom
+
+        with self.assertRaises(Boom) as cm:
+            self.mod.call_n_times(10, callback)
+        self.assertIs(cm.exception, boom)       # the very same object
+        self.assertEqual(seen, [0, 1, 2])       # and no call after it
+
+    def test_exception_from_a_nested_callback_propagates(self):
+        def outer(i):
+            self.mod.call_n_times(3, inner)
+
+        def inner(j):
+            if j == 1:
+                raise Boom("inner")
+
+        with self.assertRaises(Boom) as cm:
+            self.mod.call_n_times(5, outer)
+        self.assertEqual(str(cm.exception), "inner")
+
+    def test_base_exceptions_propagate_too(self):
+        def interrupt(i):
+            raise KeyboardInterrupt
+
+        with self.assertRaises(KeyboardInterrupt):
+            self.mod.call_n_times(3, interrupt)
+
+    def test_callback_keeps_its_reference_count(self):
+        def callback(i):
+            pass
+        before = sys.getrefcount(callback)
+        for _ in range(100):
+            self.mod.call_n_times(3, callback)
+        self.assertEqual(sys.getrefcount(callback), before)
+
+    def test_callback_must_be_callable(self):
+        for bad in ("not callable", None, 42):
+            with self.assertRaises(TypeError) as cm:
+                self.mod.call_n_times(3, bad)
+            self.assertEqual(
+                str(cm.exception),
+                "call_n_times() argument 'callback' must be callable, not %s"
+                % type(bad).__name__)
+
+    def test_n_must_be_a_non_negative_c_int(self):
+        with self.assertRaises(ValueError) as cm:
+            self.mod.call_n_times(-1, print)
+        self.assertEqual(str(cm.exception),
+                         "call_n_times() argument 'n' must be >= 0, not -1")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.call_n_times(2.0, print)
+        self.assertEqual(str(cm.exception),
+                         "call_n_times() argument 'n' must be int, not float")
+        with self.assertRaises(OverflowError):
+            self.mod.call_n_times(2**31, print)
+
+    # --- set_trace: a C global variable with external linkage -------------
+
+    def test_set_trace_returns_the_old_value(self):
+        self.assertIs(self.mod.set_trace(True), False)
+        try:
+            self.assertIs(self.mod.set_trace(True), True)
+        finally:
+            self.assertIs(self.mod.set_trace(False), True)
+
+    def test_trace_lines_come_from_c_in_order(self):
+        code = ("import sys; import %s as m\n"
+                "sys.stdout.reconfigure(line_buffering=True)\n"
+                "m.set_trace(True)\n"
+                "print('[py] before')\n"
+                "m.call_n_times(2, lambda i: print('[py] step', i))\n"
+                "print('[py] sum', m.add(2, 3))\n" % self.module)
+        proc = support.run_python(code, stage=self.stage)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.splitlines(), [
+            "[py] before",
+            "[c] call_n_times: step 0, calling back", "[py] step 0",
+            "[c] call_n_times: step 1, calling back", "[py] step 1",
+            "[c] call_n_times: returning 2",
+            "[c] add(2, 3) = 5", "[py] sum 5"])
+
+
+class TestCapi(ExternContract, support.Road):
+    stage, module = "01", "extern_capi"
+
+
+class TestCffiApiMode(ExternContract, support.Road):
+    stage, module, needs_cffi = "01", "extern_cffi", True
+
+    def test_the_callback_is_a_compiled_extern_python_function(self):
+        lib = self.mod.lib
+        self.assertEqual(self.mod.ffi.typeof(lib.py_step).cname,
+                         "int(*)(void *, int)")
+
+    def test_an_unguarded_exception_is_printed_and_c_goes_on(self):
+        # What cffi does by itself: print the traceback to stderr, return
+        # 0 to C, and let C carry on calling.  Hence the guard in _cffi_road.
+        code = ("import extern_cffi\n"
+                "seen = []\n"
+                "def cb(i):\n"
+                "    seen.append(i)\n"
+                "    if i == 1: raise ValueError('boom')\n"
+                "print(extern_cffi.call_n_times_unguarded(3, cb), seen)\n")
+        proc = support.run_python(code, stage=self.stage)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), "3 [0, 1, 2]")
+        self.assertIn("from cffi callback", proc.stderr.lower())
+        self.assertIn("ValueError: boom", proc.stderr)
+
+
+class TestCffiAbiMode(ExternContract, support.Road):
+    stage, module, needs_cffi = "01", "extern_abi", True
+
+    def test_the_library_is_loaded_from_the_shared_object(self):
+        self.assertTrue(self.mod.LIBRARY.endswith("libextern.so"))
+        with open("/proc/self/maps") as maps:
+            self.assertIn(self.mod.LIBRARY, maps.read())
+
+
+EXERCISE = ["TestCapi"]
+
+
+class TestHosts(unittest.TestCase):
+    """C as the host: linked statically, dynamically, and embedding Python."""
+
+    def program(self, name):
+        path = support.build_dir("01") / name
+        if not path.exists():
+            self.fail("%s is not built (run make)" % path)
+        return str(path)
+
+    def run_program(self, *argv):
+        proc = subprocess.run(argv, capture_output=True, text=True,
+                              timeout=60, cwd=support.stage_dir("01"))
+        self.assertEqual(proc.returncode, 0,
+                         "%s: %s\n%s" % (argv[0], support.describe_exit(
+                             proc.returncode), proc.stderr))
+        return proc.stdout
+
+    def test_static_and_dynamic_hosts_print_the_same(self):
+        static = self.run_program(self.program("host-static"))
+        dynamic = self.run_program(self.program("host-dynamic"))
+        self.assertEqual(static, dynamic)
+        self.assertEqual(static.splitlines()[:3], [
+            "[c host] main() is in C; calling add(2, 3)",
+            "[c] add(2, 3) = 5", "[c host] got 5"])
+        self.assertIn("[c host] call_n_times made 2 calls", static)
+
+    def nm(self, program):
+        if shutil.which("nm") is None:
+            self.skipTest("nm is not installed (sudo apt install binutils)")
+        out = subprocess.run(["nm", program], capture_output=True, text=True,
+                             check=True).stdout
+        return {line.split()[-1]: line.split()[-2] for line in
+                out.splitlines() if len(line.split()) >= 2}
+
+    def test_static_host_contains_add(self):
+        symbols = self.nm(self.program("host-static"))
+        self.assertEqual(symbols.get("add"), "T")       # defined, in text
+        self.assertEqual(symbols.get("trace_calls"), "B")
+
+    def test_dynamic_host_only_refers_to_add(self):
+        symbols = self.nm(self.program("host-dynamic"))
+        self.assertEqual(symbols.get("add"), "U")       # undefined here
+        if shutil.which("ldd") is None:
+            self.skipTest("ldd is not installed (sudo apt install libc-bin)")
+        deps = subprocess.run(["ldd", self.program("host-dynamic")],
+                              capture_output=True, text=True).stdout
+        self.assertIn("libextern.so => " + str(support.build_dir("01")), deps)
+        static = subprocess.run(["ldd", self.program("host-static")],
+                                capture_output=True, text=True).stdout
+        self.assertNotIn("libextern", static)
+
+    def test_embedding_host_starts_calls_and_finalises_python(self):
+        out = self.run_program(self.program("embed"), ".")
+        self.assertEqual(out.splitlines(), [
+            "[c host] Python is initialised",
+            '[c host] calling embedded_guest.greet("embed.c")',
+            "[py] greet('embed.c'): Python %d.%d running inside a C program"
+            % sys.version_info[:2],
+            "[c host] greet returned 7",
+            "[c host] Python is finalised"])
+
+    def test_embedding_host_reports_a_python_error(self):
+        # An empty folder: the import fails, C prints the traceback and
+        # exits with status 1 instead of crashing.
+        proc = subprocess.run([self.program("embed"), "/nonexistent"],
+                              capture_output=True, text=True, timeout=60,
+                              cwd="/")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("ModuleNotFoundError: No module named 'embedded_guest'",
+                      proc.stderr)
+        self.assertIn("[c host] Python is finalised", proc.stdout)
+
+
+class TestRunOutput(unittest.TestCase):
+    def test_make_run_matches_expected_output(self):
+        if not support.have_cffi():
+            self.skipTest(support.CFFI_MISSING)
+        stage = support.stage_dir("01")
+        code, out = support.run_make("01", "run")
+        self.assertEqual(code, 0, out)
+        expected = (stage / "expected-output.txt").read_text()
+        problem = support.output_mismatch(out, expected)
+        self.assertIsNone(problem, problem)
+
+
+if __name__ == "__main__":
+    unittest.main()
