@@ -106,7 +106,8 @@ def run_contract(stage, build_dir):
         results = Path(tmp) / "results.jsonl"
         env = support.child_env(FFI_BUILD=str(build_dir))
         proc = subprocess.run(
-            [support.PYTHON, __file__, "_child", stage.name, str(results)],
+            [support.PYTHON, "-X", "faulthandler", __file__, "_child",
+             stage.name, str(results)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, timeout=600)
         events = [json.loads(line) for line in
@@ -200,8 +201,9 @@ def progress():
             status = "crashes (make check-%s)" % stage.name[:2].lstrip("0")
         elif passed == total:
             status = "done"
-        elif all(f["type"] == "NotImplementedError" for f in report["failed"]):
-            status = "not started" if passed == 0 else "in progress"
+        elif all("NotImplementedError" in f["text"]
+                 for f in report["failed"]):
+            status = "to do"
         else:
             status = "in progress"
         print("%-20s %5d/%-3d %s" % (stage.name, passed, total, status))
