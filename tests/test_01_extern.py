@@ -280,6 +280,21 @@ class TestHosts(unittest.TestCase):
                                 capture_output=True, text=True).stdout
         self.assertNotIn("libextern", static)
 
+    def test_dynamic_host_needs_the_shared_object_static_does_not(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("host-static", "host-dynamic"):
+                shutil.copy(self.program(name), tmp)
+            static = subprocess.run([tmp + "/host-static"],
+                                    capture_output=True, text=True)
+            dynamic = subprocess.run([tmp + "/host-dynamic"],
+                                     capture_output=True, text=True)
+        self.assertEqual(static.returncode, 0, static.stderr)
+        self.assertEqual(dynamic.returncode, 127)       # the loader gave up
+        self.assertIn("error while loading shared libraries: libextern.so: "
+                      "cannot open shared object file", dynamic.stderr)
+        self.assertEqual(dynamic.stdout, "")            # main never ran
+
     def test_embedding_host_starts_calls_and_finalises_python(self):
         out = self.run_program(self.program("embed"), ".")
         self.assertEqual(out.splitlines(), [
