@@ -26,8 +26,8 @@ help: ## Show this help: every target with one line
 	@echo "  PYTHON=... picks another interpreter (now: $(PYTHON))."
 
 all: ## Build every stage (both roads)
-	@$(if $(filter no,$(HAVE_CFFI)),$(MAKE) --no-print-directory -C $(firstword $(STAGES)) cffi-missing;)
-	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s all; done
+	@$(if $(filter no,$(HAVE_CFFI)),$(MAKE) --no-print-directory -C $(firstword $(STAGES)) cffi-missing)
+	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s all CFFI_SAID=1; done
 
 run: ## Run the whole tour, every stage in order
 	@set -e; for s in $(STAGES); do \

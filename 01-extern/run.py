@@ -83,11 +83,13 @@ def main():
     tour(extern_capi, "road 1: the C API by hand (extern_capi)")
     bad_input(extern_capi)
     try:
-        import extern_cffi
-        import extern_abi
-    except ImportError as exc:
-        print("-- road 2 skipped: %s --" % exc)
+        import cffi  # noqa: F401
+    except ImportError:
+        print("-- road 2 skipped: cffi is not installed (sudo apt install "
+              "python3-cffi, or python3 -m pip install cffi) --")
         return
+    import extern_cffi
+    import extern_abi
     tour(extern_cffi, "road 2: cffi API mode (extern_cffi, @ffi.def_extern)")
     tour(extern_abi, "road 2: cffi ABI mode (extern_abi, dlopen of "
                      "libextern.so)")
