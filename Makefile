@@ -21,7 +21,7 @@ export HAVE_CFFI
 help: ## Show this help: every target with one line
 	@echo "Tales from C FFI: Python hosts, C guests.  Stages: $(STAGES)"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9%_-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9%_-]+:.*## / { sub(/%/, "N", $$1); printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo "  PYTHON=... picks another interpreter (now: $(PYTHON))."
 

@@ -67,6 +67,11 @@ BUILD_EMBED_PROGRAM = @mkdir -p $(@D) && echo "  LD [embed] $@" && \
 	$(CC) $(CFLAGS) $(PY_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDFLAGS) \
 	$$($(PYTHON_CONFIG) --embed --ldflags)
 
+# What every stage's `clean` removes, whatever interpreter built it:
+# objects, archives, shared objects, generated cffi C, build folders.
+CLEAN_PRODUCTS = rm -f *.o *.a *.so _*_cffi.c && \
+	rm -rf exercise/build build-* __pycache__
+
 # Every stage gets these for free.
 .PHONY: all run clean exercise cffi-missing
 .DEFAULT_GOAL := all
