@@ -1,0 +1,266 @@
+"""Stage 02, road 2, cffi API mode: transfer_lib compiled into _transfer_cffi.
+
+The same public functions as transfer_capi, with the same checks and the
+same messages.  cffi converts scalars itself, but it does not know what
+our arguments are called, which buffer formats make sense, or who frees
+what: that part is written here, in Python.
+"""
+from _transfer_cffi import ffi, lib
+
+LLONG_MIN, LLONG_MAX = -2**63, 2**63 - 1
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+TIME_C_LOOP_MAX = 100000
+
+
+# ---- scalars ---------------------------------------------------------------
+
+def _ll_arg(value, func, name, low=LLONG_MIN, high=LLONG_MAX, ctype="long long"):
+    if not isinstance(value, int):
+        raise TypeError("%s() argument '%s' must be int, not %s"
+                        % (func, name, type(value).__name__))
+    if not LLONG_MIN <= value <= LLONG_MAX:
+        raise OverflowError("%s() argument '%s' must fit in a C long long "
+                            "(%d to %d)" % (func, name, LLONG_MIN, LLONG_MAX))
+    if not low <= value <= high:
+        raise OverflowError("%s() argument '%s' must fit in a C %s "
+                            "(%d to %d)" % (func, name, ctype, low, high))
+    return value
+
+
+def _int_arg(value, func, name):
+    return _ll_arg(value, func, name, INT_MIN, INT_MAX, "int")
+
+
+def _double_arg(value, func, name):
+    if not isinstance(value, (int, float)):
+        raise TypeError("%s() argument '%s' must be float, not %s"
+                        % (func, name, type(value).__name__))
+    return float(value)       # a huge int: OverflowError, as in road 1
+
+
+def clamp(value, lo, hi):
+    _int_arg(value, "clamp", "value")
+    _int_arg(lo, "clamp", "lo")
+    _int_arg(hi, "clamp", "hi")
+    if lo > hi:
+        raise ValueError("clamp() needs lo <= hi, got lo=%d, hi=%d" % (lo, hi))
+    return lib.clamp_int(value, lo, hi)
+
+
+# [excerpt: checked_add]
+def checked_add(a, b):
+    _ll_arg(a, "checked_add", "a")
+    _ll_arg(b, "checked_add", "b")
+    # A C out-parameter: cffi allocates one long long, owned by `total`
+    # and freed when that cdata object is garbage collected.
+    total = ffi.new("long long *")
+    if not lib.add_ll(a, b, total):
+        raise OverflowError("checked_add(%d, %d): the sum does not fit in a "
+                            "C long long" % (a, b))
+    return total[0]
+# [/excerpt: checked_add]
+
+
+def scale(x, factor):
+    return lib.scale_double(_double_arg(x, "scale", "x"),
+                            _double_arg(factor, "scale", "factor"))
+
+
+def round_toward(x, up):
+    x = _double_arg(x, "round_toward", "x")
+    if not isinstance(up, bool):
+        raise TypeError("round_toward() argument 'up' must be bool, not %s"
+                        % type(up).__name__)
+    return lib.round_double(x, up)
+
+
+# ---- strings ---------------------------------------------------------------
+
+# [excerpt: utf8_arg]
+def _utf8_arg(text, func, name):
+    """The UTF-8 bytes of a str.  encode() makes a new bytes object; cffi
+    passes a pointer into it to a `char *` parameter, without a copy."""
+    if not isinstance(text, str):
+        raise TypeError("%s() argument '%s' must be str, not %s"
+                        % (func, name, type(text).__name__))
+    return text.encode("utf-8")      # a lone surrogate: UnicodeEncodeError
+# [/excerpt: utf8_arg]
+
+
+def char_count(text):
+    data = _utf8_arg(text, "char_count", "text")
+    return lib.utf8_count(data, len(data))
+
+
+def char_count_nul(text):
+    data = _utf8_arg(text, "char_count_nul", "text")
+    if "\0" in text:
+        raise ValueError("char_count_nul() argument 'text' contains a NUL "
+                         "character at index %d: C would stop reading there"
+                         % text.index("\0"))
+    return lib.utf8_count_nul(data)
+
+
+# [excerpt: reversed_text]
+def reversed_text(text):
+    data = _utf8_arg(text, "reversed_text", "text")
+    out = lib.utf8_reverse(data, len(data))
+    if out == ffi.NULL:
+        raise MemoryError()
+    try:
+        # ffi.unpack copies exactly len(data) bytes; ffi.string(out) would
+        # stop at the first NUL byte.  Either way the result is a copy.
+        return ffi.unpack(out, len(data)).decode("utf-8")
+    finally:
+        lib.transfer_free(out)      # C allocated it, so C frees it
+# [/excerpt: reversed_text]
+
+
+# ---- buffers ---------------------------------------------------------------
+
+def _bytes_view(data, func, name):
+    """A memoryview of a bytes-like object: shared, not copied."""
+    if isinstance(data, str):
+        # memoryview("...") fails anyway; say it in our words.
+        raise TypeError("%s() argument '%s' must be a bytes-like object, "
+                        "not str" % (func, name))
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError("%s() argument '%s' must be a bytes-like object, "
+                        "not %s" % (func, name, type(data).__name__)) from None
+    if not view.c_contiguous:
+        view.release()
+        raise ValueError("%s() argument '%s' must be a C-contiguous buffer"
+                         % (func, name))
+    return view
+
+
+# [excerpt: ll_view]
+def _ll_view(data, func, name, writable=False):
+    """A memoryview of a 1-D, C-contiguous buffer of C long long.
+
+    ffi.from_buffer() only sees bytes: it would read a buffer of doubles
+    as long longs without a word.  The checks are ours to make."""
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError("%s() argument '%s' must be a buffer of C long long "
+                        "(such as array('q')), not %s"
+                        % (func, name, type(data).__name__)) from None
+    code = view.format[1:] if view.format.startswith("@") else view.format
+    if writable and view.readonly:
+        problem = TypeError("%s() argument '%s' must be a writable buffer, "
+                            "not a read-only %s"
+                            % (func, name, type(data).__name__))
+    elif view.ndim != 1:
+        problem = ValueError("%s() argument '%s' must be 1-dimensional, not "
+                             "%d-dimensional" % (func, name, view.ndim))
+    elif view.itemsize != ffi.sizeof("long long") or code not in ("q", "l"):
+        problem = ValueError("%s() argument '%s' must have item format 'q' "
+                             "(C long long), not '%s'"
+                             % (func, name, view.format))
+    elif not view.c_contiguous:
+        problem = ValueError("%s() argument '%s' must be a C-contiguous "
+                             "buffer" % (func, name))
+    else:
+        return view
+    view.release()
+    raise problem
+# [/excerpt: ll_view]
+
+
+def checksum(data):
+    with _bytes_view(data, "checksum", "data") as view:
+        # The cdata borrows the buffer; `with` gives it back at the end.
+        with ffi.from_buffer("unsigned char[]", view) as c_data:
+            return lib.adler32_bytes(c_data, view.nbytes)
+
+
+def address_of(data):
+    with _bytes_view(data, "address_of", "data") as view:
+        with ffi.from_buffer(view) as c_data:
+            return int(ffi.cast("uintptr_t", c_data))
+
+
+# [excerpt: sum_buffer]
+def sum_buffer(data):
+    with _ll_view(data, "sum_buffer", "data") as view:
+        total = ffi.new("long long *")
+        # A long long * into Python's own memory: nothing is converted.
+        with ffi.from_buffer("long long[]", view) as values:
+            ok = lib.sum_ll(values, len(view), total)
+    if not ok:
+        raise OverflowError("sum_buffer(): the sum does not fit in a "
+                            "C long long")
+    return total[0]
+# [/excerpt: sum_buffer]
+
+
+def scale_in_place(data, factor):
+    _ll_arg(factor, "scale_in_place", "factor")
+    with _ll_view(data, "scale_in_place", "data", writable=True) as view:
+        with ffi.from_buffer("long long[]", view,
+                             require_writable=True) as values:
+            done = lib.scale_ll_in_place(values, len(view), factor)
+            if done != len(view):
+                raise OverflowError(
+                    "scale_in_place(): item %d (%d) times %d does not fit in "
+                    "a C long long; the buffer is unchanged"
+                    % (done, values[done], factor))
+
+
+def time_c_loop(data, number):
+    _int_arg(number, "time_c_loop", "number")
+    if not 1 <= number <= TIME_C_LOOP_MAX:
+        raise ValueError("time_c_loop() argument 'number' must be between 1 "
+                         "and %d, not %d" % (TIME_C_LOOP_MAX, number))
+    with _ll_view(data, "time_c_loop", "data") as view:
+        with ffi.from_buffer("long long[]", view) as values:
+            return lib.time_sum_ll(values, len(view), number)
+
+
+# ---- sequences -------------------------------------------------------------
+
+# [excerpt: ll_array]
+def _ll_array(values, func, name):
+    """Copy an iterable of ints into a new C array (a cdata that owns its
+    memory).  cffi converts the items in C, fast, but its error does not
+    say which item was wrong: on failure, find it and say so."""
+    if type(values) not in (list, tuple):
+        try:
+            iterator = iter(values)
+        except TypeError:
+            raise TypeError("%s() argument '%s' must be an iterable of ints, "
+                            "not %s" % (func, name, type(values).__name__)
+                            ) from None
+        values = list(iterator)
+    try:
+        return ffi.new("long long[]", values), len(values)
+    except (TypeError, OverflowError):
+        pass
+    for index, item in enumerate(values):
+        if not isinstance(item, int):
+            raise TypeError("%s() argument '%s': item %d must be int, not %s"
+                            % (func, name, index, type(item).__name__))
+        if not LLONG_MIN <= item <= LLONG_MAX:
+            raise OverflowError("%s() argument '%s': item %d does not fit in "
+                                "a C long long" % (func, name, index))
+    raise AssertionError("cffi refused %r for no reason we know" % (values,))
+# [/excerpt: ll_array]
+
+
+def sum_list(values):
+    array, n = _ll_array(values, "sum_list", "values")
+    total = ffi.new("long long *")
+    if not lib.sum_ll(array, n, total):
+        raise OverflowError("sum_list(): the sum does not fit in a C long long")
+    return total[0]
+
+
+# [excerpt: sorted_ints]
+def sorted_ints(values):
+    array, n = _ll_array(values, "sorted_ints", "values")
+    lib.sort_ll(array, n)
+    return ffi.unpack(array, n)     # a new list: one int object per item
+# [/excerpt: sorted_ints]
