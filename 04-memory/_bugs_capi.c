@@ -1,0 +1,119 @@
+/* _bugs_capi.c: the mistakes of stage 04, on purpose.  PRIVATE.
+ *
+ * Every function here breaks a memory rule.  Nothing imports this module
+ * except a child process started to show what the mistake does (under
+ * AddressSanitizer, valgrind, or Python's debug allocator): see _demos.py.
+ * Never call these in a process you care about.
+ *
+ *     free_pymem_with_free()     PyMem_Malloc, then C's free()
+ *     pymem_free_malloc()        malloc, then PyMem_Free
+ *     double_free_person()       person_free() twice on one pointer
+ *     forget_person()            person_new() and the pointer dropped
+ *     keep_without_incref(obj)   C keeps a borrowed reference ...
+ *     fetch_kept()               ... and hands it out after it died
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+
+#include "memory_lib.h"
+
+/* [excerpt: wrong_allocator] */
+static PyObject *
+bugs_free_pymem_with_free(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    char *text = PyMem_Malloc(64);      /* Python's allocator ... */
+    if (text == NULL) {
+        return PyErr_NoMemory();
+    }
+    free(text);                         /* BUG: ... C's free */
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+bugs_pymem_free_malloc(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    char *text = malloc(64);            /* C's allocator ... */
+    if (text == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyMem_Free(text);                   /* BUG: ... Python's free */
+    Py_RETURN_NONE;
+}
+/* [/excerpt: wrong_allocator] */
+
+/* [excerpt: double_free] */
+static PyObject *
+bugs_double_free_person(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    Person *person = person_new(170, 30);
+    if (person == NULL) {
+        return PyErr_NoMemory();
+    }
+    person_free(person);
+    person_free(person);                /* BUG: freed already */
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+bugs_forget_person(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    Person *person = person_new(170, 30);
+    if (person == NULL) {
+        return PyErr_NoMemory();
+    }
+    /* BUG: the only pointer to the Person is lost when we return. */
+    return PyLong_FromUnsignedLong(person->age);
+}
+/* [/excerpt: double_free] */
+
+/* [excerpt: missing_incref] */
+static PyObject *kept = NULL;   /* should be a strong reference; is not */
+
+static PyObject *
+bugs_keep_without_incref(PyObject *module, PyObject *obj)
+{
+    (void)module;
+    kept = obj;     /* BUG: borrowed from the caller, who may drop it */
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+bugs_fetch_kept(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    if (kept == NULL) {
+        PyErr_SetString(PyExc_LookupError, "nothing kept");
+        return NULL;
+    }
+    return Py_NewRef(kept);     /* touches whatever is there now */
+}
+/* [/excerpt: missing_incref] */
+
+static PyMethodDef bugs_methods[] = {
+    {"free_pymem_with_free", bugs_free_pymem_with_free, METH_NOARGS, NULL},
+    {"pymem_free_malloc", bugs_pymem_free_malloc, METH_NOARGS, NULL},
+    {"double_free_person", bugs_double_free_person, METH_NOARGS, NULL},
+    {"forget_person", bugs_forget_person, METH_NOARGS, NULL},
+    {"keep_without_incref", bugs_keep_without_incref, METH_O, NULL},
+    {"fetch_kept", bugs_fetch_kept, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef bugs_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_bugs_capi",
+    .m_doc = "Stage 04: memory bugs on purpose.  Only for child processes.",
+    .m_size = 0,
+    .m_methods = bugs_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__bugs_capi(void)
+{
+    return PyModuleDef_Init(&bugs_module);
+}

@@ -1,0 +1,298 @@
+"""Stage 04, road 2, cffi API mode: memory_lib compiled into _memory_cffi.
+
+The same public API, and the same messages, as memory_capi:
+
+    person_new, person_get, person_birthday, person_free    (handles)
+    Person, Block                                  (close() and `with`)
+    registry_put, registry_get, registry_take, counters, fail_allocation
+
+Where road 1 puts the C pointer in a PyCapsule with a destructor, this road
+attaches C's free function to the cdata pointer with ffi.gc().  A raw
+cdata pointer cannot tell whether it has been freed, so each one is kept
+inside a small Python object that can.
+"""
+import weakref as _weakref
+
+from _memory_cffi import ffi as _ffi, lib as _lib
+
+__all__ = ["person_new", "person_get", "person_birthday", "person_free",
+           "Person", "Block", "registry_put", "registry_get",
+           "registry_take", "counters", "fail_allocation",
+           "REGISTRY_SLOTS", "BLOCK_MAX"]
+
+REGISTRY_SLOTS = _lib.REGISTRY_SLOTS
+BLOCK_MAX = 1 << 24                 # 16 MiB: a teaching limit, not C's
+_UINT32_MAX = 2**32 - 1
+_INT_MAX = 2**31 - 1
+
+
+def _range_arg(value, func, name, lo, hi, error):
+    if not isinstance(value, int):
+        raise TypeError("%s() argument '%s' must be int, not %s"
+                        % (func, name, type(value).__name__))
+    if not lo <= value <= hi:
+        raise error("%s() argument '%s' must be in %d..%d"
+                    % (func, name, lo, hi))
+    return value
+
+
+def _out_of_memory(func):
+    return MemoryError("%s(): the C allocator returned NULL (out of memory)"
+                       % func)
+
+
+# --- persons: the leaked pointer and its way home ------------------------
+
+class _PersonHandle:
+    """What person_new() returns: a Person pointer that C allocated.
+
+    `_ptr` is the cdata made by ffi.gc(), or None once released."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, ptr):
+        self._ptr = ptr
+
+    def __repr__(self):
+        state = "released" if self._ptr is None else "at %#x" % int(
+            _ffi.cast("uintptr_t", self._ptr))
+        return "<memory_cffi Person handle %s>" % state
+
+
+# [excerpt: person_new]
+def _new_person_ptr(height_cm, age, func):
+    """A Person pointer that frees itself, through C, when dropped."""
+    _range_arg(height_cm, func, "height_cm", 0, _UINT32_MAX, OverflowError)
+    _range_arg(age, func, "age", 0, _UINT32_MAX, OverflowError)
+    raw = _lib.person_new(height_cm, age)   # C allocated it: we own it now
+    if raw == _ffi.NULL:
+        raise _out_of_memory(func)
+    # From here on, the cdata owns the Person: when it is garbage, cffi
+    # calls C's own free function with the pointer.
+    return _ffi.gc(raw, _lib.person_free)
+
+
+def person_new(height_cm, age):
+    return _PersonHandle(_new_person_ptr(height_cm, age, "person_new"))
+# [/excerpt: person_new]
+
+
+# [excerpt: person_arg]
+def _person_arg(obj, func):
+    """The live Person pointer in `obj`; ValueError if it was released,
+    TypeError if it is not a handle from person_new()."""
+    if isinstance(obj, _PersonHandle):
+        if obj._ptr is None:
+            raise ValueError("%s(): the Person was already released" % func)
+        return obj._ptr
+    if isinstance(obj, _ffi.CData):
+        # Even a 'Person *' is refused: ffi.new() memory, say, belongs to
+        # cffi's allocator, and person_free() must never see it.
+        kind = "cdata '%s'" % _ffi.typeof(obj).cname
+    else:
+        kind = type(obj).__name__
+    raise TypeError("%s() argument 'person' must be a Person handle from "
+                    "person_new(), not %s" % (func, kind))
+
+
+def _person_release(handle, func):
+    ptr = _person_arg(handle, func)
+    handle._ptr = None
+    _ffi.release(ptr)       # runs person_free() now, and never again
+# [/excerpt: person_arg]
+
+
+def person_get(person):
+    ptr = _person_arg(person, "person_get")
+    return (ptr.height_cm, ptr.age)
+
+
+def _birthday(ptr, func):
+    if ptr.age == _UINT32_MAX:
+        raise OverflowError("%s(): the age is %d already, the largest a C "
+                            "uint32_t holds" % (func, _UINT32_MAX))
+    return _lib.person_birthday(ptr)
+
+
+def person_birthday(person):
+    return _birthday(_person_arg(person, "person_birthday"), "person_birthday")
+
+
+def person_free(person):
+    _person_release(person, "person_free")
+
+
+# [excerpt: person_class]
+class Person:
+    """Person(height_cm, age): a C-allocated Person; close() or `with`
+    frees it early, the garbage collector frees it otherwise."""
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, height_cm, age):
+        self._handle = _PersonHandle(_new_person_ptr(height_cm, age,
+                                                     "Person"))
+
+    def close(self):
+        """Free the C Person now (closing again does nothing)."""
+        if self._handle is not None:
+            _person_release(self._handle, "close")
+            self._handle = None
+    # [/excerpt: person_class]
+
+    def _open(self, func):
+        if self._handle is None:
+            raise ValueError("%s(): the Person is closed" % func)
+        return _person_arg(self._handle, func)
+
+    @property
+    def height_cm(self):
+        return self._open("height_cm").height_cm
+
+    @property
+    def age(self):
+        return self._open("age").age
+
+    @property
+    def closed(self):
+        return self._handle is None
+
+    def birthday(self):
+        return _birthday(self._open("birthday"), "birthday")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+# --- Block: C-owned memory, exported without a copy -----------------------
+
+class Block:
+    """Block(size): size zero bytes owned by C, shared without a copy.
+
+    view() returns a writable memoryview of the C memory.  The memory
+    lives as long as any view of it; resize() and close() raise
+    BufferError while a view exists."""
+
+    __slots__ = ("_ptr", "_exports")
+
+    def __init__(self, size):
+        _range_arg(size, "Block", "size", 0, BLOCK_MAX, ValueError)
+        raw = _lib.block_new(size)
+        if raw == _ffi.NULL:
+            raise _out_of_memory("Block")
+        self._ptr = _ffi.gc(raw, _lib.block_free)
+        self._exports = []
+
+    # [excerpt: block_view]
+    def view(self):
+        if self._ptr is None:
+            raise ValueError("memoryview(): the Block is closed")
+        owner = self._ptr
+        # ffi.buffer() keeps alive the cdata it is given, and no more.
+        # owner.data is a plain pointer that owns nothing, so wrap it in a
+        # cdata whose (do-nothing) destructor holds `owner`: as long as a
+        # view exists, so does the Block's C memory.
+        data = _ffi.gc(_ffi.cast("unsigned char *", owner.data),
+                       lambda _data, owner=owner: None)
+        self._exports.append(_weakref.ref(data))
+        return memoryview(_ffi.buffer(data, owner.size))
+
+    @property
+    def exports(self):
+        """How many views (from view()) are alive."""
+        self._exports = [ref for ref in self._exports if ref() is not None]
+        return len(self._exports)
+
+    def _refuse_if_exported(self, func, what):
+        if self.exports > 0:
+            raise BufferError("%s(): cannot %s a Block while %d memoryview(s)"
+                              " of it exist: release them first"
+                              % (func, what, self.exports))
+    # [/excerpt: block_view]
+
+    def resize(self, size):
+        if self._ptr is None:
+            raise ValueError("resize(): the Block is closed")
+        self._refuse_if_exported("resize", "resize")
+        _range_arg(size, "resize", "size", 0, BLOCK_MAX, ValueError)
+        if _lib.block_resize(self._ptr, size) < 0:
+            raise _out_of_memory("resize")
+
+    def close(self):
+        self._refuse_if_exported("close", "free")
+        if self._ptr is not None:
+            ptr, self._ptr = self._ptr, None
+            _ffi.release(ptr)           # block_free() now, and never again
+
+    @property
+    def size(self):
+        if self._ptr is None:
+            raise ValueError("size: the Block is closed")
+        return self._ptr.size
+
+    @property
+    def closed(self):
+        return self._ptr is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+# --- the registry: C holding Python objects -------------------------------
+
+# [excerpt: registry]
+# C stores a void *; ffi.new_handle(obj) makes one that stands for obj and
+# holds a strong reference to it, but only while the handle itself lives.
+# This dict is what keeps each handle alive: it is our strong reference.
+_handles = {}
+
+
+def registry_put(obj):
+    handle = _ffi.new_handle(obj)
+    slot = _lib.registry_put(handle)
+    if slot < 0:
+        raise RuntimeError("registry_put(): the registry is full (%d slots): "
+                           "take something out first" % REGISTRY_SLOTS)
+    _handles[slot] = handle
+    return slot
+
+
+def registry_take(slot):
+    _range_arg(slot, "registry_take", "slot", 0, REGISTRY_SLOTS - 1,
+               IndexError)
+    item = _lib.registry_take(slot)
+    if item == _ffi.NULL:
+        raise LookupError("registry_take(): slot %d is empty" % slot)
+    obj = _ffi.from_handle(item)        # valid: _handles still holds it
+    del _handles[slot]
+    return obj
+# [/excerpt: registry]
+
+
+def registry_get(slot):
+    _range_arg(slot, "registry_get", "slot", 0, REGISTRY_SLOTS - 1,
+               IndexError)
+    item = _lib.registry_get(slot)
+    if item == _ffi.NULL:
+        raise LookupError("registry_get(): slot %d is empty" % slot)
+    return _ffi.from_handle(item)
+
+
+def counters():
+    return {"allocations": _lib.mem_live_allocations(),
+            "persons": _lib.mem_live_persons(),
+            "blocks": _lib.mem_live_blocks(),
+            "registry": _lib.registry_count()}
+
+
+def fail_allocation(nth):
+    _range_arg(nth, "fail_allocation", "nth", 0, _INT_MAX, ValueError)
+    _lib.mem_fail_allocation(nth)

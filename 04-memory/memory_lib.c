@@ -1,0 +1,175 @@
+/* memory_lib.c: the guest library of stage 04 (see memory_lib.h).
+ *
+ * It knows nothing of Python.  Every allocation goes through mem_alloc()
+ * and every free through mem_free(), which keep the live counters and
+ * obey the failure switch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory_lib.h"
+
+static long live_allocations = 0;
+static long live_persons = 0;
+static long live_blocks = 0;
+static int fail_countdown = 0;      /* 0: off; n: the nth allocation fails */
+
+/* [excerpt: mem_alloc] */
+/* Returns memory the caller owns (give it back with mem_free), or NULL:
+ * really out of memory, or the failure switch fired. */
+static void *
+mem_alloc(size_t size)
+{
+    if (fail_countdown > 0 && --fail_countdown == 0) {
+        return NULL;                /* the switch: pretend malloc failed */
+    }
+    /* malloc(0) may return NULL; ask for at least one byte. */
+    void *memory = malloc(size > 0 ? size : 1);
+    if (memory != NULL) {
+        live_allocations++;
+    }
+    return memory;
+}
+
+/* Takes ownership of `memory` (from mem_alloc) and frees it. */
+static void
+mem_free(void *memory)
+{
+    if (memory != NULL) {
+        live_allocations--;
+        free(memory);
+    }
+}
+/* [/excerpt: mem_alloc] */
+
+long mem_live_allocations(void) { return live_allocations; }
+long mem_live_persons(void) { return live_persons; }
+long mem_live_blocks(void) { return live_blocks; }
+
+void
+mem_fail_allocation(int nth)
+{
+    fail_countdown = nth > 0 ? nth : 0;
+}
+
+/* [excerpt: person_new] */
+Person *
+person_new(uint32_t height_cm, uint32_t age)
+{
+    Person *person = mem_alloc(sizeof *person);
+    if (person == NULL) {
+        return NULL;
+    }
+    *person = (Person){.height_cm = height_cm, .age = age};
+    live_persons++;
+    return person;                  /* ownership goes to the caller */
+}
+
+void
+person_free(Person *person)
+{
+    if (person != NULL) {
+        live_persons--;
+        mem_free(person);           /* the allocator that allocated it */
+    }
+}
+/* [/excerpt: person_new] */
+
+uint32_t
+person_birthday(Person *person)
+{
+    return ++person->age;
+}
+
+/* [excerpt: block_new] */
+Block *
+block_new(size_t size)
+{
+    Block *block = mem_alloc(sizeof *block);
+    if (block == NULL) {
+        return NULL;
+    }
+    block->data = mem_alloc(size);
+    if (block->data == NULL) {
+        mem_free(block);            /* the first allocation must not leak */
+        return NULL;
+    }
+    memset(block->data, 0, size);
+    block->size = size;
+    live_blocks++;
+    return block;
+}
+/* [/excerpt: block_new] */
+
+int
+block_resize(Block *block, size_t size)
+{
+    /* Allocate, copy, then free: realloc() would hide the allocation from
+     * the counters and the switch.  On failure the old data is kept. */
+    unsigned char *data = mem_alloc(size);
+    if (data == NULL) {
+        return -1;
+    }
+    size_t keep = size < block->size ? size : block->size;
+    memcpy(data, block->data, keep);
+    memset(data + keep, 0, size - keep);
+    mem_free(block->data);
+    block->data = data;
+    block->size = size;
+    return 0;
+}
+
+void
+block_free(Block *block)
+{
+    if (block != NULL) {
+        live_blocks--;
+        mem_free(block->data);
+        mem_free(block);
+    }
+}
+
+/* [excerpt: registry_impl] */
+static void *registry[REGISTRY_SLOTS];
+
+int
+registry_put(void *item)
+{
+    for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
+        if (registry[slot] == NULL) {
+            registry[slot] = item;
+            return slot;
+        }
+    }
+    return -1;
+}
+/* [/excerpt: registry_impl] */
+
+void *
+registry_get(int slot)
+{
+    if (slot < 0 || slot >= REGISTRY_SLOTS) {
+        return NULL;
+    }
+    return registry[slot];
+}
+
+void *
+registry_take(int slot)
+{
+    void *item = registry_get(slot);
+    if (item != NULL) {
+        registry[slot] = NULL;
+    }
+    return item;
+}
+
+int
+registry_count(void)
+{
+    int count = 0;
+    for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
+        count += registry[slot] != NULL;
+    }
+    return count;
+}
