@@ -1,0 +1,253 @@
+"""Stage 03, road 2, cffi API mode: layout_lib compiled into _layout_cffi.
+
+The same public functions as layout_capi, with the same checks and the
+same messages: layout, person_older, birthday, total_age, fill_record,
+fill_record_packed, describe, walk.
+
+cffi converts C values for us, but it truncates nothing silently only
+because we check first: a struct field set from Python is range-checked by
+cffi with a message that does not name the argument, so we check and name.
+"""
+import operator
+
+from _layout_cffi import ffi, lib
+
+UINT8_MAX, UINT16_MAX, UINT32_MAX, UINT64_MAX = (
+    2**8 - 1, 2**16 - 1, 2**32 - 1, 2**64 - 1)
+
+
+def layout():
+    """C's sizeof, _Alignof and offsetof for every struct."""
+    result = {}
+    for i in range(lib.layout_count()):
+        s = lib.layout_describe(i)
+        fields = [(ffi.string(f.name).decode(), f.offset, f.size, f.align)
+                  for f in s.fields[0:s.nfields]]
+        result[ffi.string(s.name).decode()] = {
+            "size": s.size, "align": s.align, "fields": fields}
+    return result
+
+
+def _type_name(obj):
+    return type(obj).__name__
+
+
+def _uint_arg(value, func, what, maximum, ctype):
+    """Check that `value` fits an unsigned C field; name it if it cannot."""
+    if not issubclass(type(value), int):
+        raise TypeError("%s() %s must be int, not %s"
+                        % (func, what, _type_name(value)))
+    value = operator.index(value)   # an exact int: no subclass methods run
+    if not 0 <= value <= maximum:
+        raise OverflowError("%s() %s must be in 0..%d (%s)"
+                            % (func, what, maximum, ctype))
+    return value
+
+
+class _Kind:
+    """What a buffer of structs may look like (see buffer_arg in C)."""
+
+    def __init__(self, ctype, formats, expected):
+        self.ctype, self.formats, self.expected = ctype, formats, expected
+        self.size = ffi.sizeof(ctype)
+        self.align = ffi.alignof(ctype)
+
+
+_PERSON = _Kind("struct person", ("B", "b", "c", "I", "=I", "@I", "<I",
+                                  "T{<I:height:<I:age:}"),
+                "bytes ('B'), uint32 ('I') or ctypes Person items")
+_RECORD = _Kind("struct record", ("B", "b", "c",
+                                  "T{<B:tag:<Q:id:<H:flags:}"),
+                "bytes ('B') or ctypes Record items")
+_RECORD_PACKED = _Kind("struct record_packed", ("B", "b", "c"),
+                       "bytes ('B')")
+
+
+# [excerpt: buffer_arg]
+def _buffer_arg(obj, func, name, kind, writable, count):
+    """Check `obj` the way layout_capi's buffer_arg does; return a cdata
+    array of its structs that shares obj's memory (ffi.from_buffer copies
+    nothing).  Use it in a `with` block: that releases the buffer."""
+    expected = ("a writable buffer (bytearray, ctypes object)" if writable
+                else "a buffer (bytes, bytearray, array, ctypes)")
+    try:
+        view = memoryview(obj)
+    except TypeError:
+        raise TypeError("%s() argument '%s' must be %s, not %s"
+                        % (func, name, expected, _type_name(obj))) from None
+    with view:
+        if writable and view.readonly:
+            raise TypeError("%s() argument '%s' must be %s, not %s"
+                            % (func, name, expected, _type_name(obj)))
+        if not view.c_contiguous:
+            raise ValueError("%s() argument '%s' must be C-contiguous memory"
+                             " (an array of %s has no gaps)"
+                             % (func, name, kind.ctype))
+        if view.format not in kind.formats:
+            raise TypeError("%s() argument '%s' has items of format '%s', "
+                            "which cannot hold %s (expected %s)"
+                            % (func, name, view.format, kind.ctype,
+                               kind.expected))
+        size = view.nbytes
+        if count >= 0 and size != count * kind.size:
+            raise ValueError("%s() argument '%s' must be exactly %d bytes "
+                             "(one %s), not %d"
+                             % (func, name, kind.size, kind.ctype, size))
+        if size % kind.size != 0:
+            raise ValueError("%s() argument '%s' has %d bytes, which is not "
+                             "a multiple of sizeof(%s) = %d"
+                             % (func, name, size, kind.ctype, kind.size))
+    # The checks are done; now share obj's memory (the view above is
+    # released, and a view with a cdata alive on it could not be).
+    structs = ffi.from_buffer(kind.ctype + "[]", obj,
+                              require_writable=writable)
+    if int(ffi.cast("uintptr_t", structs)) % kind.align != 0:
+        ffi.release(structs)
+        raise ValueError("%s() argument '%s' starts at an address that is "
+                         "not a multiple of _Alignof(%s) = %d"
+                         % (func, name, kind.ctype, kind.align))
+    return structs
+# [/excerpt: buffer_arg]
+
+
+def _person_arg(obj, func):
+    if not issubclass(type(obj), tuple):
+        raise TypeError("%s() argument 'person' must be a (height, age) "
+                        "tuple, not %s" % (func, _type_name(obj)))
+    items = tuple.__getitem__(obj, slice(None))   # no subclass methods run
+    if len(items) != 2:
+        raise TypeError("%s() argument 'person' must be a (height, age) "
+                        "tuple of 2 items, not %d" % (func, len(items)))
+    height = _uint_arg(items[0], func, "argument 'person': field 'height'",
+                       UINT32_MAX, "uint32_t")
+    age = _uint_arg(items[1], func, "argument 'person': field 'age'",
+                    UINT32_MAX, "uint32_t")
+    return height, age
+
+
+# [excerpt: by_value]
+def person_older(person, years):
+    """A struct person by value: return (height, age + years)."""
+    height, age = _person_arg(person, "person_older")
+    years = _uint_arg(years, "person_older", "argument 'years'",
+                      UINT32_MAX, "uint32_t")
+    if age + years > UINT32_MAX:
+        raise OverflowError("person_older(): age %d + %d years does not fit "
+                            "in a uint32_t" % (age, years))
+    # A struct cdata passed where C wants a struct (not a pointer) is
+    # copied into the call; the struct C returns is a new cdata.
+    older = lib.person_older({"height": height, "age": age}, years)
+    return (older.height, older.age)
+# [/excerpt: by_value]
+
+
+# [excerpt: by_pointer]
+def birthday(person):
+    """A struct person by pointer: C adds 1 to its age in place."""
+    with _buffer_arg(person, "birthday", "person", _PERSON, True, 1) as p:
+        if lib.person_birthday(p) < 0:
+            raise OverflowError("birthday(): age is already %d, the largest "
+                                "uint32_t" % p[0].age)
+        return p[0].age
+# [/excerpt: by_pointer]
+
+
+def total_age(people):
+    """Sum the ages of an array of struct person, read in place."""
+    with _buffer_arg(people, "total_age", "people", _PERSON, False,
+                     -1) as p:
+        return lib.people_total_age(p, len(p))
+
+
+def _record_args(func, kind, buffer, tag, id, flags):
+    tag = _uint_arg(tag, func, "argument 'tag'", UINT8_MAX, "uint8_t")
+    id = _uint_arg(id, func, "argument 'id'", UINT64_MAX, "uint64_t")
+    flags = _uint_arg(flags, func, "argument 'flags'", UINT16_MAX,
+                      "uint16_t")
+    return _buffer_arg(buffer, func, "buffer", kind, True, 1), tag, id, flags
+
+
+def fill_record(buffer, tag, id, flags):
+    """C fills one struct record in a writable buffer."""
+    out, tag, id, flags = _record_args("fill_record", _RECORD, buffer, tag,
+                                       id, flags)
+    with out:
+        lib.record_fill(out, tag, id, flags)
+
+
+def fill_record_packed(buffer, tag, id, flags):
+    """C fills one struct record_packed in a writable buffer."""
+    out, tag, id, flags = _record_args("fill_record_packed", _RECORD_PACKED,
+                                       buffer, tag, id, flags)
+    with out:
+        lib.record_packed_fill(out, tag, id, flags)
+
+
+# [excerpt: describe]
+def describe(obj):
+    """Say what kind of object obj is, exactly as layout_capi does.
+    type(obj), not isinstance: an object can fake its __class__, not its
+    type.  The base classes' own methods read the values, so no method of
+    a subclass runs (C reads the object's memory; this is the Python
+    spelling of that)."""
+    t = type(obj)
+    if obj is None:
+        return "None"
+    if issubclass(t, bool):
+        return "bool True" if obj is True else "bool False"
+    if issubclass(t, int):
+        value = operator.index(obj)
+        if not -2**63 <= value < 2**63:
+            return "int (does not fit in 64 bits)"
+        return "int %d" % value
+    if issubclass(t, float):
+        return "float " + float.__repr__(obj)
+    for base in (str, bytes, list, dict):
+        if issubclass(t, base):
+            return "%s (len %d)" % (base.__name__, base.__len__(obj))
+    return "other: " + t.__name__
+# [/excerpt: describe]
+
+
+class _Walk:
+    """What one walk() call needs inside the callback."""
+
+    __slots__ = ("results", "error")
+
+    def __init__(self):
+        self.results = []
+        self.error = None
+
+
+# [excerpt: walk]
+@ffi.def_extern()
+def py_visit(context, index, item):
+    """Called by C's walk_items for each item.  C holds only opaque
+    handles: turning one back into a Python object is Python's job."""
+    walk = ffi.from_handle(context)
+    try:
+        walk.results.append(describe(ffi.from_handle(item)))
+    except BaseException as exc:    # must not escape into C
+        walk.error = exc
+        return 1
+    return 0
+
+
+def walk(items):
+    """describe() every item of a list, with C doing the walking."""
+    if not issubclass(type(items), list):
+        raise TypeError("walk() argument 'items' must be list, not %s"
+                        % _type_name(items))
+    items = list.copy(items)
+    # One handle per item: a void * that C can store and pass back but
+    # not read.  Each is valid only while its handle object is alive, so
+    # `handles` (and `context`) stay referenced until C has returned.
+    handles = [ffi.new_handle(item) for item in items]
+    walk = _Walk()
+    context = ffi.new_handle(walk)
+    lib.walk_items(ffi.new("void *[]", handles), len(handles),
+                   lib.py_visit, context)
+    if walk.error is not None:
+        raise walk.error
+    return walk.results
+# [/excerpt: walk]
