@@ -1,0 +1,43 @@
+"""cffi API mode builder for stage 05: writes _logger_cffi.c, nothing else.
+
+    python3 build_logger_cffi.py OUT.c
+
+The Makefile compiles OUT.c with logger.o by the same rule as the
+hand-written module: no setuptools, no distutils.
+"""
+import sys
+
+import cffi
+
+# [excerpt: builder]
+ffi = cffi.FFI()
+ffi.cdef("""
+    typedef struct logger logger;
+    typedef int (*logger_callback)(void *user_data, const char *msg,
+                                   size_t len);
+    enum logger_mode { LOGGER_DIRECT = 0, LOGGER_BACKGROUND = 1 };
+    enum logger_status {
+        LOGGER_OK = 0, LOGGER_FULL = 1, LOGGER_WRITE_DUE = 2,
+        LOGGER_EWRITE = -1, LOGGER_ECLOSED = -2, LOGGER_ENOMEM = -3,
+        LOGGER_ECALLBACK = -4
+    };
+    logger *logger_new(int fd, enum logger_mode mode,
+                       logger_callback callback, void *user_data);
+    int logger_log(logger *lg, const char *msg, size_t len);
+    int logger_flush(logger *lg);
+    int logger_close(logger *lg);
+    int logger_is_closed(logger *lg);
+    void logger_free(logger *lg);
+
+    /* Written in Python with @ffi.def_extern() (logger_cffi.py); C sees
+     * an ordinary function that matches logger_callback. */
+    extern "Python" int py_on_error(void *user_data, const char *msg,
+                                    size_t len);
+""")
+ffi.set_source("_logger_cffi", '#include "logger.h"')
+# [/excerpt: builder]
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: build_logger_cffi.py OUT.c")
+    ffi.emit_c_code(sys.argv[1])
