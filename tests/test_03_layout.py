@@ -1,0 +1,606 @@
+"""Stage 03, data layout: one contract, run against three builds.
+
+Road 1 is layout_capi (C API by hand) and the same source built against
+the Limited API (layout_abi3.abi3.so); road 2 is layout_cffi (API mode).
+layout_abi (ABI mode) is the wrong-declaration demonstration, tested on
+its own.  Every layout number is read from C (layout()) and compared with
+the Python declarations in 03-layout/declarations.py.
+"""
+import array
+import ctypes
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import unittest
+
+import support
+
+UINT32_MAX, UINT64_MAX = 2**32 - 1, 2**64 - 1
+
+
+def declarations():
+    return support.import_stage("03", "declarations")
+
+
+class Trap(Exception):
+    """Raised by the hostile objects below: no library code raises it."""
+
+
+class TrapInt(int):
+    def __index__(self):
+        raise Trap("__index__")
+
+    def __le__(self, other):
+        raise Trap("__le__")
+
+
+class TrapStr(str):
+    def __len__(self):
+        raise Trap("__len__")
+
+
+class TrapList(list):
+    def __len__(self):
+        raise Trap("__len__")
+
+    def __iter__(self):
+        raise Trap("__iter__")
+
+
+class TrapFloat(float):
+    def __repr__(self):
+        raise Trap("__repr__")
+
+
+class TrapClass:
+    @property
+    def __class__(self):
+        raise Trap("__class__")
+
+
+class LayoutContract:
+    """What every road must do.  self.mod is the module under test."""
+
+    # --- the layout: C's numbers, and every Python declaration -----------
+
+    def test_layout_describes_every_struct_consistently(self):
+        c = self.mod.layout()
+        self.assertEqual(list(c), list(declarations().NAMES))
+        for name, info in c.items():
+            with self.subTest(struct=name):
+                self.assertEqual(info["size"] % info["align"], 0)
+                end = 0
+                for field, offset, size, align in info["fields"]:
+                    self.assertGreaterEqual(offset, end, field)
+                    end = offset + size
+                self.assertLessEqual(end, info["size"])
+        used = sum(f[2] for f in c["record"]["fields"])
+        self.assertGreater(c["record"]["size"], used)      # has padding
+        self.assertEqual(c["record_packed"]["size"], used)  # has none
+        self.assertEqual(c["record_packed"]["align"], 1)
+
+    def test_ctypes_structures_agree_with_c(self):
+        c = self.mod.layout()
+        for name in declarations().NAMES:
+            with self.subTest(struct=name):
+                self.assertEqual(declarations().ctypes_layout(name), c[name])
+
+    def test_cffi_cdef_agrees_with_c(self):
+        ffi = declarations().cffi_ffi()
+        if ffi is None:
+            self.skipTest(support.CFFI_MISSING)
+        c = self.mod.layout()
+        for name in declarations().NAMES:
+            with self.subTest(struct=name):
+                self.assertEqual(declarations().cffi_layout(ffi, name),
+                                 c[name])
+
+    def test_struct_formats_agree_with_c(self):
+        c = self.mod.layout()
+        d = declarations()
+        for name in d.NAMES:
+            want = [f[:3] for f in c[name]["fields"]]
+            for fmt in d.FORMATS[name]:
+                with self.subTest(struct=name, format=fmt):
+                    got = d.struct_layout(name, fmt)
+                    self.assertEqual(got["size"], c[name]["size"])
+                    self.assertEqual([f[:3] for f in got["fields"]], want)
+
+    def test_the_tempting_wrong_struct_formats_disagree_with_c(self):
+        c = self.mod.layout()
+        d = declarations()
+        for name, fmt in d.WRONG_FORMATS.items():
+            with self.subTest(struct=name, format=fmt):
+                got = d.struct_layout(name, fmt)
+                self.assertNotEqual(
+                    (got["size"], [f[:3] for f in got["fields"]]),
+                    (c[name]["size"], [f[:3] for f in c[name]["fields"]]))
+
+    # --- a struct by value ----------------------------------------------
+
+    def test_person_older_returns_a_new_person(self):
+        mine = (180, 41)
+        self.assertEqual(self.mod.person_older(mine, 10), (180, 51))
+        self.assertEqual(mine, (180, 41))
+        self.assertEqual(self.mod.person_older(person=(0, 0), years=0),
+                         (0, 0))
+        self.assertEqual(self.mod.person_older((UINT32_MAX, 1),
+                                               UINT32_MAX - 1),
+                         (UINT32_MAX, UINT32_MAX))
+        self.assertEqual(self.mod.person_older((True, False), True), (1, 1))
+
+    def test_person_older_names_the_bad_field(self):
+        prefix = "person_older() argument 'person': field "
+        for person, field in (((180, -1), "age"), ((2**32, 41), "height"),
+                              ((180, 2**64), "age"), ((-2**70, 1), "height")):
+            with self.assertRaises(OverflowError) as cm:
+                self.mod.person_older(person, 1)
+            self.assertEqual(str(cm.exception), prefix + "'%s' must be in "
+                             "0..4294967295 (uint32_t)" % field)
+        for person, field, kind in (((180, "41"), "age", "str"),
+                                    ((1.5, 41), "height", "float"),
+                                    ((None, 41), "height", "NoneType")):
+            with self.assertRaises(TypeError) as cm:
+                self.mod.person_older(person, 1)
+            self.assertEqual(str(cm.exception),
+                             prefix + "'%s' must be int, not %s"
+                             % (field, kind))
+
+    def test_person_older_wants_a_tuple_of_two(self):
+        with self.assertRaises(TypeError) as cm:
+            self.mod.person_older([180, 41], 1)
+        self.assertEqual(str(cm.exception), "person_older() argument "
+                         "'person' must be a (height, age) tuple, not list")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.person_older((180, 41, 3), 1)
+        self.assertEqual(str(cm.exception), "person_older() argument "
+                         "'person' must be a (height, age) tuple of 2 items,"
+                         " not 3")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.person_older((180, 41), "1")
+        self.assertEqual(str(cm.exception), "person_older() argument "
+                         "'years' must be int, not str")
+
+    def test_person_older_refuses_an_age_that_would_wrap(self):
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.person_older((180, UINT32_MAX - 1), 2)
+        self.assertEqual(str(cm.exception), "person_older(): age 4294967294"
+                         " + 2 years does not fit in a uint32_t")
+
+    def test_person_older_runs_no_method_of_an_int_subclass(self):
+        self.assertEqual(self.mod.person_older((TrapInt(5), 6), TrapInt(1)),
+                         (5, 7))
+
+    # --- a struct by pointer --------------------------------------------
+
+    def test_birthday_changes_the_callers_ctypes_struct(self):
+        someone = declarations().Person(height=180, age=41)
+        self.assertEqual(self.mod.birthday(someone), 42)
+        self.assertEqual((someone.height, someone.age), (180, 42))
+
+    def test_birthday_changes_the_callers_bytearray(self):
+        memory = bytearray(struct.pack("@II", 170, 9))
+        self.assertEqual(self.mod.birthday(memory), 10)
+        self.assertEqual(struct.unpack("@II", memory), (170, 10))
+        # A view of part of a bigger buffer: C writes there, nowhere else.
+        people = bytearray(struct.pack("@IIII", 1, 2, 3, 4))
+        self.assertEqual(self.mod.birthday(memoryview(people)[8:]), 5)
+        self.assertEqual(struct.unpack("@IIII", people), (1, 2, 3, 5))
+
+    def test_birthday_at_the_largest_age_changes_nothing(self):
+        someone = declarations().Person(height=1, age=UINT32_MAX)
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.birthday(someone)
+        self.assertEqual(str(cm.exception), "birthday(): age is already "
+                         "4294967295, the largest uint32_t")
+        self.assertEqual(someone.age, UINT32_MAX)
+
+    def test_birthday_wants_one_writable_aligned_struct(self):
+        prefix = "birthday() argument 'person' must be "
+        for bad, kind in ((b"12345678", "bytes"), (None, "NoneType"),
+                          ((180, 41), "tuple")):
+            with self.assertRaises(TypeError) as cm:
+                self.mod.birthday(bad)
+            self.assertEqual(str(cm.exception), prefix + "a writable buffer"
+                             " (bytearray, ctypes object), not %s" % kind)
+        with self.assertRaises(ValueError) as cm:
+            self.mod.birthday(bytearray(12))
+        self.assertEqual(str(cm.exception), prefix + "exactly 8 bytes (one "
+                         "struct person), not 12")
+        with self.assertRaises(ValueError) as cm:
+            self.mod.birthday(memoryview(bytearray(16))[::2])
+        self.assertEqual(str(cm.exception), prefix + "C-contiguous memory "
+                         "(an array of struct person has no gaps)")
+        memory = bytearray(12)
+        with self.assertRaises(ValueError) as cm:
+            self.mod.birthday(memoryview(memory)[1:9])
+        self.assertEqual(str(cm.exception), "birthday() argument 'person' "
+                         "starts at an address that is not a multiple of "
+                         "_Alignof(struct person) = 4")
+        self.assertEqual(memory, bytearray(12))
+
+    # --- an array of structs, read where Python put it ------------------
+
+    def test_total_age_reads_an_array_packed_three_ways(self):
+        n = support.scale(100000, 500)
+        ages = [i % 97 for i in range(n)]
+        flat = [v for age in ages for v in (150 + age, age)]
+        Person = declarations().Person
+        for label, people in (
+                ("struct", struct.pack("@%dI" % (2 * n), *flat)),
+                ("array", array.array("I", flat)),
+                ("ctypes", (Person * n)(*[Person(150 + a, a)
+                                          for a in ages]))):
+            with self.subTest(packed_with=label):
+                self.assertEqual(self.mod.total_age(people), sum(ages))
+
+    def test_total_age_sees_only_the_structs_it_is_given(self):
+        people = bytearray(struct.pack("@8I", 0, 1, 0, 10, 0, 100, 0, 1000))
+        self.assertEqual(self.mod.total_age(memoryview(people)[8:24]), 110)
+        self.assertEqual(self.mod.total_age(b""), 0)
+
+    def test_total_age_does_not_wrap(self):
+        n = support.scale(1000, 10)
+        people = array.array("I", [0, UINT32_MAX] * n)
+        self.assertEqual(self.mod.total_age(people), n * UINT32_MAX)
+
+    def test_total_age_refuses_a_partial_struct(self):
+        with self.assertRaises(ValueError) as cm:
+            self.mod.total_age(bytes(10))
+        self.assertEqual(str(cm.exception), "total_age() argument 'people' "
+                         "has 10 bytes, which is not a multiple of "
+                         "sizeof(struct person) = 8")
+        with self.assertRaises(ValueError):
+            self.mod.total_age(array.array("I", [1, 2, 3]))
+
+    def test_total_age_refuses_the_wrong_item_format(self):
+        for bad, fmt in ((array.array("d", [1.0]), "d"),
+                         (array.array("H", [1, 2, 3, 4]), "H"),
+                         (array.array("Q", [1]), "Q"),
+                         (declarations().Record(), "T{<B:tag:<Q:id:<H:flags:}")):
+            with self.subTest(format=fmt):
+                with self.assertRaises(TypeError) as cm:
+                    self.mod.total_age(bad)
+                self.assertEqual(
+                    str(cm.exception), "total_age() argument 'people' has "
+                    "items of format '%s', which cannot hold struct person "
+                    "(expected bytes ('B'), uint32 ('I') or ctypes Person "
+                    "items)" % fmt)
+
+    def test_total_age_refuses_what_is_not_a_buffer(self):
+        for bad, kind in (("abc", "str"), ([1, 2], "list"), (7, "int")):
+            with self.assertRaises(TypeError) as cm:
+                self.mod.total_age(bad)
+            self.assertEqual(str(cm.exception), "total_age() argument "
+                             "'people' must be a buffer (bytes, bytearray, "
+                             "array, ctypes), not %s" % kind)
+
+    # --- a struct filled by C, read back in Python ----------------------
+
+    def test_fill_record_writes_every_byte_padding_included(self):
+        c = self.mod.layout()["record"]
+        memory = bytearray(b"\xaa" * c["size"])    # old data in the holes
+        self.mod.fill_record(memory, 7, 0x1122334455667788, 0xBEEF)
+        self.assertEqual(struct.unpack("@BQH0Q", memory),
+                         (7, 0x1122334455667788, 0xBEEF))
+        holes = set(range(c["size"]))
+        for _, offset, size, _ in c["fields"]:
+            holes -= set(range(offset, offset + size))
+        self.assertEqual(len(holes), c["size"] - 11)
+        self.assertEqual({memory[i] for i in holes}, {0})
+
+    def test_fill_record_into_a_ctypes_record(self):
+        record = declarations().Record()
+        self.mod.fill_record(record, tag=255, id=UINT64_MAX, flags=65535)
+        self.assertEqual((record.tag, record.id, record.flags),
+                         (255, UINT64_MAX, 65535))
+
+    def test_fill_record_packed(self):
+        memory = bytearray(self.mod.layout()["record_packed"]["size"])
+        self.mod.fill_record_packed(memory, 1, 2**63 + 5, 3)
+        self.assertEqual(struct.unpack("<BQH", memory), (1, 2**63 + 5, 3))
+        copy = declarations().RecordPacked.from_buffer_copy(memory)
+        self.assertEqual((copy.tag, copy.id, copy.flags), (1, 2**63 + 5, 3))
+
+    def test_fill_record_names_the_bad_value(self):
+        for kwargs, name, limit in (
+                ({"tag": 256}, "tag", "0..255 (uint8_t)"),
+                ({"tag": -1}, "tag", "0..255 (uint8_t)"),
+                ({"id": 2**64}, "id", "0..18446744073709551615 (uint64_t)"),
+                ({"id": -1}, "id", "0..18446744073709551615 (uint64_t)"),
+                ({"flags": 2**16}, "flags", "0..65535 (uint16_t)")):
+            args = dict({"tag": 1, "id": 2, "flags": 3}, **kwargs)
+            for func in ("fill_record", "fill_record_packed"):
+                memory = bytearray(self.mod.layout()[func[5:]]["size"])
+                with self.assertRaises(OverflowError) as cm:
+                    getattr(self.mod, func)(memory, **args)
+                self.assertEqual(str(cm.exception), "%s() argument '%s' "
+                                 "must be in %s" % (func, name, limit))
+                self.assertEqual(memory, bytearray(len(memory)))
+
+    def test_fill_record_wants_one_writable_struct(self):
+        with self.assertRaises(TypeError) as cm:
+            self.mod.fill_record(bytes(24), 1, 2, 3)
+        self.assertEqual(str(cm.exception), "fill_record() argument 'buffer'"
+                         " must be a writable buffer (bytearray, ctypes "
+                         "object), not bytes")
+        with self.assertRaises(ValueError) as cm:
+            self.mod.fill_record(bytearray(11), 1, 2, 3)
+        self.assertEqual(str(cm.exception), "fill_record() argument 'buffer'"
+                         " must be exactly 24 bytes (one struct record), "
+                         "not 11")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.fill_record_packed(declarations().Record(), 1, 2, 3)
+        self.assertEqual(str(cm.exception), "fill_record_packed() argument "
+                         "'buffer' has items of format "
+                         "'T{<B:tag:<Q:id:<H:flags:}', which cannot hold "
+                         "struct record_packed (expected bytes ('B'))")
+
+    # --- a generic object -------------------------------------------------
+
+    def test_describe_every_kind(self):
+        cases = [(42, "int 42"), (-2**63, "int -9223372036854775808"),
+                 (2**63, "int (does not fit in 64 bits)"),
+                 (True, "bool True"), (False, "bool False"),
+                 (2.5, "float 2.5"), (1.0, "float 1.0"),
+                 ("h\u00e9llo", "str (len 5)"), ("\udc80", "str (len 1)"),
+                 (b"\x00\x01", "bytes (len 2)"), ([1, [2]], "list (len 2)"),
+                 ({"a": 1}, "dict (len 1)"), (None, "None"),
+                 ({1, 2}, "other: set"), ((1,), "other: tuple"),
+                 (object(), "other: object"),
+                 (bytearray(3), "other: bytearray")]
+        for obj, text in cases:
+            with self.subTest(obj=obj):
+                self.assertEqual(self.mod.describe(obj), text)
+
+    def test_describe_floats_like_repr(self):
+        for value in (0.1, -0.0, 1e300, 5e-324, float("inf"),
+                      float("-inf"), float("nan"), 123456789.0):
+            self.assertEqual(self.mod.describe(value), "float " + repr(value))
+
+    def test_describe_runs_no_method_of_the_object(self):
+        cases = [(TrapInt(7), "int 7"), (TrapStr("abc"), "str (len 3)"),
+                 (TrapList([1, 2]), "list (len 2)"),
+                 (TrapFloat(0.5), "float 0.5"),
+                 (TrapClass(), "other: TrapClass")]
+        for obj, text in cases:
+            with self.subTest(type=type(obj).__name__):
+                self.assertEqual(self.mod.describe(obj), text)
+
+    def test_walk_a_list_that_mixes_every_type(self):
+        items = [42, 2.5, "text", b"raw", [1, 2, 3], {"k": "v"}, None,
+                 True, {1}, 2**100, TrapClass()]
+        self.assertEqual(self.mod.walk(items), [
+            "int 42", "float 2.5", "str (len 4)", "bytes (len 3)",
+            "list (len 3)", "dict (len 1)", "None", "bool True",
+            "other: set", "int (does not fit in 64 bits)",
+            "other: TrapClass"])
+        self.assertEqual(self.mod.walk([]), [])
+        self.assertEqual(self.mod.walk(TrapList([1.5])), ["float 1.5"])
+
+    def test_walk_a_long_list(self):
+        n = support.scale(100000, 500)
+        items = list(range(n))
+        self.assertEqual(self.mod.walk(items), ["int %d" % i for i in items])
+
+    def test_walk_keeps_reference_counts(self):
+        item = object()
+        items = [item, item, "x"]
+        before = sys.getrefcount(item)
+        for _ in range(100):
+            self.mod.walk(items)
+        self.assertEqual(sys.getrefcount(item), before)
+
+    def test_walk_wants_a_list(self):
+        for bad, kind in (((1, 2), "tuple"), (None, "NoneType"),
+                          ("abc", "str"), (iter([1]), "list_iterator")):
+            with self.assertRaises(TypeError) as cm:
+                self.mod.walk(bad)
+            self.assertEqual(str(cm.exception),
+                             "walk() argument 'items' must be list, not %s"
+                             % kind)
+
+
+class TestCapi(LayoutContract, support.Road):
+    stage, module = "03", "layout_capi"
+
+
+class TestLimitedApi(LayoutContract, support.Road):
+    stage, module = "03", "layout_abi3"
+
+    def test_it_is_the_abi3_build(self):
+        self.assertTrue(self.mod.__file__.endswith("layout_abi3.abi3.so"),
+                        self.mod.__file__)
+        self.assertEqual(os.path.dirname(self.mod.__file__),
+                         str(support.build_dir("03")))
+
+    def test_the_limited_api_hides_struct_internals(self):
+        # What the .abi3.so buys: code that reads CPython's structs (which
+        # change between versions) does not compile under Py_LIMITED_API.
+        cc = shutil.which(os.environ.get("CC", "cc"))
+        if cc is None:
+            self.skipTest("no C compiler (sudo apt install gcc)")
+        source = ("#include <Python.h>\n"
+                  "const char *name(PyObject *o)"
+                  " { return Py_TYPE(o)->tp_name; }\n")
+        include = sysconfig.get_paths()["include"]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "peek.c")
+            with open(path, "w") as f:
+                f.write(source)
+            def compile_(*flags):
+                return subprocess.run(
+                    [cc, "-std=c11", "-fsyntax-only", "-I" + include,
+                     *flags, path], capture_output=True, text=True)
+            full = compile_()
+            limited = compile_("-DPy_LIMITED_API=0x030b0000")
+        self.assertEqual(full.returncode, 0, full.stderr)
+        self.assertNotEqual(limited.returncode, 0)
+        self.assertIn("incomplete", limited.stderr)
+
+
+class TestCffiApiMode(LayoutContract, support.Road):
+    stage, module, needs_cffi = "03", "layout_cffi", True
+
+    def test_the_compiled_cdef_has_cs_layout(self):
+        ffi = self.mod.ffi
+        c = self.mod.layout()
+        for name in declarations().NAMES:
+            with self.subTest(struct=name):
+                self.assertEqual(declarations().cffi_layout(ffi, name),
+                                 c[name])
+
+    def test_walk_hands_c_only_opaque_handles(self):
+        ffi, lib = self.mod.ffi, self.mod.lib
+        self.assertEqual(ffi.typeof(lib.py_visit).cname,
+                         "int(*)(void *, size_t, void *)")
+        item = ["a Python object"]
+        handle = ffi.new_handle(item)
+        self.assertIs(ffi.from_handle(handle), item)
+        self.assertEqual(ffi.typeof(handle).cname, "void *")
+
+    def test_api_mode_refuses_a_cdef_that_disagrees_with_c(self):
+        # ABI mode would believe this cdef; API mode compiles C that
+        # measures the real struct and refuses the import-time use.
+        cc = shutil.which(os.environ.get("CC", "cc"))
+        if cc is None:
+            self.skipTest("no C compiler (sudo apt install gcc)")
+        stage = support.stage_dir("03")
+        builder = (
+            "import cffi\n"
+            "ffi = cffi.FFI()\n"
+            "ffi.cdef('struct record_packed { uint8_t tag; uint64_t id;"
+            " uint16_t flags; };')\n"           # packed=True forgotten
+            "ffi.set_source('_wrong_cffi', '#include \"layout_lib.h\"')\n"
+            "ffi.emit_c_code('_wrong_cffi.c')\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, "-c", builder], cwd=tmp,
+                           check=True, capture_output=True)
+            out = os.path.join(tmp, "_wrong_cffi" + support.EXT_SUFFIX)
+            subprocess.run(
+                [cc, "-shared", "-fPIC", "-I" + str(stage),
+                 "-I" + sysconfig.get_paths()["include"], "-o", out,
+                 os.path.join(tmp, "_wrong_cffi.c")],
+                check=True, capture_output=True)
+            proc = subprocess.run(
+                [sys.executable, "-c",
+                 "from _wrong_cffi import ffi\n"
+                 "ffi.sizeof('struct record_packed')\n"],
+                cwd=tmp, capture_output=True, text=True)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        self.assertIn("struct record_packed: wrong offset for field 'id' "
+                      "(cdef says 8, but C compiler says 1)", proc.stderr)
+
+
+EXERCISE = ["TestCapi"]
+
+
+class TestWrongDeclarations(support.Road):
+    """layout_abi: the same C bytes read through right and wrong cdefs."""
+
+    stage, module, needs_cffi = "03", "layout_abi", True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The raw bytes of C's samples, taken from the library by symbol
+        # name with ctypes, as many as C's own sizeof says: the truth the
+        # declarations are compared against.
+        api = support.import_stage("03", "layout_capi")
+        cls.c_sizes = {name: info["size"]
+                       for name, info in api.layout().items()}
+        library = ctypes.CDLL(str(support.build_dir("03") / "liblayout.so"))
+
+        def raw(symbol, struct_name):
+            size = cls.c_sizes[struct_name]
+            return bytes((ctypes.c_char * size).in_dll(library, symbol))
+        cls.person_bytes = raw("layout_sample_person", "person")
+        cls.record_bytes = raw("layout_sample_record", "record")
+
+    def test_the_right_declaration_reads_cs_values(self):
+        self.assertEqual(self.mod.read_person("right"),
+                         struct.unpack("@II", self.person_bytes))
+        self.assertEqual(self.mod.read_record("right"),
+                         struct.unpack("@BQH0Q", self.record_bytes))
+
+    def test_each_wrong_declaration_reads_other_bytes(self):
+        p, r = self.person_bytes, self.record_bytes
+        # What each wrong cdef reads, spelled as struct formats on the
+        # same bytes (fields in the order read_* returns them).
+        expected = {
+            "swapped": (struct.unpack("@II", p)[::-1],
+                        (struct.unpack_from("@B", r)[0],
+                         struct.unpack_from("@Q", r, 8)[0],
+                         struct.unpack_from("@H", r, 2)[0])),
+            "narrow": (struct.unpack_from("@HH", p),
+                       struct.unpack_from("@BIH", r)),
+            "packed": (struct.unpack("@II", p),
+                       struct.unpack_from("<BQH", r)),
+        }
+        right = (self.mod.read_person("right"), self.mod.read_record("right"))
+        for name, (person, record) in expected.items():
+            with self.subTest(declaration=name):
+                got = (self.mod.read_person(name), self.mod.read_record(name))
+                self.assertEqual(got, (person, record))
+                self.assertNotEqual(got, right)
+
+    def test_no_wrong_declaration_is_larger_than_c(self):
+        # The safety rule of the demonstration: reads stay in bounds.
+        self.assertEqual(self.mod.declarations()[0], "right")
+        for name in self.mod.declarations():
+            for struct_name in ("person", "record"):
+                with self.subTest(declaration=name, struct=struct_name):
+                    self.assertLessEqual(self.mod.sizeof(name, struct_name),
+                                         self.c_sizes[struct_name])
+
+    def test_unknown_declarations_are_refused(self):
+        with self.assertRaises(ValueError) as cm:
+            self.mod.read_person("left")
+        self.assertEqual(str(cm.exception), "read_person() argument "
+                         "'declaration' must be one of right, swapped, "
+                         "narrow, packed")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.read_record(None)
+        self.assertEqual(str(cm.exception), "read_record() argument "
+                         "'declaration' must be str, not NoneType")
+        with self.assertRaises(ValueError):
+            self.mod.sizeof("right", "record_packed")
+
+
+class TestStaticAssert(unittest.TestCase):
+    def test_the_build_stops_when_a_layout_assumption_breaks(self):
+        # -fpack-struct packs every struct: record loses its padding, and
+        # the _Static_assert in layout_lib.c must stop the compile.
+        cc = shutil.which(os.environ.get("CC", "cc"))
+        if cc is None:
+            self.skipTest("no C compiler (sudo apt install gcc)")
+        stage = support.stage_dir("03")
+        base = [cc, "-std=c11", "-fsyntax-only", "-I" + str(stage),
+                str(stage / "layout_lib.c")]
+        normal = subprocess.run(base, capture_output=True, text=True)
+        self.assertEqual(normal.returncode, 0, normal.stderr)
+        packed = subprocess.run(base + ["-fpack-struct"],
+                                capture_output=True, text=True)
+        self.assertNotEqual(packed.returncode, 0)
+        self.assertIn("7 padding bytes after tag", packed.stderr)
+
+
+class TestRunOutput(unittest.TestCase):
+    def test_make_run_matches_expected_output(self):
+        if not support.have_cffi():
+            self.skipTest(support.CFFI_MISSING)
+        code, out = support.run_make("03", "all")
+        self.assertEqual(code, 0, out)
+        code, out = support.run_make("03", "run")
+        self.assertEqual(code, 0, out)
+        expected = (support.stage_dir("03") / "expected-output.txt").read_text()
+        problem = support.output_mismatch(out, expected)
+        self.assertIsNone(problem, problem)
+
+
+if __name__ == "__main__":
+    unittest.main()
