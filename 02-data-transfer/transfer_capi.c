@@ -66,11 +66,18 @@ ll_arg(PyObject *obj, const char *func, const char *name, long long *out)
 static int
 int_arg(PyObject *obj, const char *func, const char *name, int *out)
 {
-    long long value;
-    if (ll_arg(obj, func, name, &value) < 0) {
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be int, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
         return -1;
     }
-    if (value < INT_MIN || value > INT_MAX) {
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow != 0 || value < INT_MIN || value > INT_MAX) {
         PyErr_Format(PyExc_OverflowError,
                      "%s() argument '%s' must fit in a C int (%d to %d)",
                      func, name, INT_MIN, INT_MAX);

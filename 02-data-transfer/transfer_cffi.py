@@ -14,13 +14,11 @@ TIME_C_LOOP_MAX = 100000
 
 # ---- scalars ---------------------------------------------------------------
 
-def _ll_arg(value, func, name, low=LLONG_MIN, high=LLONG_MAX, ctype="long long"):
+def _ll_arg(value, func, name, low=LLONG_MIN, high=LLONG_MAX,
+            ctype="long long"):
     if not isinstance(value, int):
         raise TypeError("%s() argument '%s' must be int, not %s"
                         % (func, name, type(value).__name__))
-    if not LLONG_MIN <= value <= LLONG_MAX:
-        raise OverflowError("%s() argument '%s' must fit in a C long long "
-                            "(%d to %d)" % (func, name, LLONG_MIN, LLONG_MAX))
     if not low <= value <= high:
         raise OverflowError("%s() argument '%s' must fit in a C %s "
                             "(%d to %d)" % (func, name, ctype, low, high))
@@ -120,10 +118,6 @@ def reversed_text(text):
 
 def _bytes_view(data, func, name):
     """A memoryview of a bytes-like object: shared, not copied."""
-    if isinstance(data, str):
-        # memoryview("...") fails anyway; say it in our words.
-        raise TypeError("%s() argument '%s' must be a bytes-like object, "
-                        "not str" % (func, name))
     try:
         view = memoryview(data)
     except TypeError:
@@ -149,24 +143,25 @@ def _ll_view(data, func, name, writable=False):
                         "(such as array('q')), not %s"
                         % (func, name, type(data).__name__)) from None
     code = view.format[1:] if view.format.startswith("@") else view.format
-    if writable and view.readonly:
-        problem = TypeError("%s() argument '%s' must be a writable buffer, "
+    try:
+        if writable and view.readonly:
+            raise TypeError("%s() argument '%s' must be a writable buffer, "
                             "not a read-only %s"
                             % (func, name, type(data).__name__))
-    elif view.ndim != 1:
-        problem = ValueError("%s() argument '%s' must be 1-dimensional, not "
+        if view.ndim != 1:
+            raise ValueError("%s() argument '%s' must be 1-dimensional, not "
                              "%d-dimensional" % (func, name, view.ndim))
-    elif view.itemsize != ffi.sizeof("long long") or code not in ("q", "l"):
-        problem = ValueError("%s() argument '%s' must have item format 'q' "
+        if view.itemsize != ffi.sizeof("long long") or code not in ("q", "l"):
+            raise ValueError("%s() argument '%s' must have item format 'q' "
                              "(C long long), not '%s'"
                              % (func, name, view.format))
-    elif not view.c_contiguous:
-        problem = ValueError("%s() argument '%s' must be a C-contiguous "
+        if not view.c_contiguous:
+            raise ValueError("%s() argument '%s' must be a C-contiguous "
                              "buffer" % (func, name))
-    else:
-        return view
-    view.release()
-    raise problem
+    except BaseException:
+        view.release()          # give the buffer back before we go
+        raise
+    return view
 # [/excerpt: ll_view]
 
 

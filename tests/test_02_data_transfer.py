@@ -1,0 +1,509 @@
+"""Stage 02, data transfer: what is copied, what is shared, and what is
+refused, checked the same way on both roads.
+
+Road 1 is transfer_capi (C API by hand); road 2 is transfer_cffi (cffi API
+mode behind a Python wrapper).  Both must give the same values, raise the
+same exceptions with the same messages, and never crash.
+"""
+import array
+import gc
+import math
+import random
+import re
+import subprocess
+import sys
+import tracemalloc
+import unittest
+import zlib
+
+import support
+
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+LLONG_MIN, LLONG_MAX = -2**63, 2**63 - 1
+BIG = support.scale(1_000_000, 1_000)      # "1,000,000 elements"
+
+TEXTS = ["", "plain ASCII", "café crème", "Ελληνικά", "日本語",
+         "emoji 🐍🦀 and more", "nul\0inside\0", "\0", "a\U0010FFFFz"]
+
+
+class Boom(Exception):
+    """Raised by hostile test objects: nothing else raises it."""
+
+
+class RaisesMidway:
+    """An iterable whose iterator yields two ints, then raises Boom."""
+
+    def __iter__(self):
+        yield 1
+        yield 2
+        raise Boom("iteration failed at item 2")
+
+
+class ListWithBadIter(list):
+    """A list whose __iter__ raises: the function must honour it."""
+
+    def __iter__(self):
+        raise Boom("no iteration for you")
+
+
+class BadIndex:
+    """An object with an __index__ that raises: it is not an int."""
+
+    def __index__(self):
+        raise Boom("__index__ called")
+
+
+class TransferContract:
+    """What every road must do.  self.mod is the module under test."""
+
+    def assertMessage(self, exc_type, message, func, *args):
+        with self.assertRaises(exc_type) as cm:
+            func(*args)
+        self.assertEqual(str(cm.exception), message)
+
+    # --- scalars: copied by value ----------------------------------------
+
+    def test_clamp_copies_c_ints_both_ways(self):
+        self.assertEqual(self.mod.clamp(15, 0, 10), 10)
+        self.assertEqual(self.mod.clamp(-5, 0, 10), 0)
+        self.assertEqual(self.mod.clamp(7, 0, 10), 7)
+        self.assertEqual(self.mod.clamp(value=INT_MIN, lo=INT_MIN, hi=INT_MAX),
+                         INT_MIN)
+        self.assertEqual(self.mod.clamp(INT_MAX, INT_MIN, INT_MAX), INT_MAX)
+        self.assertEqual(self.mod.clamp(True, 0, 10), 1)   # bool is an int
+
+    def test_clamp_refuses_ints_beyond_c_int(self):
+        for args, name in (((INT_MAX + 1, 0, 1), "value"),
+                           ((0, INT_MIN - 1, 1), "lo"),
+                           ((0, 0, 10**30), "hi")):
+            self.assertMessage(OverflowError,
+                               "clamp() argument '%s' must fit in a C int "
+                               "(-2147483648 to 2147483647)" % name,
+                               self.mod.clamp, *args)
+
+    def test_clamp_refuses_a_float_and_other_types(self):
+        self.assertMessage(TypeError,
+                           "clamp() argument 'value' must be int, not float",
+                           self.mod.clamp, 2.0, 0, 10)
+        self.assertMessage(TypeError,
+                           "clamp() argument 'hi' must be int, not NoneType",
+                           self.mod.clamp, 1, 0, None)
+        # __index__ is not called: an int is wanted, not "int-like".
+        self.assertMessage(TypeError,
+                           "clamp() argument 'lo' must be int, not BadIndex",
+                           self.mod.clamp, 1, BadIndex(), 2)
+
+    def test_clamp_refuses_an_empty_range(self):
+        self.assertMessage(ValueError,
+                           "clamp() needs lo <= hi, got lo=5, hi=1",
+                           self.mod.clamp, 3, 5, 1)
+
+    def test_functions_name_themselves_when_arguments_are_missing(self):
+        for func, args in ((self.mod.clamp, (1, 2)),
+                           (self.mod.checked_add, (1,)),
+                           (self.mod.scale, ()),
+                           (self.mod.char_count, ()),
+                           (self.mod.sum_list, ([1], [2]))):
+            with self.subTest(func=func.__name__):
+                with self.assertRaises(TypeError) as cm:
+                    func(*args)
+                self.assertIn(func.__name__ + "()", str(cm.exception))
+
+    def test_checked_add_uses_the_whole_long_long_range(self):
+        self.assertEqual(self.mod.checked_add(2**62, 2**62 - 1), LLONG_MAX)
+        self.assertEqual(self.mod.checked_add(LLONG_MIN, 0), LLONG_MIN)
+        self.assertEqual(self.mod.checked_add(LLONG_MAX, LLONG_MIN), -1)
+        self.assertEqual(self.mod.checked_add(a=-40, b=82), 42)
+
+    def test_checked_add_reports_overflow_instead_of_wrapping(self):
+        self.assertMessage(OverflowError,
+                           "checked_add(9223372036854775807, 1): the sum "
+                           "does not fit in a C long long",
+                           self.mod.checked_add, LLONG_MAX, 1)
+        with self.assertRaises(OverflowError):
+            self.mod.checked_add(LLONG_MIN, -1)
+        self.assertMessage(OverflowError,
+                           "checked_add() argument 'b' must fit in a C long "
+                           "long (-9223372036854775808 to "
+                           "9223372036854775807)",
+                           self.mod.checked_add, 0, 2**63)
+        self.assertMessage(TypeError,
+                           "checked_add() argument 'a' must be int, not float",
+                           self.mod.checked_add, 1.0, 1)
+
+    def test_scale_passes_ieee_specials_through(self):
+        self.assertEqual(self.mod.scale(1.5, 4), 6.0)
+        result = self.mod.scale(3, 2)          # ints become C doubles
+        self.assertEqual((result, type(result)), (6.0, float))
+        self.assertEqual(self.mod.scale(1e308, 10), math.inf)
+        self.assertEqual(self.mod.scale(-1e308, 10), -math.inf)
+        self.assertTrue(math.isnan(self.mod.scale(math.inf, 0)))
+        self.assertTrue(math.isnan(self.mod.scale(math.nan, 1)))
+        self.assertEqual(self.mod.scale(5e-324, 0.5), 0.0)   # underflow
+        self.assertEqual(math.copysign(1, self.mod.scale(-0.0, 1)), -1)
+
+    def test_scale_refuses_what_is_not_a_number(self):
+        self.assertMessage(TypeError,
+                           "scale() argument 'x' must be float, not str",
+                           self.mod.scale, "1.5", 2)
+        self.assertMessage(TypeError,
+                           "scale() argument 'factor' must be float, "
+                           "not NoneType", self.mod.scale, 1.5, None)
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.scale(10**400, 1)
+        self.assertIn("too large to convert to float", str(cm.exception))
+
+    def test_round_toward_takes_a_c_bool(self):
+        self.assertEqual(self.mod.round_toward(-2.5, False), -3.0)
+        self.assertEqual(self.mod.round_toward(-2.5, True), -2.0)
+        self.assertEqual(self.mod.round_toward(2, True), 2.0)
+        self.assertEqual(self.mod.round_toward(-math.inf, True), -math.inf)
+        self.assertTrue(math.isnan(self.mod.round_toward(math.nan, False)))
+        for up, name in ((1, "int"), (None, "NoneType"), ("yes", "str")):
+            self.assertMessage(TypeError,
+                               "round_toward() argument 'up' must be bool, "
+                               "not %s" % name,
+                               self.mod.round_toward, 1.5, up)
+
+    # --- strings: str as UTF-8 plus a length -----------------------------
+
+    def test_char_count_round_trips_every_kind_of_text(self):
+        for text in TEXTS + ["x" * BIG, "🐍" * BIG]:
+            with self.subTest(text=text[:20]):
+                self.assertEqual(self.mod.char_count(text), len(text))
+
+    def test_char_count_nul_agrees_without_a_nul(self):
+        for text in TEXTS:
+            if "\0" not in text:
+                self.assertEqual(self.mod.char_count_nul(text), len(text))
+
+    def test_char_count_nul_refuses_an_embedded_nul(self):
+        self.assertMessage(ValueError,
+                           "char_count_nul() argument 'text' contains a NUL "
+                           "character at index 3: C would stop reading there",
+                           self.mod.char_count_nul, "nul\0inside")
+        self.assertMessage(ValueError,
+                           "char_count_nul() argument 'text' contains a NUL "
+                           "character at index 1: C would stop reading there",
+                           self.mod.char_count_nul, "é\0")
+
+    def test_reversed_text_builds_a_new_string_in_c(self):
+        for text in TEXTS + ["ab🐍" * (BIG // 3)]:
+            with self.subTest(text=text[:20]):
+                result = self.mod.reversed_text(text)
+                self.assertEqual(result, text[::-1])
+                self.assertEqual(self.mod.reversed_text(result), text)
+        self.assertIsNot(self.mod.reversed_text("a"), "a")
+
+    def test_lone_surrogates_raise_unicode_encode_error(self):
+        for func in (self.mod.char_count, self.mod.char_count_nul,
+                     self.mod.reversed_text):
+            for text in ("\udc80", "ok \ud800 not ok", "🐍\udfff"):
+                with self.subTest(func=func.__name__, text=ascii(text)):
+                    with self.assertRaises(UnicodeEncodeError) as cm:
+                        func(text)
+                    self.assertIn("surrogates not allowed",
+                                  str(cm.exception))
+
+    def test_string_functions_refuse_what_is_not_str(self):
+        for func in (self.mod.char_count, self.mod.char_count_nul,
+                     self.mod.reversed_text):
+            for value, name in ((b"bytes", "bytes"), (None, "NoneType"),
+                                (65, "int")):
+                self.assertMessage(TypeError,
+                                   "%s() argument 'text' must be str, not %s"
+                                   % (func.__name__, name), func, value)
+
+    def test_checksum_reads_raw_bytes_like_zlib(self):
+        data = random.Random(2).randbytes(BIG)
+        for value in (b"", b"Wikipedia", b"\0\0\0", bytearray(b"abc\xff"),
+                      memoryview(b"xxWikipedia")[2:], data,
+                      array.array("q", [1, -1, 2**40])):
+            with self.subTest(value=bytes(value)[:12]):
+                self.assertEqual(self.mod.checksum(value),
+                                 zlib.adler32(bytes(value)))
+
+    def test_checksum_refuses_str_and_strided_buffers(self):
+        self.assertMessage(TypeError,
+                           "checksum() argument 'data' must be a bytes-like "
+                           "object, not str", self.mod.checksum, "text")
+        self.assertMessage(TypeError,
+                           "checksum() argument 'data' must be a bytes-like "
+                           "object, not NoneType", self.mod.checksum, None)
+        self.assertMessage(ValueError,
+                           "checksum() argument 'data' must be a C-contiguous "
+                           "buffer", self.mod.checksum, memoryview(b"abcd")[::2])
+
+    # --- sequences: copied element by element ----------------------------
+
+    def test_sorted_ints_returns_a_new_list(self):
+        values = [5, -3, LLONG_MAX, LLONG_MIN, 0, 5]
+        result = self.mod.sorted_ints(values)
+        self.assertEqual(result, sorted(values))
+        self.assertEqual(values, [5, -3, LLONG_MAX, LLONG_MIN, 0, 5])
+        self.assertIsNot(result, values)
+        self.assertEqual(self.mod.sorted_ints([]), [])
+
+    def test_sorted_ints_accepts_any_iterable(self):
+        self.assertEqual(self.mod.sorted_ints((3, 1, 2)), [1, 2, 3])
+        self.assertEqual(self.mod.sorted_ints(range(5, 0, -1)),
+                         [1, 2, 3, 4, 5])
+        self.assertEqual(self.mod.sorted_ints(x % 3 for x in range(6)),
+                         [0, 0, 1, 1, 2, 2])
+        self.assertEqual(self.mod.sorted_ints({7: "a", -7: "b"}), [-7, 7])
+        self.assertEqual(self.mod.sorted_ints(array.array("q", [2, 1])),
+                         [1, 2])
+
+    def test_sorted_ints_round_trips_a_million_elements(self):
+        values = list(range(BIG, 0, -1))
+        self.assertEqual(self.mod.sorted_ints(values), values[::-1])
+
+    def test_sum_list_copies_then_sums(self):
+        self.assertEqual(self.mod.sum_list([1, 2, 3]), 6)
+        self.assertEqual(self.mod.sum_list([]), 0)
+        self.assertEqual(self.mod.sum_list(range(BIG)), BIG * (BIG - 1) // 2)
+        self.assertEqual(self.mod.sum_list([LLONG_MAX, LLONG_MIN]), -1)
+        self.assertEqual(self.mod.sum_list([True, True]), 2)
+
+    def test_sum_list_reports_overflow_of_the_running_total(self):
+        for values in ([LLONG_MAX, 1], [LLONG_MIN, -1],
+                       [2**62, 2**62, -2**62]):
+            self.assertMessage(OverflowError,
+                               "sum_list(): the sum does not fit in a C long "
+                               "long", self.mod.sum_list, values)
+
+    def test_bad_element_names_its_index_and_type(self):
+        for values, index, name in (([1, 2, "3", 4], 2, "str"),
+                                    ([1.0], 0, "float"),
+                                    ((1, None), 1, "NoneType"),
+                                    ([0] * 10 + [BadIndex()], 10, "BadIndex")):
+            for func in (self.mod.sum_list, self.mod.sorted_ints):
+                self.assertMessage(TypeError,
+                                   "%s() argument 'values': item %d must be "
+                                   "int, not %s" % (func.__name__, index, name),
+                                   func, values)
+        self.assertMessage(OverflowError,
+                           "sum_list() argument 'values': item 1 does not fit "
+                           "in a C long long",
+                           self.mod.sum_list, [1, 2**63, "later"])
+
+    def test_sequence_functions_refuse_non_iterables(self):
+        for value, name in ((42, "int"), (None, "NoneType"), (1.5, "float")):
+            self.assertMessage(TypeError,
+                               "sum_list() argument 'values' must be an "
+                               "iterable of ints, not %s" % name,
+                               self.mod.sum_list, value)
+
+    def test_an_iterator_that_raises_midway_surfaces_unchanged(self):
+        for func in (self.mod.sum_list, self.mod.sorted_ints):
+            with self.assertRaisesRegex(Boom, "iteration failed at item 2"):
+                func(RaisesMidway())
+            with self.assertRaisesRegex(Boom, "no iteration for you"):
+                func(ListWithBadIter([1, 2, 3]))
+
+    # --- buffers: shared, not copied -------------------------------------
+
+    def test_c_reads_the_buffer_where_python_keeps_it(self):
+        numbers = array.array("q", [1, 2, 3])
+        where = numbers.buffer_info()[0]
+        self.assertEqual(self.mod.address_of(numbers), where)
+        self.assertEqual(self.mod.address_of(memoryview(numbers)[1:]),
+                         where + 8)
+        grow = bytearray(b"0123456789")
+        self.assertEqual(self.mod.address_of(memoryview(grow)[4:]),
+                         self.mod.address_of(grow) + 4)
+        # A bytes object keeps its bytes inside the object itself, right
+        # after a fixed header (CPython: sys.getsizeof(b"") - 1 bytes).
+        data = b"shared, not copied"
+        self.assertEqual(self.mod.address_of(data),
+                         id(data) + sys.getsizeof(b"") - 1)
+
+    def test_sum_buffer_reads_long_long_items(self):
+        self.assertEqual(self.mod.sum_buffer(array.array("q", [1, 2, 3])), 6)
+        self.assertEqual(self.mod.sum_buffer(array.array("q")), 0)
+        self.assertEqual(self.mod.sum_buffer(
+            memoryview(bytearray(16)).cast("q")), 0)
+        if array.array("l").itemsize == 8:
+            self.assertEqual(self.mod.sum_buffer(array.array("l", [4, 5])), 9)
+        big = array.array("q", range(BIG))
+        self.assertEqual(self.mod.sum_buffer(big), BIG * (BIG - 1) // 2)
+        self.assertMessage(OverflowError,
+                           "sum_buffer(): the sum does not fit in a C long "
+                           "long", self.mod.sum_buffer,
+                           array.array("q", [LLONG_MAX, 1]))
+
+    def test_buffer_of_the_wrong_shape_is_refused_naming_it(self):
+        four = array.array("q", [1, 2, 3, 4])
+        cases = (
+            (array.array("d", [1.0]), ValueError,
+             "must have item format 'q' (C long long), not 'd'"),
+            (b"12345678", ValueError,
+             "must have item format 'q' (C long long), not 'B'"),
+            (array.array("i", [1, 2]), ValueError,
+             "must have item format 'q' (C long long), not 'i'"),
+            (memoryview(four).cast("B").cast("q", (2, 2)), ValueError,
+             "must be 1-dimensional, not 2-dimensional"),
+            (memoryview(four)[::2], ValueError,
+             "must be a C-contiguous buffer"),
+            ([1, 2, 3], TypeError,
+             "must be a buffer of C long long (such as array('q')), not list"),
+            (None, TypeError,
+             "must be a buffer of C long long (such as array('q')), "
+             "not NoneType"),
+        )
+        for value, exc_type, tail in cases:
+            with self.subTest(tail=tail):
+                self.assertMessage(exc_type,
+                                   "sum_buffer() argument 'data' " + tail,
+                                   self.mod.sum_buffer, value)
+
+    def test_scale_in_place_changes_python_memory(self):
+        numbers = array.array("q", [1, -2, 3])
+        self.assertIsNone(self.mod.scale_in_place(numbers, 10))
+        self.assertEqual(numbers.tolist(), [10, -20, 30])
+        raw = bytearray(16)
+        raw[0] = 7                      # little or big end, C sees an int
+        view = memoryview(raw).cast("q")
+        before = view[0]
+        self.mod.scale_in_place(data=view, factor=3)
+        self.assertEqual(memoryview(raw).cast("q")[0], before * 3)
+        big = array.array("q", range(BIG))
+        self.mod.scale_in_place(big, -1)
+        self.assertEqual(big[-1], -(BIG - 1))
+        self.mod.scale_in_place(array.array("q"), 5)        # empty: nothing
+
+    def test_scale_in_place_is_all_or_nothing(self):
+        numbers = array.array("q", [1, 2**62, 3])
+        self.assertMessage(OverflowError,
+                           "scale_in_place(): item 1 (4611686018427387904) "
+                           "times 2 does not fit in a C long long; the "
+                           "buffer is unchanged",
+                           self.mod.scale_in_place, numbers, 2)
+        self.assertEqual(numbers.tolist(), [1, 2**62, 3])
+
+    def test_scale_in_place_matches_python_arithmetic(self):
+        rng = random.Random(4)
+        edges = [0, 1, -1, 2, -2, LLONG_MAX, LLONG_MIN, 2**31, -2**31,
+                 3037000499, -3037000500]
+        for _ in range(support.scale(3000, 300)):
+            value = rng.choice(edges + [rng.randint(LLONG_MIN, LLONG_MAX)])
+            factor = rng.choice(edges + [rng.randint(-2**33, 2**33)])
+            cell = array.array("q", [value])
+            if LLONG_MIN <= value * factor <= LLONG_MAX:
+                self.mod.scale_in_place(cell, factor)
+                self.assertEqual(cell[0], value * factor, (value, factor))
+            else:
+                with self.assertRaises(OverflowError, msg=(value, factor)):
+                    self.mod.scale_in_place(cell, factor)
+                self.assertEqual(cell[0], value)
+
+    def test_scale_in_place_refuses_read_only_buffers(self):
+        for value, name in ((array.array("q", [1]).tobytes(), "bytes"),
+                            (memoryview(array.array("q", [1])).toreadonly(),
+                             "memoryview")):
+            self.assertMessage(TypeError,
+                               "scale_in_place() argument 'data' must be a "
+                               "writable buffer, not a read-only %s" % name,
+                               self.mod.scale_in_place, value, 2)
+        self.assertMessage(TypeError,
+                           "scale_in_place() argument 'factor' must be int, "
+                           "not float",
+                           self.mod.scale_in_place, array.array("q"), 2.0)
+
+    def test_buffer_is_released_after_every_call(self):
+        # A bytearray cannot grow while anyone holds its buffer: if a call
+        # forgot to release it, extend() would raise BufferError.
+        grow = bytearray(b"\1\0\0\0\0\0\0\0")
+        self.mod.checksum(grow)
+        self.mod.address_of(grow)
+        view = memoryview(grow).cast("q")
+        self.mod.sum_buffer(view)
+        self.mod.scale_in_place(view, 2)
+        with self.assertRaises(ValueError):
+            self.mod.sum_buffer(view[::2].cast("B"))
+        view.release()
+        grow.extend(b"more")
+        self.assertEqual(len(grow), 12)
+
+    def test_time_c_loop_returns_seconds(self):
+        seconds = self.mod.time_c_loop(array.array("q", range(100)), 10)
+        self.assertIsInstance(seconds, float)
+        self.assertGreaterEqual(seconds, 0.0)
+        self.assertLess(seconds, 10.0)
+        for number in (0, -1, 100001):
+            self.assertMessage(ValueError,
+                               "time_c_loop() argument 'number' must be "
+                               "between 1 and 100000, not %d" % number,
+                               self.mod.time_c_loop, array.array("q"), number)
+
+    # --- nothing lost ---------------------------------------------------
+
+    def test_failing_calls_leave_no_python_objects_behind(self):
+        calls = [
+            lambda: self.mod.sum_list([1, 2, "x"]),
+            lambda: self.mod.sorted_ints(RaisesMidway()),
+            lambda: self.mod.sorted_ints(list(range(100))),
+            lambda: self.mod.reversed_text("ça 🐍"),
+            lambda: self.mod.reversed_text("\udc80"),
+            lambda: self.mod.sum_buffer(array.array("d", [1.0])),
+            lambda: self.mod.scale_in_place(b"12345678", 2),
+        ]
+
+        def run_all():
+            for call in calls:
+                try:
+                    call()
+                except (TypeError, ValueError, Boom, UnicodeEncodeError):
+                    pass
+
+        run_all()                       # warm up caches
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(support.scale(300, 20)):
+                run_all()
+            gc.collect()                # garbage cycles are not leaks
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        self.assertLess(grown, 20_000,
+                        "memory grew by %d bytes over repeated calls" % grown)
+
+
+class TestCapi(TransferContract, support.Road):
+    stage, module = "02", "transfer_capi"
+
+
+class TestCffiApi(TransferContract, support.Road):
+    stage, module, needs_cffi = "02", "transfer_cffi", True
+
+
+EXERCISE = ["TestCapi"]
+
+
+class TestRunOutput(unittest.TestCase):
+    def test_make_run_matches_expected_output(self):
+        if not support.have_cffi():
+            self.skipTest(support.CFFI_MISSING)
+        stage = support.stage_dir("02")
+        build = subprocess.run(["make", "-s", "-C", str(stage), "all",
+                                "PYTHON=" + support.PYTHON],
+                               capture_output=True, text=True, timeout=600)
+        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+        code, out = support.run_make("02", "run",
+                                     env=support.child_env(FFI_SMALL=1))
+        self.assertEqual(code, 0, out)
+        expected = (stage / "expected-output.txt").read_text()
+        problem = support.output_mismatch(out, expected)
+        self.assertIsNone(problem, problem)
+        # The benchmark ran on both roads and printed three ratios each.
+        ratios = re.findall(r"^\[py\]   .+ / .+:\s+(\S+)$", out, re.M)
+        self.assertEqual(len(ratios), 6, out)
+        for text in ratios:
+            self.assertRegex(text, r"^\d+\.\d+$")
+        self.assertIn("the same 52 lines as road 1, word for word", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
