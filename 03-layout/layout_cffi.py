@@ -220,8 +220,8 @@ class _Walk:
 
 
 # [excerpt: walk]
-@ffi.def_extern()
-def py_visit(context, index, item):
+@ffi.def_extern(name="py_visit")
+def _py_visit(context, index, item):
     """Called by C's walk_items for each item.  C holds only opaque
     handles: turning one back into a Python object is Python's job."""
     walk = ffi.from_handle(context)
