@@ -306,7 +306,7 @@ static Person *
 open_person(PersonObject *self, const char *func)
 {
     if (self->capsule == NULL) {
-        PyErr_Format(PyExc_ValueError, "%s(): the Person is closed", func);
+        PyErr_Format(PyExc_ValueError, "%s: the Person is closed", func);
         return NULL;
     }
     return person_arg(self->capsule, func);
@@ -335,7 +335,7 @@ Person_get_closed(PersonObject *self, void *Py_UNUSED(closure))
 static PyObject *
 Person_birthday(PersonObject *self, PyObject *Py_UNUSED(ignored))
 {
-    Person *person = open_person(self, "birthday");
+    Person *person = open_person(self, "birthday()");
     return person == NULL ? NULL : birthday(person, "birthday");
 }
 

@@ -142,7 +142,7 @@ class Person:
 
     def _open(self, func):
         if self._handle is None:
-            raise ValueError("%s(): the Person is closed" % func)
+            raise ValueError("%s: the Person is closed" % func)
         return _person_arg(self._handle, func)
 
     @property
@@ -158,7 +158,7 @@ class Person:
         return self._handle is None
 
     def birthday(self):
-        return _birthday(self._open("birthday"), "birthday")
+        return _birthday(self._open("birthday()"), "birthday")
 
     def __enter__(self):
         return self
