@@ -564,7 +564,7 @@ static PyObject *
 transfer_sum_list(PyObject *module, PyObject *values_obj)
 {
     (void)module;
-    Py_ssize_t n;
+    Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
     long long *values = ll_array(values_obj, "sum_list", "values", &n);
     if (values == NULL) {
         return NULL;
@@ -586,7 +586,7 @@ static PyObject *
 transfer_sorted_ints(PyObject *module, PyObject *values_obj)
 {
     (void)module;
-    Py_ssize_t n;
+    Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
     long long *values = ll_array(values_obj, "sorted_ints", "values", &n);
     if (values == NULL) {
         return NULL;

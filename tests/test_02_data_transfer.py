@@ -443,6 +443,9 @@ class TransferContract:
         proc = support.run_python(LEAK_CHECK % {
             "module": self.module, "rounds": support.scale(300, 30)},
             stage=self.stage)
+        if "NotImplementedError" in proc.stderr:
+            # An unfinished exercise: say so, as the other tests do.
+            raise NotImplementedError(proc.stderr.strip().splitlines()[-1])
         self.assertEqual(proc.returncode, 0, proc.stderr)
         grown = int(proc.stdout)
         self.assertLess(grown, 20_000,

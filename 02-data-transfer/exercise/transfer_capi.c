@@ -1,0 +1,635 @@
+/* Exercise 2: finish this C-API module, then run `make check-2`.
+ *
+ * This is stage 02's transfer_capi.c with three pieces taken out.  All the
+ * argument helpers, the other functions, the method table and the module
+ * are given.  `make check-2` (from the top folder) compiles this file into
+ * exercise/build/ and runs the stage's contract against it.
+ *
+ *   1. ll_array(): the copy.  Read each item of a list or tuple, check it
+ *      is an int that fits a C long long, store it in the C array; name
+ *      the index and the type of the first bad item.
+ *   2. transfer_reversed_text(): a string made by C.  Call utf8_reverse(),
+ *      turn its bytes into a new str, and free C's buffer on every path.
+ *   3. transfer_scale_in_place(): the share.  Borrow a writable buffer of
+ *      C long long with ll_view(), let C change it in place, report an
+ *      overflow, and release the buffer on every path.
+ *
+ * The reference solution is ../transfer_capi.c: try not to peek.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "transfer_lib.h"
+
+/* ---- scalars -------------------------------------------------------- */
+
+/* Convert `obj` to a C long long, or set an exception that names the
+ * function, the argument and what was expected.  0 on success, -1 on error.
+ * A float is refused, not truncated: 2.5 is not an int. */
+static int
+ll_arg(PyObject *obj, const char *func, const char *name, long long *out)
+{
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be int, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow != 0) {
+        PyErr_Format(PyExc_OverflowError,
+                     "%s() argument '%s' must fit in a C long long "
+                     "(%lld to %lld)", func, name, LLONG_MIN, LLONG_MAX);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+static int
+int_arg(PyObject *obj, const char *func, const char *name, int *out)
+{
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be int, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow != 0 || value < INT_MIN || value > INT_MAX) {
+        PyErr_Format(PyExc_OverflowError,
+                     "%s() argument '%s' must fit in a C int (%d to %d)",
+                     func, name, INT_MIN, INT_MAX);
+        return -1;
+    }
+    *out = (int)value;
+    return 0;
+}
+
+/* An int or a float becomes a C double (a huge int: OverflowError). */
+static int
+double_arg(PyObject *obj, const char *func, const char *name, double *out)
+{
+    if (!PyFloat_Check(obj) && !PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be float, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    double value = PyFloat_AsDouble(obj);
+    if (value == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+/* Only True or False: a C bool has no room for "truthy". */
+static int
+bool_arg(PyObject *obj, const char *func, const char *name, bool *out)
+{
+    if (!PyBool_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be bool, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = (obj == Py_True);
+    return 0;
+}
+
+static PyObject *
+transfer_clamp(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"value", "lo", "hi", NULL};
+    PyObject *v_obj, *lo_obj, *hi_obj;  /* borrowed from the arguments */
+    int value, lo, hi;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:clamp", keywords,
+                                     &v_obj, &lo_obj, &hi_obj)
+        || int_arg(v_obj, "clamp", "value", &value) < 0
+        || int_arg(lo_obj, "clamp", "lo", &lo) < 0
+        || int_arg(hi_obj, "clamp", "hi", &hi) < 0) {
+        return NULL;
+    }
+    if (lo > hi) {
+        PyErr_Format(PyExc_ValueError,
+                     "clamp() needs lo <= hi, got lo=%d, hi=%d", lo, hi);
+        return NULL;
+    }
+    return PyLong_FromLong(clamp_int(value, lo, hi));
+}
+
+static PyObject *
+transfer_checked_add(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"a", "b", NULL};
+    PyObject *a_obj, *b_obj;
+    long long a, b, sum;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:checked_add",
+                                     keywords, &a_obj, &b_obj)
+        || ll_arg(a_obj, "checked_add", "a", &a) < 0
+        || ll_arg(b_obj, "checked_add", "b", &b) < 0) {
+        return NULL;
+    }
+    /* A C bool comes back, and the result through a pointer to our local. */
+    if (!add_ll(a, b, &sum)) {
+        PyErr_Format(PyExc_OverflowError,
+                     "checked_add(%lld, %lld): the sum does not fit in a "
+                     "C long long", a, b);
+        return NULL;
+    }
+    return PyLong_FromLongLong(sum);
+}
+
+static PyObject *
+transfer_scale(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"x", "factor", NULL};
+    PyObject *x_obj, *f_obj;
+    double x, factor;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:scale", keywords,
+                                     &x_obj, &f_obj)
+        || double_arg(x_obj, "scale", "x", &x) < 0
+        || double_arg(f_obj, "scale", "factor", &factor) < 0) {
+        return NULL;
+    }
+    return PyFloat_FromDouble(scale_double(x, factor));
+}
+
+static PyObject *
+transfer_round_toward(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"x", "up", NULL};
+    PyObject *x_obj, *up_obj;
+    double x;
+    bool up;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:round_toward",
+                                     keywords, &x_obj, &up_obj)
+        || double_arg(x_obj, "round_toward", "x", &x) < 0
+        || bool_arg(up_obj, "round_toward", "up", &up) < 0) {
+        return NULL;
+    }
+    return PyFloat_FromDouble(round_double(x, up));
+}
+
+/* ---- strings -------------------------------------------------------- */
+
+/* The UTF-8 bytes of a str, and their length.  Borrowed: CPython keeps
+ * this UTF-8 copy inside the str object and frees it with the str, so it
+ * is valid as long as `obj` is alive, and we must not free it.  A lone
+ * surrogate cannot be encoded: UnicodeEncodeError. */
+static const char *
+utf8_arg(PyObject *obj, const char *func, const char *name, Py_ssize_t *len)
+{
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be str, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return PyUnicode_AsUTF8AndSize(obj, len);
+}
+
+static PyObject *
+transfer_char_count(PyObject *module, PyObject *text)
+{
+    (void)module;
+    Py_ssize_t len;
+    const char *utf8 = utf8_arg(text, "char_count", "text", &len);
+    if (utf8 == NULL) {
+        return NULL;
+    }
+    return PyLong_FromSize_t(utf8_count(utf8, (size_t)len));
+}
+
+static PyObject *
+transfer_char_count_nul(PyObject *module, PyObject *text)
+{
+    (void)module;
+    Py_ssize_t len;
+    const char *utf8 = utf8_arg(text, "char_count_nul", "text", &len);
+    if (utf8 == NULL) {
+        return NULL;
+    }
+    /* C will stop at the first NUL and silently count less: refuse such a
+     * string here, as PyArg_Parse's "s" format does. */
+    if (strlen(utf8) != (size_t)len) {
+        Py_ssize_t at = PyUnicode_FindChar(text, 0, 0,
+                                           PyUnicode_GET_LENGTH(text), 1);
+        if (at == -2) {
+            return NULL;
+        }
+        PyErr_Format(PyExc_ValueError,
+                     "char_count_nul() argument 'text' contains a NUL "
+                     "character at index %zd: C would stop reading there",
+                     at);
+        return NULL;
+    }
+    return PyLong_FromSize_t(utf8_count_nul(utf8));
+}
+
+static PyObject *
+transfer_reversed_text(PyObject *module, PyObject *text)
+{
+    (void)module;
+    Py_ssize_t len;
+    const char *utf8 = utf8_arg(text, "reversed_text", "text", &len);
+    if (utf8 == NULL) {
+        return NULL;
+    }
+    /* Exercise 2, part 2: call utf8_reverse(utf8, len).  It returns a new
+     * buffer that you own (NULL: PyErr_NoMemory()).  Decode it with
+     * PyUnicode_DecodeUTF8(out, len, "strict") and give it back with
+     * transfer_free(out) whatever the decoding gave you. */
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "exercise 2: implement transfer_reversed_text() in "
+                    "02-data-transfer/exercise/transfer_capi.c: call "
+                    "utf8_reverse(), decode its bytes into a new str, "
+                    "transfer_free() the C buffer");
+    return NULL;
+}
+
+/* ---- buffers -------------------------------------------------------- */
+
+/* Fill `view` with the bytes of a bytes-like object, shared, not copied.
+ * On success the caller owns the view and must PyBuffer_Release() it:
+ * until then the exporter keeps the memory where it is (a bytearray
+ * refuses to resize, for example). */
+static int
+bytes_view(PyObject *obj, const char *func, const char *name, Py_buffer *view)
+{
+    if (!PyObject_CheckBuffer(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a bytes-like object, "
+                     "not %.200s", func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
+        return -1;
+    }
+    if (!PyBuffer_IsContiguous(view, 'C')) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' must be a C-contiguous buffer",
+                     func, name);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* Like bytes_view, and the items must be C long long in one dimension.
+ * Python describes the items with a struct-module format string:
+ * 'q' is long long ('l' is the same thing where long has 8 bytes). */
+static int
+ll_view(PyObject *obj, const char *func, const char *name, bool writable,
+        Py_buffer *view)
+{
+    if (!PyObject_CheckBuffer(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer of C long long "
+                     "(such as array('q')), not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
+        return -1;
+    }
+    const char *format = view->format != NULL ? view->format : "B";
+    const char *code = format[0] == '@' ? format + 1 : format;
+    if (writable && view->readonly) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a writable buffer, "
+                     "not a read-only %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        goto error;
+    }
+    if (view->ndim != 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' must be 1-dimensional, "
+                     "not %d-dimensional", func, name, view->ndim);
+        goto error;
+    }
+    if (view->itemsize != sizeof(long long)
+        || (strcmp(code, "q") != 0 && strcmp(code, "l") != 0)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' must have item format 'q' "
+                     "(C long long), not '%.50s'", func, name, format);
+        goto error;
+    }
+    if (!PyBuffer_IsContiguous(view, 'C')) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' must be a C-contiguous buffer",
+                     func, name);
+        goto error;
+    }
+    return 0;
+
+error:
+    PyBuffer_Release(view);
+    return -1;
+}
+
+static PyObject *
+transfer_checksum(PyObject *module, PyObject *data)
+{
+    (void)module;
+    Py_buffer view;
+    if (bytes_view(data, "checksum", "data", &view) < 0) {
+        return NULL;
+    }
+    uint32_t sum = adler32_bytes(view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLong(sum);
+}
+
+static PyObject *
+transfer_address_of(PyObject *module, PyObject *data)
+{
+    (void)module;
+    Py_buffer view;
+    if (bytes_view(data, "address_of", "data", &view) < 0) {
+        return NULL;
+    }
+    PyObject *result = PyLong_FromVoidPtr(view.buf);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyObject *
+transfer_sum_buffer(PyObject *module, PyObject *data)
+{
+    (void)module;
+    Py_buffer view;
+    if (ll_view(data, "sum_buffer", "data", false, &view) < 0) {
+        return NULL;
+    }
+    long long total;
+    /* C reads Python's memory directly: no element is converted. */
+    bool ok = sum_ll(view.buf, (size_t)(view.len / view.itemsize), &total);
+    PyBuffer_Release(&view);
+    if (!ok) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "sum_buffer(): the sum does not fit in a "
+                        "C long long");
+        return NULL;
+    }
+    return PyLong_FromLongLong(total);
+}
+
+static PyObject *
+transfer_scale_in_place(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"data", "factor", NULL};
+    PyObject *data, *factor_obj;
+    long long factor;
+    Py_buffer view;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:scale_in_place",
+                                     keywords, &data, &factor_obj)
+        || ll_arg(factor_obj, "scale_in_place", "factor", &factor) < 0
+        || ll_view(data, "scale_in_place", "data", true, &view) < 0) {
+        return NULL;
+    }
+    /* Exercise 2, part 3: view.buf is Python's own memory, view.len bytes
+     * long.  Call scale_ll_in_place() on its long longs.  If it returns
+     * less than the number of items, raise OverflowError
+     *   "scale_in_place(): item %zu (%lld) times %lld does not fit in a
+     *    C long long; the buffer is unchanged"
+     * else return None.  Release the view on every path. */
+    PyBuffer_Release(&view);
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "exercise 2: implement transfer_scale_in_place() in "
+                    "02-data-transfer/exercise/transfer_capi.c: let "
+                    "scale_ll_in_place() change the buffer, report an "
+                    "overflow, release the view");
+    return NULL;
+}
+
+#define TIME_C_LOOP_MAX 100000
+
+static PyObject *
+transfer_time_c_loop(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"data", "number", NULL};
+    PyObject *data, *number_obj;
+    int number;
+    Py_buffer view;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:time_c_loop",
+                                     keywords, &data, &number_obj)
+        || int_arg(number_obj, "time_c_loop", "number", &number) < 0) {
+        return NULL;
+    }
+    if (number < 1 || number > TIME_C_LOOP_MAX) {
+        PyErr_Format(PyExc_ValueError,
+                     "time_c_loop() argument 'number' must be between 1 and "
+                     "%d, not %d", TIME_C_LOOP_MAX, number);
+        return NULL;
+    }
+    if (ll_view(data, "time_c_loop", "data", false, &view) < 0) {
+        return NULL;
+    }
+    double seconds = time_sum_ll(view.buf,
+                                 (size_t)(view.len / view.itemsize), number);
+    PyBuffer_Release(&view);
+    return PyFloat_FromDouble(seconds);
+}
+
+/* ---- sequences ------------------------------------------------------ */
+
+/* Returns ownership: copy an iterable of ints into a new C array (free it
+ * with PyMem_Free) and store its length in *n; NULL with an exception
+ * set, naming the index and type of the first bad item, on error.
+ * An exact list or tuple is read in place; anything else goes through
+ * iter() first, so a raising __iter__ or __next__ surfaces here. */
+static long long *
+ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
+{
+    PyObject *seq = NULL;           /* owned: a list or tuple */
+    long long *values = NULL;       /* owned: the C copy */
+
+    if (PyList_CheckExact(obj) || PyTuple_CheckExact(obj)) {
+        seq = Py_NewRef(obj);
+    }
+    else {
+        PyObject *iterator = PyObject_GetIter(obj);
+        if (iterator == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Format(PyExc_TypeError,
+                             "%s() argument '%s' must be an iterable of "
+                             "ints, not %.200s",
+                             func, name, Py_TYPE(obj)->tp_name);
+            }
+            return NULL;
+        }
+        seq = PySequence_List(iterator);
+        Py_DECREF(iterator);
+        if (seq == NULL) {
+            return NULL;
+        }
+    }
+    /* Nothing below runs Python code (an int is read without calling any
+     * method), so nobody can change `seq` while we read it. */
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);  /* borrowed */
+    values = PyMem_New(long long, size > 0 ? size : 1);
+    if (values == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    (void)items;
+    /* Exercise 2, part 1: for each i in 0..size-1, items[i] is a borrowed
+     * int (or not).  Refuse a non-int with TypeError
+     *   "%s() argument '%s': item %zd must be int, not %.200s"
+     * convert it with PyLong_AsLongLongAndOverflow(), refuse an overflow
+     * with OverflowError
+     *   "%s() argument '%s': item %zd does not fit in a C long long"
+     * and store the value in values[i].  On any error: goto error. */
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "exercise 2: implement the loop of ll_array() in "
+                    "02-data-transfer/exercise/transfer_capi.c: copy each "
+                    "int item into values[i], naming the index and type of "
+                    "a bad item");
+    goto error;
+    Py_DECREF(seq);
+    *n = size;
+    return values;
+
+error:
+    PyMem_Free(values);
+    Py_XDECREF(seq);
+    return NULL;
+}
+
+static PyObject *
+transfer_sum_list(PyObject *module, PyObject *values_obj)
+{
+    (void)module;
+    Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
+    long long *values = ll_array(values_obj, "sum_list", "values", &n);
+    if (values == NULL) {
+        return NULL;
+    }
+    long long total;
+    bool ok = sum_ll(values, (size_t)n, &total);
+    PyMem_Free(values);
+    if (!ok) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "sum_list(): the sum does not fit in a C long long");
+        return NULL;
+    }
+    return PyLong_FromLongLong(total);
+}
+
+static PyObject *
+transfer_sorted_ints(PyObject *module, PyObject *values_obj)
+{
+    (void)module;
+    Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
+    long long *values = ll_array(values_obj, "sorted_ints", "values", &n);
+    if (values == NULL) {
+        return NULL;
+    }
+    sort_ll(values, (size_t)n);
+    /* The way back is a copy too: one new int object per element. */
+    PyObject *result = PyList_New(n);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyLong_FromLongLong(values[i]);
+        if (item == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, item);   /* steals the reference */
+    }
+done:
+    PyMem_Free(values);
+    return result;
+}
+
+/* ---- the module ----------------------------------------------------- */
+
+#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
+
+static PyMethodDef transfer_methods[] = {
+    {"clamp", KW(transfer_clamp),
+     PyDoc_STR("clamp(value, lo, hi)\n--\n\n"
+               "value limited to lo..hi, by C's clamp_int() (C ints).")},
+    {"checked_add", KW(transfer_checked_add),
+     PyDoc_STR("checked_add(a, b)\n--\n\n"
+               "a + b as C long longs; OverflowError if it does not fit.")},
+    {"scale", KW(transfer_scale),
+     PyDoc_STR("scale(x, factor)\n--\n\nx * factor, as C doubles.")},
+    {"round_toward", KW(transfer_round_toward),
+     PyDoc_STR("round_toward(x, up)\n--\n\n"
+               "ceil(x) if up is True, floor(x) if False, as a float.")},
+    {"char_count", transfer_char_count, METH_O,
+     PyDoc_STR("char_count(text)\n--\n\n"
+               "len(text), counted by C in its UTF-8 bytes.")},
+    {"char_count_nul", transfer_char_count_nul, METH_O,
+     PyDoc_STR("char_count_nul(text)\n--\n\n"
+               "The same through a NUL-terminated C string: text must not "
+               "contain '\\0'.")},
+    {"reversed_text", transfer_reversed_text, METH_O,
+     PyDoc_STR("reversed_text(text)\n--\n\n"
+               "text[::-1], built by C in memory C allocates.")},
+    {"checksum", transfer_checksum, METH_O,
+     PyDoc_STR("checksum(data)\n--\n\n"
+               "The Adler-32 checksum of a bytes-like object's bytes.")},
+    {"address_of", transfer_address_of, METH_O,
+     PyDoc_STR("address_of(data)\n--\n\n"
+               "The address of the first byte of a buffer, as C sees it.")},
+    {"sum_buffer", transfer_sum_buffer, METH_O,
+     PyDoc_STR("sum_buffer(data)\n--\n\n"
+               "Sum of a buffer of C long long, read in place.")},
+    {"scale_in_place", KW(transfer_scale_in_place),
+     PyDoc_STR("scale_in_place(data, factor)\n--\n\n"
+               "Multiply every item of a writable 'q' buffer, in place, "
+               "all or nothing.")},
+    {"time_c_loop", KW(transfer_time_c_loop),
+     PyDoc_STR("time_c_loop(data, number)\n--\n\n"
+               "Seconds C takes to sum the buffer `number` times.")},
+    {"sum_list", transfer_sum_list, METH_O,
+     PyDoc_STR("sum_list(values)\n--\n\n"
+               "Sum of an iterable of ints, copied into a C array first.")},
+    {"sorted_ints", transfer_sorted_ints, METH_O,
+     PyDoc_STR("sorted_ints(values)\n--\n\n"
+               "A new sorted list, sorted by C in a copy of the values.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef transfer_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "transfer_capi",
+    .m_doc = "Stage 02, road 1: moving data across with the C API by hand.",
+    .m_size = 0,
+    .m_methods = transfer_methods,
+};
+
+PyMODINIT_FUNC
+PyInit_transfer_capi(void)
+{
+    return PyModuleDef_Init(&transfer_module);
+}
