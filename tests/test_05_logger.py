@@ -154,13 +154,14 @@ class LoggerContract:
     def test_a_message_longer_than_any_buffer_stays_whole(self):
         big = "B" * 300_000 + "\n"
         for background in (False, True):
-            with self.subTest(background=background), captured_fds() as cap:
+            with captured_fds() as cap:
                 lg = self.make(background=background)
                 lg.log("small 1\n")
                 lg.log(big)
                 lg.log("small 2\n")
                 lg.close()
-            self.assertEqual(cap.out, "small 1\n" + big + "small 2\n")
+            self.assertEqual(cap.out, "small 1\n" + big + "small 2\n",
+                             "background=%s" % background)
 
     def test_bytes_go_out_as_utf8_exactly(self):
         with captured_fds() as cap:
@@ -209,13 +210,14 @@ class LoggerContract:
 
     def test_destroying_flushes_then_says_so(self):
         for background in (False, True):
-            with self.subTest(background=background), captured_fds() as cap:
+            with captured_fds() as cap:
                 with no_unraisable():
                     lg = self.make(background=background)
                     lg.log("never flushed by hand\n")
                     del lg
-            self.assertEqual(cap.out, "never flushed by hand\n")
-            self.assertEqual(cap.err, CLOSING)
+            where = "background=%s" % background
+            self.assertEqual(cap.out, "never flushed by hand\n", where)
+            self.assertEqual(cap.err, CLOSING, where)
 
     def test_a_cycle_through_the_callback_is_collected_and_flushed(self):
         gc.collect()
@@ -401,7 +403,7 @@ class LoggerContract:
     def test_many_threads_lose_tear_and_mix_nothing(self):
         threads, per_thread = 8, support.scale(20_000, 500)
         for background in (False, True):
-            with self.subTest(background=background), captured_fds() as cap:
+            with captured_fds() as cap:
                 lg = self.make(background=background)
                 start = threading.Barrier(threads)
 
@@ -418,13 +420,15 @@ class LoggerContract:
                     w.join()
                 lg.close()
             lines = cap.out.splitlines(keepends=True)
-            self.assertEqual(len(lines), threads * per_thread)
+            self.assertEqual(len(lines), threads * per_thread,
+                             "background=%s" % background)
             next_i = [0] * threads
             for line in lines:
                 t = int(line[1:line.index(" ")])
                 # Every line is one whole message, and each thread's lines
                 # come in the order that thread logged them.
-                self.assertEqual(line, line_for(t, next_i[t]))
+                self.assertEqual(line, line_for(t, next_i[t]),
+                                 "background=%s" % background)
                 next_i[t] += 1
             self.assertEqual(next_i, [per_thread] * threads)
 
@@ -515,13 +519,14 @@ class LoggerContract:
     # --- nothing lost at exit (child processes, stdout a pipe) ----------------
 
     def check_exit(self, code, expected_out, returncode=0):
+        # No subTest here: the exercise checker must see the first failure.
         for unbuffered in (False, True):
-            with self.subTest(PYTHONUNBUFFERED=unbuffered):
-                proc = self.run_child(code % {"mod": self.module}, unbuffered)
-                self.assertEqual(proc.returncode, returncode, proc.stderr)
-                self.assertEqual(proc.stdout, expected_out)
-                self.assertTrue(proc.stderr.endswith(CLOSING), proc.stderr)
-                self.assertEqual(proc.stderr.count(CLOSING), 1, proc.stderr)
+            proc = self.run_child(code % {"mod": self.module}, unbuffered)
+            where = "PYTHONUNBUFFERED=%d\n%s" % (unbuffered, proc.stderr)
+            self.assertEqual(proc.returncode, returncode, where)
+            self.assertEqual(proc.stdout, expected_out, where)
+            self.assertTrue(proc.stderr.endswith(CLOSING), where)
+            self.assertEqual(proc.stderr.count(CLOSING), 1, where)
         return proc
 
     def test_exit_with_a_logger_never_closed(self):
@@ -624,18 +629,17 @@ class LoggerContract:
 
     def check_article(self, shim):
         for unbuffered in (False, True):
-            with self.subTest(PYTHONUNBUFFERED=unbuffered):
-                proc = self.run_article(unbuffered, shim)
-                self.assertEqual(proc.returncode, 1, proc.stderr)
-                self.assertEqual(proc.stdout, ARTICLE_STDOUT)
-                self.assertTrue(proc.stderr.startswith(
-                    "Traceback (most recent call last):\n"), proc.stderr)
-                self.assertTrue(proc.stderr.endswith(
-                    'raise Exception("Failed too many times")\n'
-                    "Exception: Failed too many times\n" + CLOSING),
-                    proc.stderr)
-                self.assertIn('logger.log("[ERROR] gone wrong\\n")',
-                              proc.stderr)
+            proc = self.run_article(unbuffered, shim)
+            where = "PYTHONUNBUFFERED=%d\n%s" % (unbuffered, proc.stderr)
+            self.assertEqual(proc.returncode, 1, where)
+            self.assertEqual(proc.stdout, ARTICLE_STDOUT, where)
+            self.assertTrue(proc.stderr.startswith(
+                "Traceback (most recent call last):\n"), where)
+            self.assertTrue(proc.stderr.endswith(
+                'raise Exception("Failed too many times")\n'
+                "Exception: Failed too many times\n" + CLOSING), where)
+            self.assertIn('logger.log("[ERROR] gone wrong\\n")',
+                          proc.stderr)
 
 
 class TestCapi(LoggerContract, support.Road):
