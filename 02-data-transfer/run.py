@@ -158,28 +158,37 @@ def ratio(a, b):
 
 
 # [excerpt: bench]
-def per_element(stmt, n, number, repeat, namespace):
-    """Nanoseconds per element of one run of `stmt`: the median of
-    `repeat` timings of `number` runs, minus timeit's own empty loop."""
-    timer = timeit.Timer(stmt, globals=namespace)
+def per_element(stmts, c_loop, n, number, repeat, namespace):
+    """Nanoseconds per element for each statement, and for c_loop (a
+    function that times `number` runs inside C and returns seconds): the
+    median of `repeat` timings of `number` runs, minus timeit's own empty
+    loop.  They take turns, so that a busy moment on the machine slows all
+    of them rather than one, and the ratios stay fair."""
+    timers = [timeit.Timer(stmt, globals=namespace) for stmt in stmts]
     empty = timeit.Timer("pass")
-    runs = statistics.median(timer.repeat(repeat=repeat, number=number))
-    loop = statistics.median(empty.repeat(repeat=repeat, number=number))
-    return (runs - loop) / number / n * 1e9
+    times = [[] for _ in stmts]
+    loop, inside = [], []
+    for _ in range(repeat):
+        loop.append(empty.timeit(number))
+        for timer, seen in zip(timers, times):
+            seen.append(timer.timeit(number))
+        inside.append(c_loop(number))
+    overhead = statistics.median(loop)
+    results = [(statistics.median(seen) - overhead) / number / n * 1e9
+               for seen in times]
+    return results + [statistics.median(inside) / number / n * 1e9]
 
 
 def benchmark(mod, title):
     n = 1_000 if SMALL else 100_000
-    number, repeat = (3, 3) if SMALL else (100, 7)
+    number, repeat = (3, 3) if SMALL else (50, 15)
     values = list(range(n))
     shared = array.array("q", values)
     namespace = {"mod": mod, "values": values, "shared": shared}
-    python = per_element("sum(values)", n, number, repeat, namespace)
-    copied = per_element("mod.sum_list(values)", n, number, repeat, namespace)
-    buffer = per_element("mod.sum_buffer(shared)", n, number, repeat,
-                         namespace)
-    in_c = statistics.median(mod.time_c_loop(shared, number)
-                             for _ in range(repeat)) / number / n * 1e9
+    python, copied, buffer, in_c = per_element(
+        ["sum(values)", "mod.sum_list(values)", "mod.sum_buffer(shared)"],
+        lambda number: mod.time_c_loop(shared, number),
+        n, number, repeat, namespace)
 # [/excerpt: bench]
     print("-- why it matters: summing %s ints, %s --" % (format(n, ","), title))
     print("[py] Python's sum(list):          %6.2f ns per element" % python)
