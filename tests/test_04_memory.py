@@ -1,0 +1,425 @@
+"""Stage 04: who allocates, who holds, who frees.
+
+One contract, run on both roads: C's live-allocation counters come back to
+zero, misuse raises instead of crashing, C memory exported through the
+buffer protocol outlives its owner while viewed, C's strong references
+show in sys.getrefcount, and every allocation failure path releases what
+it took.  The bug demonstrations (child processes under ASan, valgrind and
+the debug allocator) are in test_04_bugs.py.
+"""
+import gc
+import sys
+import unittest
+import weakref
+
+import support
+
+UINT32_MAX = 2**32 - 1
+ZERO = {"allocations": 0, "persons": 0, "blocks": 0, "registry": 0}
+NOT_A_HANDLE = (r"^person_get\(\) argument 'person' must be a Person handle "
+                r"from person_new\(\), not ")
+
+
+class Payload:
+    """Any object that can be weakly referenced."""
+
+
+class MemoryContract:
+    # Set by each road: an object that is a pointer of the wrong kind, and
+    # how the message names it.
+    wrong_pointer_tail = None
+
+    def wrong_pointer(self):
+        raise NotImplementedError
+
+    def tearDown(self):
+        # Leave C as we found it even when a test failed half-way.
+        self.mod.fail_allocation(0)
+        for slot in range(self.mod.REGISTRY_SLOTS):
+            try:
+                self.mod.registry_take(slot)
+            except LookupError:
+                pass
+        gc.collect()
+
+    def assertCounters(self, **expected):
+        gc.collect()
+        want = dict(ZERO, **expected)
+        self.assertEqual(self.mod.counters(), want)
+
+    # --- leak and reclaim -------------------------------------------------
+
+    def test_person_values(self):
+        person = self.mod.person_new(170, 30)
+        self.assertEqual(self.mod.person_get(person), (170, 30))
+        self.assertEqual(self.mod.person_birthday(person), 31)
+        self.assertEqual(self.mod.person_get(person), (170, 31))
+        largest = self.mod.person_new(UINT32_MAX, 0)
+        self.assertEqual(self.mod.person_get(largest), (UINT32_MAX, 0))
+
+    def test_destructor_frees_when_dropped(self):
+        self.assertCounters()
+        person = self.mod.person_new(170, 30)
+        self.assertCounters(allocations=1, persons=1)
+        del person
+        self.assertCounters()
+
+    def test_counters_many_persons(self):
+        n = support.scale(1000, 50)
+        persons = [self.mod.person_new(i, i) for i in range(n)]
+        self.assertCounters(allocations=n, persons=n)
+        self.assertEqual(self.mod.person_get(persons[-1]), (n - 1, n - 1))
+        del persons[::2]
+        self.assertCounters(allocations=n // 2, persons=n // 2)
+        del persons
+        self.assertCounters()
+
+    def test_person_free_releases_now(self):
+        person = self.mod.person_new(170, 30)
+        self.assertIsNone(self.mod.person_free(person))
+        self.assertCounters()
+        del person                  # the destructor must not free again
+        self.assertCounters()
+
+    def test_person_class(self):
+        person = self.mod.Person(180, 40)
+        self.assertEqual((person.height_cm, person.age), (180, 40))
+        self.assertEqual(person.birthday(), 41)
+        self.assertEqual(person.age, 41)
+        self.assertFalse(person.closed)
+        self.assertCounters(allocations=1, persons=1)
+        del person
+        self.assertCounters()
+
+    def test_person_context_manager(self):
+        with self.mod.Person(180, 40) as person:
+            self.assertEqual(person.age, 40)
+            self.assertCounters(allocations=1, persons=1)
+        self.assertTrue(person.closed)
+        self.assertCounters()
+        person.close()              # closing again is allowed, like files
+        self.assertCounters()
+
+    def test_context_manager_closes_on_exception(self):
+        with self.assertRaisesRegex(KeyError, "inside"):
+            with self.mod.Person(180, 40) as person:
+                raise KeyError("inside")
+        self.assertTrue(person.closed)
+        self.assertCounters()
+
+    # --- misuse -----------------------------------------------------------
+
+    def test_double_release_raises(self):
+        person = self.mod.person_new(170, 30)
+        self.mod.person_free(person)
+        with self.assertRaisesRegex(
+                ValueError,
+                r"^person_free\(\): the Person was already released$"):
+            self.mod.person_free(person)
+        self.assertCounters()
+
+    def test_use_after_release_raises(self):
+        person = self.mod.person_new(170, 30)
+        self.mod.person_free(person)
+        for call, name in ((self.mod.person_get, "person_get"),
+                           (self.mod.person_birthday, "person_birthday")):
+            with self.assertRaisesRegex(
+                    ValueError, r"^%s\(\): the Person was already released$"
+                    % name):
+                call(person)
+
+    def test_closed_person_raises(self):
+        person = self.mod.Person(180, 40)
+        person.close()
+        for action, name in ((lambda: person.age, "age"),
+                             (lambda: person.height_cm, "height_cm"),
+                             (person.birthday, r"birthday\(\)")):
+            with self.assertRaisesRegex(
+                    ValueError, r"^%s: the Person is closed$" % name):
+                action()
+
+    def test_wrong_kind_raises(self):
+        for value, tail in ((42, "int"), (None, "NoneType"), ("p", "str"),
+                            # a Person object is not its handle
+                            (self.mod.Person(1, 2), r"(memory_capi\.)?Person"),
+                            (self.wrong_pointer(), self.wrong_pointer_tail)):
+            with self.subTest(value=value):
+                with self.assertRaisesRegex(TypeError,
+                                            NOT_A_HANDLE + tail + "$"):
+                    self.mod.person_get(value)
+        with self.assertRaisesRegex(TypeError, r"^person_free\(\) argument"):
+            self.mod.person_free(self.wrong_pointer())
+        self.assertCounters()
+
+    def test_argument_errors(self):
+        cases = [
+            (lambda: self.mod.person_new("170", 30), TypeError,
+             r"^person_new\(\) argument 'height_cm' must be int, not str$"),
+            (lambda: self.mod.person_new(170, -1), OverflowError,
+             r"^person_new\(\) argument 'age' must be in 0\.\.4294967295$"),
+            (lambda: self.mod.person_new(2**32, 1), OverflowError,
+             r"^person_new\(\) argument 'height_cm' must be in 0\.\."),
+            (lambda: self.mod.Person(1.5, 1), TypeError,
+             r"^Person\(\) argument 'height_cm' must be int, not float$"),
+            (lambda: self.mod.Block(-1), ValueError,
+             r"^Block\(\) argument 'size' must be in 0\.\.16777216$"),
+            (lambda: self.mod.Block(2**100), ValueError,
+             r"^Block\(\) argument 'size' must be in 0\.\.16777216$"),
+            (lambda: self.mod.Block(None), TypeError,
+             r"^Block\(\) argument 'size' must be int, not NoneType$"),
+        ]
+        for call, error, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaisesRegex(error, message):
+                    call()
+        self.assertCounters()
+
+    def test_birthday_overflow_raises(self):
+        person = self.mod.person_new(170, UINT32_MAX)
+        with self.assertRaisesRegex(OverflowError, r"^person_birthday\(\): "
+                                    r"the age is 4294967295 already"):
+            self.mod.person_birthday(person)
+        self.assertEqual(self.mod.person_get(person), (170, UINT32_MAX))
+
+    # --- C memory through the buffer protocol -----------------------------
+
+    def test_block_view_shares_memory(self):
+        block = self.mod.Block(16)
+        self.assertEqual(block.size, 16)
+        first, second = block.view(), block.view()
+        self.assertEqual(bytes(first), bytes(16))      # C zero-filled it
+        self.assertFalse(first.readonly)
+        first[2:5] = b"xyz"
+        self.assertEqual(bytes(second[:6]), b"\0\0xyz\0")  # no copy
+        self.assertEqual(block.exports, 2)
+        first.release()
+        second.release()
+        self.assertEqual(block.exports, 0)
+
+    def test_block_outlives_owner_while_viewed(self):
+        block = self.mod.Block(8)
+        view = block.view()
+        view[0] = 7
+        owner = weakref.ref(block) if hasattr(block, "__weakref__") else None
+        del block
+        self.assertCounters(allocations=2, blocks=1)   # still there
+        view[1] = 9
+        self.assertEqual(bytes(view[:3]), b"\x07\x09\x00")
+        tail = view[4:]                 # a slice keeps it alive too
+        view.release()
+        self.assertCounters(allocations=2, blocks=1)
+        self.assertEqual(len(tail), 4)
+        del tail
+        self.assertCounters()
+        if owner is not None:
+            self.assertIsNone(owner())
+
+    def test_resize_and_close_refused_while_exported(self):
+        block = self.mod.Block(8)
+        view = block.view()
+        part = view[2:4]
+        view.release()                  # the slice still holds the export
+        for action, message in (
+                (lambda: block.resize(16), r"^resize\(\): cannot resize a "
+                 r"Block while 1 memoryview\(s\) of it exist: release them "
+                 r"first$"),
+                (block.close, r"^close\(\): cannot free a Block while 1 "
+                 r"memoryview\(s\) of it exist: release them first$")):
+            with self.assertRaisesRegex(BufferError, message):
+                action()
+        self.assertFalse(block.closed)
+        self.assertEqual(block.size, 8)
+        part.release()
+        block.resize(16)
+        self.assertEqual(block.size, 16)
+        block.close()
+        self.assertTrue(block.closed)
+        self.assertCounters()
+
+    def test_resize_keeps_data(self):
+        with self.mod.Block(4) as block:
+            view = block.view()
+            view[:] = b"abcd"
+            view.release()
+            block.resize(6)
+            self.assertEqual(bytes(block.view()), b"abcd\0\0")
+            block.resize(2)
+            self.assertEqual(bytes(block.view()), b"ab")
+            block.resize(0)
+            self.assertEqual(bytes(block.view()), b"")
+        self.assertCounters()
+
+    def test_closed_block_raises(self):
+        block = self.mod.Block(4)
+        block.close()
+        block.close()                   # again: allowed
+        for action, message in ((block.view, r"^memoryview\(\): the Block "
+                                 r"is closed$"),
+                                (lambda: block.resize(1), r"^resize\(\): the "
+                                 r"Block is closed$"),
+                                (lambda: block.size, r"^size: the Block is "
+                                 r"closed$")):
+            with self.assertRaisesRegex(ValueError, message):
+                action()
+        self.assertCounters()
+
+    def test_block_context_manager_refuses_while_exported(self):
+        with self.assertRaisesRegex(BufferError, r"^close\(\): cannot free"):
+            with self.mod.Block(4) as block:
+                view = block.view()
+        view.release()
+        self.assertFalse(block.closed)
+        block.close()
+        self.assertCounters()
+
+    # --- reference counts -------------------------------------------------
+
+    def test_registry_takes_a_strong_reference(self):
+        payload = Payload()
+        before = sys.getrefcount(payload)
+        slot = self.mod.registry_put(payload)
+        self.assertEqual(sys.getrefcount(payload), before + 1)
+        got = self.mod.registry_get(slot)       # a new reference
+        self.assertIs(got, payload)
+        self.assertEqual(sys.getrefcount(payload), before + 2)
+        del got
+        self.assertEqual(sys.getrefcount(payload), before + 1)
+        self.assertCounters(registry=1)
+        self.assertIs(self.mod.registry_take(slot), payload)
+        self.assertEqual(sys.getrefcount(payload), before)
+        self.assertCounters()
+
+    def test_registry_keeps_object_alive(self):
+        payload = Payload()
+        alive = weakref.ref(payload)
+        slot = self.mod.registry_put(payload)
+        del payload
+        gc.collect()
+        self.assertIsNotNone(alive(), "C's reference must keep it alive")
+        self.assertIs(self.mod.registry_take(slot), alive())
+        gc.collect()
+        self.assertIsNone(alive())
+
+    def test_registry_full_and_empty(self):
+        payload = Payload()
+        before = sys.getrefcount(payload)
+        slots = [self.mod.registry_put(payload)
+                 for _ in range(self.mod.REGISTRY_SLOTS)]
+        self.assertEqual(sorted(slots), list(range(self.mod.REGISTRY_SLOTS)))
+        with self.assertRaisesRegex(RuntimeError, r"^registry_put\(\): the "
+                                    r"registry is full \(8 slots\)"):
+            self.mod.registry_put(payload)
+        self.assertEqual(sys.getrefcount(payload),
+                         before + self.mod.REGISTRY_SLOTS)
+        for slot in slots:
+            self.mod.registry_take(slot)
+        self.assertEqual(sys.getrefcount(payload), before)
+        for call, name in ((self.mod.registry_get, "registry_get"),
+                           (self.mod.registry_take, "registry_take")):
+            with self.assertRaisesRegex(LookupError,
+                                        r"^%s\(\): slot 3 is empty$" % name):
+                call(3)
+            with self.assertRaisesRegex(IndexError, r"^%s\(\) argument 'slot'"
+                                        r" must be in 0\.\.7$" % name):
+                call(8)
+            with self.assertRaisesRegex(TypeError, r"^%s\(\) argument 'slot'"
+                                        r" must be int, not str$" % name):
+                call("3")
+
+    # --- allocation failure -----------------------------------------------
+
+    def test_allocation_failure_person(self):
+        self.mod.fail_allocation(1)
+        for call in (lambda: self.mod.person_new(1, 2),):
+            with self.assertRaisesRegex(MemoryError, r"^person_new\(\): the "
+                                        r"C allocator returned NULL"):
+                call()
+        self.assertCounters()
+        self.mod.fail_allocation(1)
+        with self.assertRaisesRegex(MemoryError, r"^Person\(\): "):
+            self.mod.Person(1, 2)
+        self.assertCounters()
+        person = self.mod.person_new(1, 2)      # the switch fired once
+        self.assertEqual(self.mod.person_get(person), (1, 2))
+
+    def test_allocation_failure_block(self):
+        for nth in (1, 2):                      # the header, then the data
+            with self.subTest(nth=nth):
+                self.mod.fail_allocation(nth)
+                with self.assertRaisesRegex(MemoryError, r"^Block\(\): the "
+                                            r"C allocator returned NULL"):
+                    self.mod.Block(32)
+                self.assertCounters()
+
+    def test_allocation_failure_resize_keeps_block(self):
+        block = self.mod.Block(4)
+        view = block.view()
+        view[:] = b"keep"
+        view.release()
+        self.mod.fail_allocation(1)
+        with self.assertRaisesRegex(MemoryError, r"^resize\(\): "):
+            block.resize(1000)
+        self.assertEqual(block.size, 4)
+        self.assertEqual(bytes(block.view()), b"keep")
+        self.assertCounters(allocations=2, blocks=1)
+
+    def test_fail_allocation_arguments(self):
+        with self.assertRaisesRegex(ValueError, r"^fail_allocation\(\) "
+                                    r"argument 'nth' must be in 0\.\."):
+            self.mod.fail_allocation(-1)
+        with self.assertRaisesRegex(TypeError, r"^fail_allocation\(\) "
+                                    r"argument 'nth' must be int, not str$"):
+            self.mod.fail_allocation("1")
+        self.mod.fail_allocation(3)
+        self.mod.fail_allocation(0)             # off again
+        self.assertEqual(self.mod.person_get(self.mod.person_new(1, 2)),
+                         (1, 2))
+
+
+class TestCapi(MemoryContract, support.Road):
+    stage, module = "04", "memory_capi"
+    wrong_pointer_tail = "PyCapsule 'datetime.datetime_CAPI'"
+
+    def wrong_pointer(self):
+        import datetime
+        return datetime.datetime_CAPI   # a capsule, but not one of ours
+
+    def test_handle_is_a_named_capsule(self):
+        person = self.mod.person_new(170, 30)
+        self.assertEqual(type(person).__name__, "PyCapsule")
+        self.assertIn('"memory_capi.Person"', repr(person))
+        self.mod.person_free(person)
+        self.assertIn('"memory_capi.Person (released)"', repr(person))
+
+    def test_memoryview_of_block_directly(self):
+        block = self.mod.Block(3)
+        with memoryview(block) as view:
+            self.assertEqual(block.exports, 1)
+            view[0] = 1
+        self.assertEqual(block.exports, 0)
+        self.assertEqual(bytes(block), b"\x01\0\0")
+        block.close()
+        with self.assertRaisesRegex(ValueError, "the Block is closed"):
+            memoryview(block)
+
+
+class TestCffi(MemoryContract, support.Road):
+    stage, module, needs_cffi = "04", "memory_cffi", True
+    wrong_pointer_tail = "cdata 'struct Person \\*'"
+
+    def wrong_pointer(self):
+        # The right C type, the wrong allocator: cffi owns this memory, so
+        # person_free() must never see it.
+        return support.import_stage("04", "_memory_cffi").ffi.new("Person *")
+
+    def test_handle_is_not_a_raw_pointer(self):
+        person = self.mod.person_new(170, 30)
+        self.assertIn("Person handle at 0x", repr(person))
+        self.mod.person_free(person)
+        self.assertIn("Person handle released", repr(person))
+
+
+EXERCISE = ["TestCapi"]
+
+if __name__ == "__main__":
+    unittest.main()
