@@ -226,11 +226,15 @@ class LayoutContract:
         ages = [i % 97 for i in range(n)]
         flat = [v for age in ages for v in (150 + age, age)]
         Person = declarations().Person
-        for label, people in (
-                ("struct", struct.pack("@%dI" % (2 * n), *flat)),
-                ("array", array.array("I", flat)),
-                ("ctypes", (Person * n)(*[Person(150 + a, a)
-                                          for a in ages]))):
+        packed = [("struct", struct.pack("@%dI" % (2 * n), *flat)),
+                  ("array", array.array("I", flat)),
+                  ("ctypes", (Person * n)(*[Person(150 + a, a)
+                                            for a in ages]))]
+        ffi = declarations().cffi_ffi()
+        if ffi is not None:     # cffi packs too: a cdata array's buffer
+            cdata = ffi.new("struct person[]", [(150 + a, a) for a in ages])
+            packed.append(("cffi", ffi.buffer(cdata)))
+        for label, people in packed:
             self.assertEqual(self.mod.total_age(people), sum(ages), label)
 
     def test_total_age_sees_only_the_structs_it_is_given(self):
