@@ -52,3 +52,19 @@ docs: ## Refresh the code excerpts in docs/ from the marked source files
 clean: ## Remove every build product
 	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s clean; done
 	@find tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- quality gates (tests/gate/, see "Quality gates" in tests/README.md) ---
+.PHONY: memcheck sanitize gate-selftest gates
+GATE_JOBS ?=
+GATE_ARGS = $(if $(GATE_JOBS),-j $(GATE_JOBS)) $(STAGE)
+
+memcheck: ## Every stage's run and tests under valgrind (STAGE=N for one)
+	@$(PYTHON) tests/gate/gate.py memcheck $(GATE_ARGS)
+
+sanitize: ## Every stage rebuilt with ASan+UBSan in build-asan/, run and tested
+	@$(PYTHON) tests/gate/gate.py sanitize $(GATE_ARGS)
+
+gate-selftest: ## Prove the gates can fail: the canary C must be caught
+	@$(PYTHON) tests/gate/gate.py selftest
+
+gates: memcheck sanitize ## Both gates, one after the other

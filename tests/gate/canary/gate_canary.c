@@ -1,0 +1,121 @@
+/* gate_canary.c: deliberately broken C, built ONLY for the quality gate's
+ * self-test (tests/test_gate_canary.py, tests/gate/gate.py selftest).
+ * It is never part of a stage and no stage build sees it.
+ *
+ * What it does, said in Python first:
+ *
+ *     def ok():              return "fine"        # the control: no bug
+ *     def oob_write():       buf = malloc(16); buf[16] = 1   # 1 byte past the end
+ *     def leak():            malloc(64) and forget the pointer
+ *     def missing_incref():  keep a borrowed reference, drop its owner,
+ *                            read the (now freed) object
+
+ *
+ * Each bug must be caught by `make memcheck` (valgrind) and by
+ * `make sanitize` (ASan/UBSan/LSan): if one is not, the gate is blind.
+ *
+ * It builds with the project's -Wall -Wextra -Werror and no -Wno-...:
+ * the out-of-bounds index is read through a volatile variable and the
+ * leaked pointer is stored through a volatile one, so that the compiler
+ * can neither warn about the bugs (-Warray-bounds, -Wstringop-overflow)
+ * nor optimise them away.  The bugs stay in the machine code.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile size_t past_the_end = 16;  /* read at run time: no warning */
+static void *volatile forgotten;           /* a store the compiler keeps */
+
+static PyObject *
+canary_ok(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+    char *buf = malloc(16);
+    if (buf == NULL) {
+        return PyErr_NoMemory();
+    }
+    memset(buf, 'x', 16);
+    PyObject *result = PyUnicode_FromStringAndSize(buf, 4);
+    free(buf);
+    return result;
+}
+
+/* BUG 1: heap buffer overflow, one byte past a 16-byte block. */
+static PyObject *
+canary_oob_write(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+    char *buf = malloc(16);
+    if (buf == NULL) {
+        return PyErr_NoMemory();
+    }
+    memset(buf, 0, 16);
+    /* Through a volatile lvalue: the compiler must emit the store, even
+     * though the block is freed right after (a dead store otherwise). */
+    ((volatile char *)buf)[past_the_end] = 1;   /* index 16 of 0..15 */
+    free(buf);
+    Py_RETURN_NONE;
+}
+
+/* BUG 2: a leaked allocation: nothing points at the block any more. */
+static PyObject *
+canary_leak(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+    char *buf = malloc(64);
+    if (buf == NULL) {
+        return PyErr_NoMemory();
+    }
+    memset(buf, 'L', 64);
+    forgotten = buf;
+    forgotten = NULL;                      /* the only pointer, gone */
+    Py_RETURN_NONE;
+}
+
+/* BUG 3: missing Py_INCREF.  PyList_GetItem returns a BORROWED reference:
+ * the list owns the item.  Dropping the list frees the item, and the code
+ * goes on using it: it needed Py_INCREF(item) before Py_DECREF(list). */
+static PyObject *
+canary_missing_incref(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+    PyObject *item = PyUnicode_FromFormat("canary string number %d", 42);
+    if (item == NULL) {
+        return NULL;
+    }
+    PyObject *list = PyList_New(1);
+    if (list == NULL) {
+        Py_DECREF(item);
+        return NULL;
+    }
+    PyList_SET_ITEM(list, 0, item);        /* the list owns the item now */
+    PyObject *borrowed = PyList_GetItem(list, 0);
+    Py_DECREF(list);                       /* frees list AND item */
+    return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(borrowed));  /* freed */
+}
+
+static PyMethodDef canary_methods[] = {
+    {"ok", canary_ok, METH_NOARGS, PyDoc_STR("No bug: the control.")},
+    {"oob_write", canary_oob_write, METH_NOARGS,
+     PyDoc_STR("BUG: writes one byte past a heap block.")},
+    {"leak", canary_leak, METH_NOARGS, PyDoc_STR("BUG: leaks 64 bytes.")},
+    {"missing_incref", canary_missing_incref, METH_NOARGS,
+     PyDoc_STR("BUG: reads a freed object (missing Py_INCREF).")},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef canary_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "gate_canary",
+    .m_doc = "Deliberately broken C for the quality gate's self-test.",
+    .m_size = 0,
+    .m_methods = canary_methods,
+};
+
+PyMODINIT_FUNC
+PyInit_gate_canary(void)
+{
+    return PyModuleDef_Init(&canary_module);
+}

@@ -1,0 +1,566 @@
+"""The quality gates: `make memcheck`, `make sanitize` and their self-test.
+
+    python3 tests/gate/gate.py memcheck [-j N] [STAGE ...]
+    python3 tests/gate/gate.py sanitize [-j N] [STAGE ...]
+    python3 tests/gate/gate.py selftest [memcheck|sanitize]
+
+Both gates find the stages by themselves (every NN-*/Makefile) and, for
+each, run its `make run` and its test files (tests/test_NN_*.py), several
+at a time.  Each gate first runs its self-test on the canary
+(tests/gate/canary/gate_canary.c): if the deliberately broken C is not
+caught, the gate is blind and fails before it looks at the project.
+
+memcheck: valgrind with PYTHONMALLOC=malloc and FFI_SMALL=1, the one
+suppressions file tests/gate/valgrind.supp, XML reports in
+build-gate/memcheck/.  Any error report fails; a definitely or indirectly
+lost block fails when the project's code allocated it (the first frame
+below malloc and the interpreter is in a file under the project).
+Children are not traced: a test's own child processes run natively.
+
+sanitize: copies the working tree (tracked and new, not ignored files) to
+build-asan/tree, builds all of it there with -fsanitize=address,undefined,
+and runs `make run` and the tests there with libasan preloaded into the
+interpreter.  Reports go to build-gate/sanitize/*; any ASan or UBSan
+report fails, and a LeakSanitizer report fails under the same rule as
+memcheck (allocated by the project's code).  The interpreter's and other
+libraries' own leaks at exit are therefore not counted, with no
+suppressions file.
+
+A test file opts out of one gate with a module-level
+    GATE_SKIP = {"memcheck": "why", "sanitize": "why"}
+(read with ast, never imported); the gate prints the file and the reason.
+"""
+
+import argparse
+import ast
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+SUPPRESSIONS = HERE / "valgrind.supp"
+WORK = ROOT / "build-gate"
+ASAN_TREE = ROOT / "build-asan" / "tree"
+PYTHON = sys.executable
+
+SANITIZE_FLAGS = "-fsanitize=address,undefined -fno-omit-frame-pointer"
+SANITIZE_LDFLAGS = "-fsanitize=address,undefined"
+
+VALGRIND_MISSING = ("valgrind is not installed "
+                    "(install: sudo apt-get install valgrind)")
+ASAN_MISSING = ("the AddressSanitizer runtime is not installed "
+                "(install: sudo apt-get install gcc, which brings libasan)")
+
+# Frames that belong to the machinery under a leak, not to whoever asked for
+# the memory: the allocator, the C library, the interpreter, libffi.
+RUNTIME_OBJECTS = re.compile(
+    r"vgpreload|/libasan|/libubsan|/liblsan|/libc\.so|/libc-|/ld-linux|"
+    r"/libpython3|/bin/python3|/libstdc\+\+|/libgcc_s|/libffi")
+
+
+# --- discovery --------------------------------------------------------------
+
+def stages(root=ROOT):
+    """Every stage folder under root, in order."""
+    return sorted(p for p in Path(root).glob("[0-9][0-9]-*")
+                  if (p / "Makefile").is_file())
+
+
+def select_stages(names, root=ROOT):
+    found = stages(root)
+    if not names:
+        return found
+    chosen = []
+    for name in names:
+        prefix = "%02d-" % int(str(name).split("-")[0])
+        chosen += [p for p in found if p.name.startswith(prefix)]
+    return chosen
+
+
+def stage_test_files(stage, root=ROOT):
+    """tests/test_NN_*.py for stage folder NN-topic."""
+    return sorted((Path(root) / "tests").glob("test_%s_*.py" % stage.name[:2]))
+
+
+def gate_skip(path, gate):
+    """The reason a test file gives for opting out of `gate`, or None."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "GATE_SKIP"
+                        for t in node.targets)):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            if isinstance(value, dict) and gate in value:
+                return str(value[gate])
+    return None
+
+
+# --- valgrind ---------------------------------------------------------------
+
+def have_valgrind():
+    return shutil.which("valgrind") is not None
+
+
+def valgrind_command(xml_pattern):
+    """The valgrind prefix every memcheck run uses (%p = process id)."""
+    return ["valgrind", "--tool=memcheck", "--quiet",
+            "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--num-callers=40", "--trace-children=no",
+            "--child-silent-after-fork=yes", "--keep-debuginfo=yes",
+            "--suppressions=%s" % SUPPRESSIONS,
+            "--xml=yes", "--xml-file=%s" % xml_pattern]
+
+
+def memcheck_env(base=None):
+    env = dict(os.environ if base is None else base)
+    env.update(PYTHONMALLOC="malloc", FFI_SMALL="1", FFI_GATE="memcheck")
+    return env
+
+
+def _under(path, roots):
+    if not path:
+        return False
+    path = os.path.realpath(path)
+    return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+
+def _allocated_by_project(frames, roots):
+    """frames: [(object, source_dir_or_file)], innermost first."""
+    for obj, src in frames:
+        if obj and RUNTIME_OBJECTS.search(obj):
+            continue
+        if not obj and not src:
+            continue
+        return _under(obj, roots) or _under(src, roots)
+    return False
+
+
+def _xml_frames(stack):
+    frames = []
+    for frame in stack.findall("frame") if stack is not None else []:
+        frames.append((frame.findtext("obj") or "",
+                       frame.findtext("dir") or ""))
+    return frames
+
+
+def _format_xml_error(error, program):
+    kind = error.findtext("kind") or "?"
+    what = error.findtext("what") or error.findtext("xwhat/text") or ""
+    lines = ["%s: %s  [%s]" % (program, what, kind)]
+    for child in error:
+        if child.tag == "stack":
+            for frame in child.findall("frame")[:12]:
+                fn = frame.findtext("fn") or "???"
+                where = frame.findtext("file")
+                where = ("%s:%s" % (where, frame.findtext("line"))
+                         if where else frame.findtext("obj") or "")
+                lines.append("    %s (%s)" % (fn, where))
+        elif child.tag in ("auxwhat",):
+            lines.append("  " + (child.text or ""))
+    return "\n".join(lines)
+
+
+def valgrind_reports(xml_files, roots=(str(ROOT),)):
+    """Failing reports (formatted text) found in valgrind XML files."""
+    roots = [os.path.realpath(r) for r in roots]
+    failures = []
+    for path in xml_files:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        # <vargv> is valgrind's own command line, <argv> the program's.
+        argv = re.search(r"<argv>(.*?)</argv>", text, re.S)
+        argv = argv.group(1) if argv else ""
+        exe = re.search(r"<exe>(.*?)</exe>", argv, re.S)
+        args = [a[:60] for a in re.findall(r"<arg>(.*?)</arg>", argv, re.S)]
+        program = "pid %s: %s" % (
+            (re.search(r"<pid>(\d+)</pid>", text) or [None, "?"])[1],
+            " ".join([os.path.basename(exe.group(1)) if exe else "?"]
+                     + args[:3]))
+        for block in re.findall(r"<error>.*?</error>", text, re.S):
+            try:
+                error = ET.fromstring(block)
+            except ET.ParseError:
+                failures.append("%s: unreadable valgrind report in %s"
+                                % (program, path))
+                continue
+            kind = error.findtext("kind") or ""
+            if kind.startswith("Leak_"):
+                if kind not in ("Leak_DefinitelyLost", "Leak_IndirectlyLost"):
+                    continue
+                if not _allocated_by_project(
+                        _xml_frames(error.find("stack")), roots):
+                    continue
+            failures.append(_format_xml_error(error, program))
+    return failures
+
+
+# --- sanitizers -------------------------------------------------------------
+
+def asan_runtime():
+    """Path of libasan.so, or None when gcc has none."""
+    try:
+        out = subprocess.run(["gcc", "-print-file-name=libasan.so"],
+                             capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return None
+    return out if os.path.isabs(out) and os.path.exists(out) else None
+
+
+# One frame per line, with the object it is in: {module} lets the leak rule
+# tell the project's code from the interpreter's.
+_FRAME_FORMAT = "'    #%n %p in %f %s:%l {%m}'"
+
+
+def sanitizer_env(logdir, base=None):
+    """Environment that loads ASan/UBSan into an uninstrumented python."""
+    env = dict(os.environ if base is None else base)
+    def common(tool):
+        return ("log_path=%s/%s:log_exe_name=1:abort_on_error=1:"
+                "stack_trace_format=" % (logdir, tool)) + _FRAME_FORMAT
+    env.update(
+        LD_PRELOAD=asan_runtime() or "",
+        PYTHONMALLOC="malloc",      # every object a malloc block ASan sees
+        ASAN_OPTIONS=common("asan") + (
+            ":detect_leaks=1:exitcode=0:allocator_may_return_null=1"),
+        UBSAN_OPTIONS=common("ubsan") + ":halt_on_error=1"
+                                        ":print_stacktrace=1",
+        FFI_GATE="sanitize",
+    )
+    return env
+
+
+_LSAN_FRAME = re.compile(r"#\d+ 0x[0-9a-f]+ in (\S+) (\S*) \{(.*)\}")
+
+
+def sanitizer_reports(logdir, roots=(str(ROOT),), outputs=()):
+    """Failing reports found in the sanitizer log files of a folder.
+
+    outputs: (name, text) of the programs' own stderr, where UBSan writes
+    when its runtime is loaded beside ASan's (it ignores log_path then).
+    """
+    roots = [os.path.realpath(r) for r in roots]
+    failures = []
+    for name, text in outputs:
+        lines = text.splitlines()
+        for number, line in enumerate(lines):
+            if ": runtime error: " in line:
+                failures.append("%s (UBSan, in its output):\n%s" % (
+                    name, "\n".join(lines[number:number + 25])))
+    for path in sorted(Path(logdir).glob("*san.*")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = text.splitlines()
+        for number, line in enumerate(lines):
+            if ("ERROR: AddressSanitizer" in line
+                    or ": runtime error: " in line):
+                failures.append("%s:\n%s" % (
+                    path.name, "\n".join(lines[number:number + 25])))
+        if "ERROR: LeakSanitizer" not in text:
+            continue
+        for block in re.split(r"\n\s*\n", text):
+            if not re.match(r"\s*(Direct|Indirect) leak of", block):
+                continue
+            frames = []
+            for match in _LSAN_FRAME.finditer(block):
+                source = match.group(2).rsplit(":", 2)[0]
+                frames.append((match.group(3), source))
+            if _allocated_by_project(frames, roots):
+                failures.append("%s:\n%s" % (path.name, block.strip()))
+    return failures
+
+
+# --- running jobs -----------------------------------------------------------
+
+class Job:
+    def __init__(self, name, cmd, cwd, env, timeout):
+        self.name, self.cmd, self.cwd = name, cmd, cwd
+        self.env, self.timeout = env, timeout
+        self.returncode, self.output, self.seconds = None, "", 0.0
+
+    def run(self, outdir):
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(self.cmd, cwd=self.cwd, env=self.env,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  errors="replace", timeout=self.timeout)
+            self.returncode, self.output = proc.returncode, proc.stdout
+        except subprocess.TimeoutExpired as exc:
+            self.returncode = "timeout after %ds" % self.timeout
+            out = exc.stdout or b""
+            self.output = out.decode(errors="replace") if isinstance(
+                out, bytes) else out
+        self.seconds = time.monotonic() - started
+        (outdir / (self.name + ".out")).write_text(self.output)
+        return self
+
+
+def run_jobs(jobs, workers, outdir):
+    """Run jobs, `workers` at a time; print one line per finished job."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(job.run, outdir) for job in jobs]
+        for future in concurrent.futures.as_completed(futures):
+            job = future.result()
+            status = ("ok" if job.returncode == 0
+                      else "FAILED (%s)" % _describe(job.returncode))
+            print("  %-40s %6.1f s  %s" % (job.name, job.seconds, status),
+                  flush=True)
+    return jobs
+
+
+def _describe(returncode):
+    if isinstance(returncode, int) and returncode < 0:
+        import signal
+        try:
+            return "killed by " + signal.Signals(-returncode).name
+        except ValueError:
+            return "killed by signal %d" % -returncode
+    return returncode if isinstance(returncode, str) else "exit %s" % returncode
+
+
+def stage_jobs(gate, stage_list, root, env, wrap, timeout, run_prefix):
+    """One job for each stage's `make run`, one per test file."""
+    jobs = []
+    for stage in stage_list:
+        jobs.append(Job("%s-run" % stage.name,
+                        ["make", "-s", "--no-print-directory", "-C",
+                         str(stage), "run", "PYTHON=" + PYTHON,
+                         "RUN=" + run_prefix(stage.name + "-run")],
+                        str(root), env, timeout))
+        for test in stage_test_files(stage, root):
+            reason = gate_skip(test, gate)
+            if reason:
+                print("  skip %s under %s: %s" % (test.name, gate, reason))
+                continue
+            jobs.append(Job(test.stem, wrap(test.stem) + [
+                PYTHON, str(Path(root) / "tests" / "run.py"), str(test)],
+                str(root), env, timeout))
+    return jobs
+
+
+def _fresh(folder):
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _report(gate, jobs, failures, started):
+    bad = [job for job in jobs if job.returncode != 0]
+    for job in bad:
+        print("\n--- %s: %s; last lines of its output (%s.out):"
+              % (job.name, _describe(job.returncode), job.name))
+        print("\n".join(job.output.splitlines()[-40:]))
+    for failure in failures:
+        print("\n--- %s report:\n%s" % (gate, failure))
+    elapsed = time.monotonic() - started
+    if bad or failures:
+        print("\n%s: FAILED: %d job(s) failed, %d report(s) (%.0f s)"
+              % (gate, len(bad), len(failures), elapsed))
+        return 1
+    print("\n%s: passed, %d jobs, no report (%.0f s)"
+          % (gate, len(jobs), elapsed))
+    return 0
+
+
+# --- the gates --------------------------------------------------------------
+
+def memcheck(stage_names, workers):
+    if not have_valgrind():
+        print("memcheck: " + VALGRIND_MISSING)
+        return 2
+    started = time.monotonic()
+    if selftest("memcheck") != 0:
+        return 1
+    logdir = _fresh(WORK / "memcheck")
+    print("memcheck: building every stage")
+    subprocess.run(["make", "-s", "--no-print-directory", "all",
+                    "PYTHON=" + PYTHON], cwd=ROOT, check=True)
+    chosen = select_stages(stage_names)
+    print("memcheck: stages %s, %d at a time, logs in %s"
+          % (" ".join(s.name for s in chosen), workers, logdir))
+
+    def wrap(name):
+        return valgrind_command(str(logdir / (name + ".%p.xml")))
+
+    jobs = stage_jobs("memcheck", chosen, ROOT, memcheck_env(), wrap,
+                      3600, lambda name: " ".join(wrap(name)))
+    run_jobs(jobs, workers, logdir)
+    failures = valgrind_reports(sorted(logdir.glob("*.xml")))
+    return _report("memcheck", jobs, failures, started)
+
+
+def project_files(root=ROOT):
+    """The working tree's files: tracked and new, not the ignored ones."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"], cwd=root, capture_output=True,
+            check=True).stdout
+        return [f for f in out.decode().split("\0") if f]
+    except (OSError, subprocess.CalledProcessError):
+        skip = re.compile(r"(^|/)(build-[^/]*|__pycache__|\.git)(/|$)|"
+                          r"\.(o|a|so)$")
+        return [str(p.relative_to(root)) for p in Path(root).rglob("*")
+                if p.is_file() and not skip.search(str(p.relative_to(root)))]
+
+
+def copy_tree(dest, root=ROOT):
+    shutil.rmtree(dest, ignore_errors=True)
+    for name in project_files(root):
+        source = Path(root) / name
+        if not source.is_file():
+            continue                    # deleted in the working tree
+        target = Path(dest) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def sanitize(stage_names, workers):
+    if asan_runtime() is None:
+        print("sanitize: " + ASAN_MISSING)
+        return 2
+    started = time.monotonic()
+    if selftest("sanitize") != 0:
+        return 1
+    logdir = _fresh(WORK / "sanitize")
+    print("sanitize: copying the working tree to %s" % ASAN_TREE)
+    copy_tree(ASAN_TREE)
+    flags = ["EXTRA_CFLAGS=" + SANITIZE_FLAGS,
+             "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS]
+    print("sanitize: building every stage with %s" % SANITIZE_FLAGS)
+    subprocess.run(["make", "-s", "--no-print-directory", "all",
+                    "PYTHON=" + PYTHON] + flags, cwd=ASAN_TREE, check=True)
+    env = sanitizer_env(logdir)
+    # Builds a test starts itself (the exercise skeleton) get the same flags.
+    env.update(EXTRA_CFLAGS=SANITIZE_FLAGS, EXTRA_LDFLAGS=SANITIZE_LDFLAGS)
+    chosen = select_stages(stage_names, ASAN_TREE)
+    print("sanitize: stages %s, %d at a time, reports in %s"
+          % (" ".join(s.name for s in chosen), workers, logdir))
+    jobs = stage_jobs("sanitize", chosen, ASAN_TREE, env, lambda name: [],
+                      1800, lambda name: "")
+    run_jobs(jobs, workers, logdir)
+    failures = sanitizer_reports(logdir, roots=[str(ASAN_TREE)],
+                                 outputs=[(j.name, j.output) for j in jobs])
+    return _report("sanitize", jobs, failures, started)
+
+
+# --- the self-test: the canary must be caught --------------------------------
+
+CANARY_SOURCE = HERE / "canary"
+# What each canary function must produce, per gate: function -> the
+# acceptable reports, each a list of words that must all appear in one
+# failing report.  "ok" is the control: it must produce no report.
+CANARY_EXPECT = {
+    "memcheck": {
+        "oob_write": [["InvalidWrite", "canary_oob_write"]],
+        "leak": [["Leak_DefinitelyLost", "canary_leak"]],
+        "missing_incref": [["InvalidRead", "canary_missing_incref"]]},
+    "sanitize": {
+        # UBSan's object-size check may see the bad store before ASan does.
+        "oob_write": [["heap-buffer-overflow", "canary_oob_write"],
+                      ["insufficient space", "canary_oob_write"]],
+        "leak": [["Direct leak", "canary_leak"]],
+        "missing_incref": [["heap-use-after-free",
+                            "canary_missing_incref"]]},
+}
+
+
+def canary_caught(failures, alternatives):
+    """True when one failing report has all the words of one alternative."""
+    return any(all(word in failure for word in words)
+               for failure in failures for words in alternatives)
+
+
+def build_canary(gate):
+    """Build gate_canary into build-gate/canary-<gate>; return the folder."""
+    folder = WORK / ("canary-" + gate)
+    extra = ([] if gate == "memcheck" else
+             ["EXTRA_CFLAGS=" + SANITIZE_FLAGS,
+              "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS])
+    subprocess.run(["make", "-s", "--no-print-directory", "-B", "-C",
+                    str(CANARY_SOURCE), "BUILD=" + str(folder),
+                    "PYTHON=" + PYTHON] + extra,
+                   check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def run_canary(gate, function, folder):
+    """Call gate_canary.<function>() under `gate`; return its failures."""
+    logdir = _fresh(WORK / ("canary-%s-%s" % (gate, function)))
+    code = ("import gate_canary\n"
+            "x = gate_canary.%s()\n"
+            "print(len(str(x)))\n" % function)
+    if gate == "memcheck":
+        env = memcheck_env()
+        cmd = valgrind_command(str(logdir / "canary.%p.xml")) + [
+            PYTHON, "-c", code]
+    else:
+        env = sanitizer_env(logdir)
+        cmd = [PYTHON, "-c", code]
+    env["PYTHONPATH"] = str(folder)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                          timeout=300)
+    if gate == "memcheck":
+        failures = valgrind_reports(sorted(logdir.glob("*.xml")))
+    else:
+        failures = sanitizer_reports(logdir, outputs=[("canary", proc.stderr)])
+    return proc, failures
+
+
+def selftest(gate=None):
+    """Every canary bug caught, the control clean: 0, else 1."""
+    status = 0
+    for name in ([gate] if gate else ["memcheck", "sanitize"]):
+        folder = build_canary(name)
+        proc, failures = run_canary(name, "ok", folder)
+        if failures or proc.returncode != 0:
+            print("%s self-test: the control canary.ok() was reported:\n%s"
+                  % (name, "\n".join(failures) or proc.stderr[-2000:]))
+            status = 1
+        for function, alternatives in CANARY_EXPECT[name].items():
+            proc, failures = run_canary(name, function, folder)
+            if not canary_caught(failures, alternatives):
+                print("%s self-test: canary.%s() was NOT caught (looked for"
+                      " %s); the gate is blind.\n%s" % (
+                          name, function, " or ".join(
+                              " + ".join(w) for w in alternatives),
+                          "\n".join(failures) or proc.stderr[-2000:]))
+                status = 1
+        print("%s self-test: %s" % (name, "canary caught (out-of-bounds "
+              "write, leak, missing Py_INCREF), control clean"
+              if status == 0 else "FAILED"))
+    return status
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("gate", choices=["memcheck", "sanitize", "selftest"])
+    parser.add_argument("stages", nargs="*",
+                        help="stage numbers (default: every stage); for "
+                             "selftest: memcheck or sanitize")
+    parser.add_argument("-j", "--jobs", type=int,
+                        default=int(os.environ.get("GATE_JOBS", 0))
+                        or os.cpu_count() or 2)
+    args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+    if args.gate == "memcheck":
+        return memcheck(args.stages, args.jobs)
+    if args.gate == "sanitize":
+        return sanitize(args.stages, args.jobs)
+    return selftest(args.stages[0] if args.stages else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
