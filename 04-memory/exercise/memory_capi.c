@@ -1,0 +1,793 @@
+/* memory_capi.c: THE EXERCISE of stage 04.  Three bodies are left for you:
+ *
+ *   exercise 1: person_release()      give a capsule's Person back early
+ *   exercise 2: memory_registry_put() C keeps a Python object: own it
+ *   exercise 3: Block_getbuffer()     lend C memory to a memoryview
+ *
+ * Each one raises NotImplementedError until you write it.  Check your work
+ * with `make check-4`; the reference is ../memory_capi.c (no peeking
+ * until you have tried).  Run `make check-4` after each one.
+ *
+ * The rest of this file is the reference module, unchanged:
+ *
+ * memory_capi.c: road 1, the CPython C API by hand, around memory_lib.
+ *
+ * What this module does, said in Python first:
+ *
+ *     def person_new(height_cm, age):   # C mallocs a Person; Python holds
+ *         return Capsule(memory_lib.person_new(...),      # the pointer in
+ *                        destructor=memory_lib.person_free)   # a capsule
+ *     def person_get(person): -> (height_cm, age)
+ *     def person_birthday(person): -> the new age
+ *     def person_free(person):          # give it back early; once only
+ *
+ *     class Person:                     # the same, as a context manager
+ *         height_cm, age, closed; birthday(); close(); with Person(...)
+ *
+ *     class Block:                      # C-owned bytes, shared with no copy
+ *         size, exports, closed; view() -> memoryview; resize(n); close()
+ *         # resize() and close() raise BufferError while views exist
+ *
+ *     def registry_put(obj): -> slot    # C keeps a strong reference
+ *     def registry_get(slot): -> obj    # a new reference for the caller
+ *     def registry_take(slot): -> obj   # C hands its reference over
+ *
+ *     def counters(): -> {"allocations", "persons", "blocks", "registry"}
+ *     def fail_allocation(nth):         # the nth C allocation fails
+ *
+ * The rule: memory is freed by the side, and the allocator, that
+ * allocated it.  C's memory goes back through person_free/block_free;
+ * Python objects C holds go back through Py_DECREF.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <limits.h>
+
+#include "memory_lib.h"
+
+#define BLOCK_MAX (1 << 24)         /* 16 MiB: a teaching limit, not C's */
+
+/* The capsule's name says what its pointer is.  Releasing a capsule early
+ * renames it, so a second release, or any use after it, is recognised. */
+#define PERSON_CAPSULE "memory_capi.Person"
+#define RELEASED_CAPSULE "memory_capi.Person (released)"
+
+/* --- arguments: each helper names the function and the argument -------- */
+
+/* Convert `obj` to a C long long in lo..hi.  Returns 0, or -1 with an
+ * exception set: TypeError for a non-int, `range_error` when out of range. */
+static int
+range_arg(PyObject *obj, const char *func, const char *name,
+          long long lo, long long hi, PyObject *range_error, long long *out)
+{
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be int, not %.200s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow != 0 || value < lo || value > hi) {
+        PyErr_Format(range_error, "%s() argument '%s' must be in %lld..%lld",
+                     func, name, lo, hi);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+static int
+uint32_arg(PyObject *obj, const char *func, const char *name, uint32_t *out)
+{
+    long long value;
+    if (range_arg(obj, func, name, 0, UINT32_MAX, PyExc_OverflowError,
+                  &value) < 0) {
+        return -1;
+    }
+    *out = (uint32_t)value;
+    return 0;
+}
+
+/* C returned NULL: say which call could not get its memory. */
+static PyObject *
+out_of_memory(const char *func)
+{
+    PyErr_Format(PyExc_MemoryError,
+                 "%s(): the C allocator returned NULL (out of memory)", func);
+    return NULL;
+}
+
+/* [excerpt: capsule] */
+/* Python calls this when the last reference to the capsule goes away.  It
+ * gives the Person back to C's own free function; a capsule released
+ * early by person_free() has no destructor any more, so no double free. */
+static void
+person_capsule_destructor(PyObject *capsule)
+{
+    Person *person = PyCapsule_GetPointer(capsule, PERSON_CAPSULE);
+    if (person == NULL) {
+        PyErr_WriteUnraisable(capsule);     /* cannot happen: say so */
+        return;
+    }
+    person_free(person);
+}
+
+/* Returns a new capsule that owns a new Person, or NULL. */
+static PyObject *
+person_capsule_new(uint32_t height_cm, uint32_t age, const char *func)
+{
+    Person *person = person_new(height_cm, age);
+    if (person == NULL) {
+        return out_of_memory(func);
+    }
+    PyObject *capsule = PyCapsule_New(person, PERSON_CAPSULE,
+                                      person_capsule_destructor);
+    if (capsule == NULL) {
+        person_free(person);        /* nobody owns it yet: we must */
+    }
+    return capsule;
+}
+/* [/excerpt: capsule] */
+
+/* [excerpt: person_arg] */
+/* The Person inside `obj`, borrowed (the capsule still owns it), or NULL
+ * with ValueError (released already) or TypeError (not one of ours). */
+static Person *
+person_arg(PyObject *obj, const char *func)
+{
+    if (PyCapsule_CheckExact(obj)) {
+        const char *name = PyCapsule_GetName(obj);
+        if (name != NULL && strcmp(name, RELEASED_CAPSULE) == 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): the Person was already released", func);
+            return NULL;
+        }
+        if (name != NULL && strcmp(name, PERSON_CAPSULE) == 0) {
+            return PyCapsule_GetPointer(obj, PERSON_CAPSULE);
+        }
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument 'person' must be a Person handle from "
+                     "person_new(), not PyCapsule '%.200s'",
+                     func, name != NULL ? name : "(no name)");
+        return NULL;
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "%s() argument 'person' must be a Person handle from "
+                 "person_new(), not %.200s", func, Py_TYPE(obj)->tp_name);
+    return NULL;
+}
+
+/* Free the Person now and mark the capsule released, so that neither its
+ * destructor nor a later call can touch the freed memory. */
+static int
+person_release(PyObject *capsule, const char *func)
+{
+    /* Exercise 1.  Get the Person with person_arg() (it raises the right
+     * errors for you), stop the capsule's destructor from running later,
+     * rename the capsule RELEASED_CAPSULE so that person_arg() recognises
+     * it, and only then give the Person back to C.  Return 0, or -1. */
+    (void)capsule;
+    (void)func;
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "exercise 1: implement person_release() in "
+                    "exercise/memory_capi.c: PyCapsule_SetDestructor(capsule,"
+                    " NULL), PyCapsule_SetName(capsule, RELEASED_CAPSULE), "
+                    "then person_free()");
+    return -1;
+}
+/* [/excerpt: person_arg] */
+
+static PyObject *
+memory_person_new(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *keywords[] = {"height_cm", "age", NULL};
+    PyObject *height_obj, *age_obj;
+    uint32_t height_cm, age;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:person_new", keywords,
+                                     &height_obj, &age_obj)
+        || uint32_arg(height_obj, "person_new", "height_cm", &height_cm) < 0
+        || uint32_arg(age_obj, "person_new", "age", &age) < 0) {
+        return NULL;
+    }
+    return person_capsule_new(height_cm, age, "person_new");
+}
+
+static PyObject *
+memory_person_get(PyObject *module, PyObject *person_obj)
+{
+    (void)module;
+    Person *person = person_arg(person_obj, "person_get");
+    if (person == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(kk)", (unsigned long)person->height_cm,
+                         (unsigned long)person->age);
+}
+
+static PyObject *
+birthday(Person *person, const char *func)
+{
+    if (person->age == UINT32_MAX) {
+        PyErr_Format(PyExc_OverflowError,
+                     "%s(): the age is %lu already, the largest a C "
+                     "uint32_t holds", func, (unsigned long)UINT32_MAX);
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(person_birthday(person));
+}
+
+static PyObject *
+memory_person_birthday(PyObject *module, PyObject *person_obj)
+{
+    (void)module;
+    Person *person = person_arg(person_obj, "person_birthday");
+    return person == NULL ? NULL : birthday(person, "person_birthday");
+}
+
+/* [excerpt: person_free] */
+static PyObject *
+memory_person_free(PyObject *module, PyObject *person_obj)
+{
+    (void)module;
+    if (person_release(person_obj, "person_free") < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+/* [/excerpt: person_free] */
+
+/* --- Person: the capsule behind a friendlier face ----------------------- */
+
+/* [excerpt: person_type] */
+typedef struct {
+    PyObject_HEAD
+    PyObject *capsule;      /* owned; NULL once closed */
+} PersonObject;
+
+static PyObject *
+Person_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"height_cm", "age", NULL};
+    PyObject *height_obj, *age_obj;
+    uint32_t height_cm, age;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Person", keywords,
+                                     &height_obj, &age_obj)
+        || uint32_arg(height_obj, "Person", "height_cm", &height_cm) < 0
+        || uint32_arg(age_obj, "Person", "age", &age) < 0) {
+        return NULL;
+    }
+    PersonObject *self = (PersonObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->capsule = person_capsule_new(height_cm, age, "Person");
+    if (self->capsule == NULL) {
+        Py_DECREF(self);    /* dealloc copes with a NULL capsule */
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+/* Dropping the capsule runs its destructor, which frees the Person. */
+static void
+Person_dealloc(PersonObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->capsule);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Early release: free the Person now.  Closing twice is allowed, as it is
+ * for files; using a closed Person raises ValueError. */
+static PyObject *
+Person_close(PersonObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->capsule != NULL) {
+        if (person_release(self->capsule, "close") < 0) {
+            return NULL;
+        }
+        Py_CLEAR(self->capsule);
+    }
+    Py_RETURN_NONE;
+}
+/* [/excerpt: person_type] */
+
+/* A capsule cannot point back at us, but GC support costs little and
+ * keeps the rule simple: a type that holds Python objects supports GC. */
+static int
+Person_traverse(PersonObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->capsule);
+    return 0;
+}
+
+static int
+Person_clear(PersonObject *self)
+{
+    Py_CLEAR(self->capsule);
+    return 0;
+}
+
+/* The Person of an open Person object, borrowed; NULL with ValueError. */
+static Person *
+open_person(PersonObject *self, const char *func)
+{
+    if (self->capsule == NULL) {
+        PyErr_Format(PyExc_ValueError, "%s: the Person is closed", func);
+        return NULL;
+    }
+    return person_arg(self->capsule, func);
+}
+
+static PyObject *
+Person_get_height_cm(PersonObject *self, void *Py_UNUSED(closure))
+{
+    Person *person = open_person(self, "height_cm");
+    return person == NULL ? NULL : PyLong_FromUnsignedLong(person->height_cm);
+}
+
+static PyObject *
+Person_get_age(PersonObject *self, void *Py_UNUSED(closure))
+{
+    Person *person = open_person(self, "age");
+    return person == NULL ? NULL : PyLong_FromUnsignedLong(person->age);
+}
+
+static PyObject *
+Person_get_closed(PersonObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->capsule == NULL);
+}
+
+static PyObject *
+Person_birthday(PersonObject *self, PyObject *Py_UNUSED(ignored))
+{
+    Person *person = open_person(self, "birthday()");
+    return person == NULL ? NULL : birthday(person, "birthday");
+}
+
+static PyObject *
+enter_self(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return Py_NewRef(self);
+}
+
+static PyObject *
+Person_exit(PersonObject *self, PyObject *args)
+{
+    (void)args;                 /* an exception in the block is not ours */
+    PyObject *result = Person_close(self, NULL);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef Person_methods[] = {
+    {"birthday", (PyCFunction)Person_birthday, METH_NOARGS,
+     PyDoc_STR("birthday()\n--\n\nAdd one to the age; return the new age.")},
+    {"close", (PyCFunction)Person_close, METH_NOARGS,
+     PyDoc_STR("close()\n--\n\nFree the C Person now (again: no-op).")},
+    {"__enter__", enter_self, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)Person_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Person_getset[] = {
+    {"height_cm", (getter)Person_get_height_cm, NULL,
+     PyDoc_STR("Height in cm, read from the C struct."), NULL},
+    {"age", (getter)Person_get_age, NULL,
+     PyDoc_STR("Age in years, read from the C struct."), NULL},
+    {"closed", (getter)Person_get_closed, NULL,
+     PyDoc_STR("True once close() has freed the C Person."), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject Person_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "memory_capi.Person",
+    .tp_doc = PyDoc_STR("Person(height_cm, age)\n--\n\n"
+                        "A C-allocated Person; close() or `with` frees it."),
+    .tp_basicsize = sizeof(PersonObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = Person_new,
+    .tp_dealloc = (destructor)Person_dealloc,
+    .tp_traverse = (traverseproc)Person_traverse,
+    .tp_clear = (inquiry)Person_clear,
+    .tp_methods = Person_methods,
+    .tp_getset = Person_getset,
+};
+
+/* --- Block: C-owned memory exported through the buffer protocol -------- */
+
+/* [excerpt: block_type] */
+typedef struct {
+    PyObject_HEAD
+    Block *block;           /* owned; NULL once closed */
+    Py_ssize_t exports;     /* buffers handed out and not yet released */
+} BlockObject;
+
+/* Every memoryview of a Block holds a reference to the Block object, so
+ * the Block, and the C memory it owns, outlives all its views.  While any
+ * view exists, its pointer must stay valid: no resize, no free. */
+static int
+Block_getbuffer(BlockObject *self, Py_buffer *view, int flags)
+{
+    /* Exercise 3.  A closed Block raises ValueError "memoryview(): the
+     * Block is closed".  Otherwise fill the view with PyBuffer_FillInfo()
+     * (writable: readonly = 0; it stores a new reference to self in
+     * view->obj) and count the export in self->exports. */
+    (void)self;
+    (void)flags;
+    view->obj = NULL;
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "exercise 3: implement Block_getbuffer() in "
+                    "exercise/memory_capi.c: PyBuffer_FillInfo(view, self, "
+                    "data, size, 0, flags), then self->exports++");
+    return -1;
+}
+
+static void
+Block_releasebuffer(BlockObject *self, Py_buffer *Py_UNUSED(view))
+{
+    self->exports--;
+}
+
+static int
+refuse_if_exported(BlockObject *self, const char *func, const char *what)
+{
+    if (self->exports > 0) {
+        PyErr_Format(PyExc_BufferError,
+                     "%s(): cannot %s a Block while %zd memoryview(s) of it "
+                     "exist: release them first", func, what, self->exports);
+        return -1;
+    }
+    return 0;
+}
+/* [/excerpt: block_type] */
+
+static PyObject *
+Block_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"size", NULL};
+    PyObject *size_obj;
+    long long size;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:Block", keywords,
+                                     &size_obj)
+        || range_arg(size_obj, "Block", "size", 0, BLOCK_MAX,
+                     PyExc_ValueError, &size) < 0) {
+        return NULL;
+    }
+    BlockObject *self = (BlockObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->block = block_new((size_t)size);
+    if (self->block == NULL) {
+        Py_DECREF(self);
+        return out_of_memory("Block");
+    }
+    return (PyObject *)self;
+}
+
+/* No view can exist here: each one holds a reference to us. */
+static void
+Block_dealloc(BlockObject *self)
+{
+    block_free(self->block);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* [excerpt: block_close] */
+static PyObject *
+Block_close(BlockObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (refuse_if_exported(self, "close", "free") < 0) {
+        return NULL;
+    }
+    block_free(self->block);
+    self->block = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Block_resize(BlockObject *self, PyObject *size_obj)
+{
+    long long size;
+    if (self->block == NULL) {
+        PyErr_SetString(PyExc_ValueError, "resize(): the Block is closed");
+        return NULL;
+    }
+    if (refuse_if_exported(self, "resize", "resize") < 0
+        || range_arg(size_obj, "resize", "size", 0, BLOCK_MAX,
+                     PyExc_ValueError, &size) < 0) {
+        return NULL;
+    }
+    if (block_resize(self->block, (size_t)size) < 0) {
+        return out_of_memory("resize");     /* the block is unchanged */
+    }
+    Py_RETURN_NONE;
+}
+/* [/excerpt: block_close] */
+
+static PyObject *
+Block_view(BlockObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyMemoryView_FromObject((PyObject *)self);
+}
+
+static PyObject *
+Block_exit(BlockObject *self, PyObject *args)
+{
+    (void)args;
+    PyObject *result = Block_close(self, NULL);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *
+Block_get_size(BlockObject *self, void *Py_UNUSED(closure))
+{
+    if (self->block == NULL) {
+        PyErr_SetString(PyExc_ValueError, "size: the Block is closed");
+        return NULL;
+    }
+    return PyLong_FromSize_t(self->block->size);
+}
+
+static PyObject *
+Block_get_exports(BlockObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->exports);
+}
+
+static PyObject *
+Block_get_closed(BlockObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->block == NULL);
+}
+
+static PyMethodDef Block_methods[] = {
+    {"view", (PyCFunction)Block_view, METH_NOARGS,
+     PyDoc_STR("view()\n--\n\nA writable memoryview of the C memory.")},
+    {"resize", (PyCFunction)Block_resize, METH_O,
+     PyDoc_STR("resize(size)\n--\n\nGrow or shrink (BufferError while "
+               "exported).")},
+    {"close", (PyCFunction)Block_close, METH_NOARGS,
+     PyDoc_STR("close()\n--\n\nFree the C memory now (BufferError while "
+               "exported).")},
+    {"__enter__", enter_self, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)Block_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Block_getset[] = {
+    {"size", (getter)Block_get_size, NULL, PyDoc_STR("Size in bytes."), NULL},
+    {"exports", (getter)Block_get_exports, NULL,
+     PyDoc_STR("How many buffers of this Block are alive."), NULL},
+    {"closed", (getter)Block_get_closed, NULL,
+     PyDoc_STR("True once close() has freed the C memory."), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyBufferProcs Block_as_buffer = {
+    .bf_getbuffer = (getbufferproc)Block_getbuffer,
+    .bf_releasebuffer = (releasebufferproc)Block_releasebuffer,
+};
+
+static PyTypeObject Block_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "memory_capi.Block",
+    .tp_doc = PyDoc_STR("Block(size)\n--\n\n"
+                        "size zero bytes owned by C, shared without a copy."),
+    .tp_basicsize = sizeof(BlockObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Block_new,
+    .tp_dealloc = (destructor)Block_dealloc,
+    .tp_as_buffer = &Block_as_buffer,
+    .tp_methods = Block_methods,
+    .tp_getset = Block_getset,
+};
+
+/* --- the registry: C holding Python objects ----------------------------- */
+
+static int
+slot_arg(PyObject *obj, const char *func, int *slot)
+{
+    long long value;
+    if (range_arg(obj, func, "slot", 0, REGISTRY_SLOTS - 1,
+                  PyExc_IndexError, &value) < 0) {
+        return -1;
+    }
+    *slot = (int)value;
+    return 0;
+}
+
+/* [excerpt: registry_put] */
+/* C is about to keep `obj` after this call returns, so it takes a strong
+ * reference of its own: the caller's reference is only borrowed. */
+static PyObject *
+memory_registry_put(PyObject *module, PyObject *obj)
+{
+    /* Exercise 2.  Store obj with registry_put() and return the slot as an
+     * int.  C keeps obj after we return: take a reference of our own
+     * first, and give it back if the registry is full (RuntimeError
+     * "registry_put(): the registry is full (8 slots): take something out
+     * first"). */
+    (void)module;
+    (void)obj;
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "exercise 2: implement memory_registry_put() in "
+                    "exercise/memory_capi.c: store a strong reference "
+                    "(Py_NewRef) with registry_put(), Py_DECREF it if full");
+    return NULL;
+}
+
+/* The registry keeps its reference; the caller gets a new one. */
+static PyObject *
+memory_registry_get(PyObject *module, PyObject *slot_obj)
+{
+    (void)module;
+    int slot;
+    if (slot_arg(slot_obj, "registry_get", &slot) < 0) {
+        return NULL;
+    }
+    PyObject *obj = registry_get(slot);     /* borrowed from the registry */
+    if (obj == NULL) {
+        PyErr_Format(PyExc_LookupError, "registry_get(): slot %d is empty",
+                     slot);
+        return NULL;
+    }
+    return Py_NewRef(obj);
+}
+
+/* The registry's reference is handed to the caller: no INCREF, no DECREF. */
+static PyObject *
+memory_registry_take(PyObject *module, PyObject *slot_obj)
+{
+    (void)module;
+    int slot;
+    if (slot_arg(slot_obj, "registry_take", &slot) < 0) {
+        return NULL;
+    }
+    PyObject *obj = registry_take(slot);
+    if (obj == NULL) {
+        PyErr_Format(PyExc_LookupError, "registry_take(): slot %d is empty",
+                     slot);
+    }
+    return obj;
+}
+/* [/excerpt: registry_put] */
+
+/* --- counters and the failure switch ------------------------------------ */
+
+static PyObject *
+memory_counters(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    return Py_BuildValue("{s:l,s:l,s:l,s:i}",
+                         "allocations", mem_live_allocations(),
+                         "persons", mem_live_persons(),
+                         "blocks", mem_live_blocks(),
+                         "registry", registry_count());
+}
+
+static PyObject *
+memory_fail_allocation(PyObject *module, PyObject *nth_obj)
+{
+    (void)module;
+    long long nth;
+    if (range_arg(nth_obj, "fail_allocation", "nth", 0, INT_MAX,
+                  PyExc_ValueError, &nth) < 0) {
+        return NULL;
+    }
+    mem_fail_allocation((int)nth);
+    Py_RETURN_NONE;
+}
+
+/* --- the module ---------------------------------------------------------- */
+
+/* The registry lives in C, but what it holds are our Python objects: the
+ * garbage collector must see them (a cycle through the registry could
+ * otherwise never be collected), and the module gives them back when it
+ * goes away. */
+static int
+memory_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    (void)module;
+    for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
+        PyObject *obj = registry_get(slot);
+        Py_VISIT(obj);
+    }
+    return 0;
+}
+
+static int
+memory_clear(PyObject *module)
+{
+    (void)module;
+    for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
+        PyObject *obj = registry_take(slot);    /* the registry's reference */
+        Py_XDECREF(obj);
+    }
+    return 0;
+}
+
+static void
+memory_free(void *module)
+{
+    memory_clear(module);
+}
+
+static int
+memory_exec(PyObject *module)
+{
+    if (PyModule_AddType(module, &Person_Type) < 0
+        || PyModule_AddType(module, &Block_Type) < 0
+        || PyModule_AddIntConstant(module, "REGISTRY_SLOTS",
+                                   REGISTRY_SLOTS) < 0
+        || PyModule_AddIntConstant(module, "BLOCK_MAX", BLOCK_MAX) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyMethodDef memory_methods[] = {
+    {"person_new", (PyCFunction)(void (*)(void))memory_person_new,
+     METH_VARARGS | METH_KEYWORDS,
+     PyDoc_STR("person_new(height_cm, age)\n--\n\n"
+               "A new C Person, in a capsule that frees it when dropped.")},
+    {"person_get", memory_person_get, METH_O,
+     PyDoc_STR("person_get(person)\n--\n\nReturn (height_cm, age).")},
+    {"person_birthday", memory_person_birthday, METH_O,
+     PyDoc_STR("person_birthday(person)\n--\n\nAge + 1; return the new age.")},
+    {"person_free", memory_person_free, METH_O,
+     PyDoc_STR("person_free(person)\n--\n\nFree the C Person now (once).")},
+    {"registry_put", memory_registry_put, METH_O,
+     PyDoc_STR("registry_put(obj)\n--\n\nC keeps obj; return its slot.")},
+    {"registry_get", memory_registry_get, METH_O,
+     PyDoc_STR("registry_get(slot)\n--\n\nThe object in slot (kept).")},
+    {"registry_take", memory_registry_take, METH_O,
+     PyDoc_STR("registry_take(slot)\n--\n\nRemove and return the object.")},
+    {"counters", memory_counters, METH_NOARGS,
+     PyDoc_STR("counters()\n--\n\nWhat C has allocated and not freed.")},
+    {"fail_allocation", memory_fail_allocation, METH_O,
+     PyDoc_STR("fail_allocation(nth)\n--\n\n"
+               "Make C's nth allocation from now fail (0: off).")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot memory_slots[] = {
+    {Py_mod_exec, memory_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef memory_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "memory_capi",
+    .m_doc = "Stage 04, road 1: who allocates, who holds, who frees.",
+    .m_size = 0,
+    .m_methods = memory_methods,
+    .m_slots = memory_slots,
+    .m_traverse = memory_traverse,
+    .m_clear = memory_clear,
+    .m_free = memory_free,
+};
+
+PyMODINIT_FUNC
+PyInit_memory_capi(void)
+{
+    return PyModuleDef_Init(&memory_module);
+}
