@@ -260,7 +260,8 @@ class LayoutContract:
         for bad, fmt in ((array.array("d", [1.0]), "d"),
                          (array.array("H", [1, 2, 3, 4]), "H"),
                          (array.array("Q", [1]), "Q"),
-                         (declarations().Record(), "T{<B:tag:<Q:id:<H:flags:}")):
+                         (declarations().Record(),
+                          "T{<B:tag:<Q:id:<H:flags:}")):
             with self.assertRaises(TypeError) as cm:
                 self.mod.total_age(bad)
             self.assertEqual(
@@ -593,7 +594,8 @@ class TestRunOutput(unittest.TestCase):
         self.assertEqual(code, 0, out)
         code, out = support.run_make("03", "run")
         self.assertEqual(code, 0, out)
-        expected = (support.stage_dir("03") / "expected-output.txt").read_text()
+        expected = (support.stage_dir("03")
+                    / "expected-output.txt").read_text()
         problem = support.output_mismatch(out, expected)
         self.assertIsNone(problem, problem)
 
