@@ -115,7 +115,6 @@ out_of_range:
 }
 /* [/excerpt: uint_arg] */
 
-/* [excerpt: buffer_arg] */
 /* What an argument that points at structs may look like.  `formats` are
  * the buffer item formats that can hold them: raw bytes, or items whose
  * layout matches (ctypes writes a struct's format as "T{...}"). */
@@ -147,6 +146,7 @@ static const struct buffer_kind record_packed_kind = {
     _Alignof(struct record_packed), "bytes ('B')", bytes_formats,
 };
 
+/* [excerpt: buffer_arg] */
 /* Borrow the memory of `obj` as structs of `kind`, without copying.
  * On success (0) the caller owns `view` and must PyBuffer_Release it;
  * on error (-1) nothing is held.  `count` is -1 for "any number of
