@@ -35,6 +35,11 @@ class Boom(Exception):
     """Raised by test callbacks: no library code raises it by accident."""
 
 
+def read_all(fd):
+    """Everything in the file open as `fd`, from its start."""
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode()
+
+
 class Captured:
     """What went to fds 1 and 2 inside a captured_fds() block."""
 
@@ -44,7 +49,7 @@ class Captured:
 
     def out_so_far(self):
         """Bytes on fd 1 up to now (inside the block)."""
-        return os.pread(self._out.fileno(), 1 << 30, 0).decode()
+        return read_all(self._out.fileno())
 
 
 @contextlib.contextmanager
@@ -67,8 +72,8 @@ def captured_fds():
             os.dup2(saved_err, 2)
             os.close(saved_out)
             os.close(saved_err)
-            result.out = os.pread(out.fileno(), 1 << 30, 0).decode()
-            result.err = os.pread(err.fileno(), 1 << 30, 0).decode()
+            result.out = read_all(out.fileno())
+            result.err = read_all(err.fileno())
 
 
 @contextlib.contextmanager

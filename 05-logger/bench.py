@@ -1,0 +1,215 @@
+"""Stage 05 benchmarks: the numbers the chapter quotes.
+
+    make -C 05-logger bench        (or: python3 bench.py [--quick])
+
+Everything is a ratio measured in this one run, so that a slow or busy
+machine changes the ratios less than the absolute times.  Per-call costs
+are timeit medians over several repeats, minus the cost of an empty loop.
+fds 1 and 2 point at /dev/null while we measure: the report goes to the
+terminal through a copy of the original stdout.
+"""
+import io
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+import timeit
+
+import tales_from_ffi
+
+try:
+    import logger_cffi
+except ImportError:             # cffi missing: road 2 is skipped
+    logger_cffi = None
+
+QUICK = "--quick" in sys.argv
+MSG = "2026-11-25 03:00:00 INFO order 12345 filled at 101.25\n"
+NUMBER = 20_000 if QUICK else 200_000
+REPEAT = 5 if QUICK else 9
+
+
+def per_call(stmt, setup_globals, number=NUMBER, repeat=REPEAT):
+    """Median seconds per execution of `stmt`, in a timeit loop."""
+    times = timeit.Timer(stmt, globals=setup_globals).repeat(repeat, number)
+    return statistics.median(times) / number
+
+
+# [excerpt: calls]
+def call_costs():
+    """Seconds per call, empty-loop cost subtracted, for every contender."""
+    empty = per_call("pass", {})
+    costs = {}
+
+    lg = tales_from_ffi.Logger()
+    costs["Logger.log (road 1, direct)"] = per_call(
+        "log(msg)", {"log": lg.log, "msg": MSG})
+    lg.close()
+    lg = tales_from_ffi.Logger(background=True)
+    costs["Logger.log (road 1, background)"] = per_call(
+        "log(msg)", {"log": lg.log, "msg": MSG})
+    lg.close()
+    if logger_cffi is not None:
+        lg = logger_cffi.Logger()
+        costs["Logger.log (road 2, cffi)"] = per_call(
+            "log(msg)", {"log": lg.log, "msg": MSG})
+        lg.close()
+    costs["no-op C function, 1 arg"] = per_call(
+        "noop(msg)", {"noop": tales_from_ffi._noop, "msg": MSG})
+
+    # The standard library's logging as basicConfig() sets it up: a
+    # StreamHandler on sys.stderr (here /dev/null), flushed every record.
+    std = logging.getLogger("bench.default")
+    std.propagate = False
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    std.addHandler(handler)
+    costs["logging, default handler"] = per_call(
+        "warning(text)", {"warning": std.warning, "text": MSG[:-1]},
+        number=max(NUMBER // 10, 1000))
+
+    # The same, given our buffering: an 8 KiB buffer that is only written
+    # when full, and exactly our bytes (message + newline).
+    class Buffered(logging.StreamHandler):
+        def flush(self):
+            pass                # as lazy as our logger: the buffer decides
+
+    null = open(os.devnull, "w", buffering=8192)
+    std = logging.getLogger("bench.buffered")
+    std.propagate = False
+    std.addHandler(Buffered(null))
+    costs["logging, buffered like us"] = per_call(
+        "warning(text)", {"warning": std.warning, "text": MSG[:-1]},
+        number=max(NUMBER // 10, 1000))
+
+    # Python's own stdout, as it is when stdout is a file or a pipe (an
+    # 8 KiB block buffer), and as it is on a terminal (line-buffered: every
+    # line is a write(2)).  PYTHONUNBUFFERED=1 makes it write every call.
+    out = open(os.dup(1), "w")
+    costs["sys.stdout.write (block-buffered)"] = per_call(
+        "write(msg)", {"write": out.write, "msg": MSG})
+    out.close()
+    out = open(os.dup(1), "w", buffering=1)
+    costs["sys.stdout.write (line-buffered)"] = per_call(
+        "write(msg)", {"write": out.write, "msg": MSG},
+        number=max(NUMBER // 10, 1000))
+    out.close()
+    null.close()
+    return {name: max(cost - empty, 1e-12) for name, cost in costs.items()}
+# [/excerpt: calls]
+
+
+# [excerpt: busy]
+def spin(stop):
+    """A CPU-bound Python thread: it wants the GIL all the time."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+
+
+def throughput(log, count, busy):
+    """Messages per second that one thread logs, with or without a
+    CPU-bound thread beside it."""
+    stop = threading.Event()
+    spinner = threading.Thread(target=spin, args=(stop,))
+    if busy:
+        spinner.start()
+        time.sleep(0.05)                # let it get going
+    start = time.perf_counter()
+    for _ in range(count):
+        log(MSG)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    if busy:
+        spinner.join()
+    return count / elapsed
+# [/excerpt: busy]
+
+
+def busy_numbers():
+    count = 50_000 if QUICK else 500_000
+    slow_count = 100 if QUICK else 400      # the collapsing ones are slow
+    rounds = 3 if QUICK else 5
+    results = {}
+
+    def median_of(make, method, n, busy):
+        values = []
+        for _ in range(rounds):
+            lg = make()
+            values.append(throughput(getattr(lg, method), n, busy))
+            lg.close()
+        return statistics.median(values)
+
+    background = lambda: tales_from_ffi.Logger(background=True)   # noqa
+    results["solo"] = median_of(background, "log", count, False)
+    results["busy"] = median_of(background, "log", count, True)
+    results["release_busy"] = median_of(background, "_log_release_gil",
+                                        slow_count, True)
+    if logger_cffi is not None:
+        cffi_bg = lambda: logger_cffi.Logger(background=True)     # noqa
+        results["cffi_solo"] = median_of(cffi_bg, "log", count // 5, False)
+        results["cffi_busy"] = median_of(cffi_bg, "log", slow_count, True)
+    return results
+
+
+def main():
+    report = io.TextIOWrapper(io.FileIO(os.dup(1), "w"), line_buffering=True)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        costs = call_costs()
+        busy = busy_numbers()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    say = report.write
+    say("Stage 05 benchmarks (%s, Python %d.%d, switch interval %g ms)\n"
+        % ("quick" if QUICK else "full", *sys.version_info[:2],
+           sys.getswitchinterval() * 1000))
+    say("message: %r, output to /dev/null\n\n" % MSG)
+    say("%-36s %10s\n" % ("per call (median, empty loop removed)", "ns"))
+    for name, cost in costs.items():
+        say("  %-34s %10.1f\n" % (name, cost * 1e9))
+    log = costs["Logger.log (road 1, direct)"]
+    say("\nratios for road 1 (target in brackets):\n")
+    rows = [
+        ("logging default handler / Logger.log",
+         costs["logging, default handler"] / log, ">= 50"),
+        ("logging buffered like us / Logger.log",
+         costs["logging, buffered like us"] / log, ">= 30"),
+        ("sys.stdout.write block-buffered / Logger.log",
+         costs["sys.stdout.write (block-buffered)"] / log, ">= 2"),
+        ("sys.stdout.write line-buffered / Logger.log",
+         costs["sys.stdout.write (line-buffered)"] / log, ">= 2"),
+        ("Logger.log / no-op C call",
+         log / costs["no-op C function, 1 arg"], "<= 3"),
+        ("background: busy / solo throughput",
+         busy["busy"] / busy["solo"], ">= 0.4"),
+        ("background busy / release-GIL-per-message busy",
+         busy["busy"] / busy["release_busy"], ">= 5"),
+    ]
+    for name, value, target in rows:
+        limit = float(target.split()[1])
+        ok = value >= limit if target.startswith(">=") else value <= limit
+        say("  %-48s %8.2fx  [%s] %s\n" % (name, value, target,
+                                          "met" if ok else "MISSED"))
+    say("\nthroughput, messages/s (median of rounds):\n")
+    say("  road 1 background, alone:                 %12.0f\n" % busy["solo"])
+    say("  road 1 background, CPU-bound thread beside: %10.0f\n"
+        % busy["busy"])
+    say("  road 1 releasing the GIL per message, beside: %7.0f\n"
+        % busy["release_busy"])
+    if "cffi_solo" in busy:
+        say("  road 2 (cffi releases the GIL per call), alone: %5.0f\n"
+            % busy["cffi_solo"])
+        say("  road 2, CPU-bound thread beside:          %12.0f\n"
+            % busy["cffi_busy"])
+    report.close()
+
+
+if __name__ == "__main__":
+    main()
