@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEMO_PLAIN = os.path.join(HERE, "build-demo")     # see the Makefile
 DEMO_ASAN = os.path.join(HERE, "build-demo-asan")
 CHILD = os.path.join(HERE, "_bug_children.py")
 # A stack is cut after its first frame in the code that made the mistake.
@@ -78,6 +79,8 @@ def missing_tool(tool):
                     "libasan: sudo apt install gcc)")
         if not os.path.isdir(DEMO_ASAN):
             return "the ASan build is missing (run: make -C 04-memory)"
+    elif not os.path.isdir(DEMO_PLAIN):
+        return "the demo build is missing (run: make -C 04-memory)"
     if tool.startswith("valgrind") and shutil.which("valgrind") is None:
         return "valgrind is not installed (install: sudo apt install valgrind)"
     return None
@@ -89,7 +92,7 @@ def child_command(demo):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LD_PRELOAD", "ASAN_", "LSAN_", "UBSAN_",
                                 "PYTHONMALLOC", "VALGRIND", "FFI_"))}
-    modules = HERE
+    modules = DEMO_PLAIN
     if demo.tool in ("asan", "lsan"):
         modules = DEMO_ASAN         # the instrumented build of _bugs_capi
     # With -c, sys.path starts with the working folder: the modules' own.
