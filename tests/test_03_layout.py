@@ -8,6 +8,7 @@ the Python declarations in 03-layout/declarations.py.
 """
 import array
 import ctypes
+import glob
 import os
 import shutil
 import struct
@@ -438,6 +439,62 @@ class TestLimitedApi(LayoutContract, support.Road):
         self.assertEqual(full.returncode, 0, full.stderr)
         self.assertNotEqual(limited.returncode, 0)
         self.assertIn("incomplete", limited.stderr)
+
+
+def newer_pythons():
+    """{"3.12": path, ...}: working CPythons newer than this one, with the
+    GIL (a free-threaded build cannot load abi3 modules), found on PATH or
+    in pyenv's folder."""
+    candidates = [shutil.which("python3.%d" % minor)
+                  for minor in range(sys.version_info[1] + 1, 20)]
+    pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*",
+                                                "bin", "python3")))
+    probe = ("import sys, sysconfig; print('%d %d %d' % (*sys.version_info"
+             "[:2], bool(sysconfig.get_config_var('Py_GIL_DISABLED'))))")
+    found = {}
+    for exe in filter(None, candidates):
+        try:
+            proc = subprocess.run([exe, "-c", probe], capture_output=True,
+                                  text=True, timeout=30)
+        except OSError:
+            continue
+        if proc.returncode != 0:
+            continue            # e.g. a pyenv shim for a version not set
+        major, minor, no_gil = map(int, proc.stdout.split())
+        if (major, minor) > sys.version_info[:2] and not no_gil:
+            found.setdefault("%d.%d" % (major, minor), exe)
+    return found
+
+
+class TestAbi3InNewerPythons(unittest.TestCase):
+    def test_the_abi3_build_loads_in_newer_pythons_and_the_other_does_not(
+            self):
+        pythons = newer_pythons()
+        if not pythons:
+            self.skipTest("no CPython newer than %d.%d found (install one, "
+                          "e.g. python3.12, to check that the .abi3.so loads"
+                          " there)" % sys.version_info[:2])
+        here = support.import_stage("03", "layout_abi3")
+        items = [1, "x", None, {1}, 2.5, [2], b"b", {3: 4}, True]
+        want = repr((here.layout(), here.walk(items),
+                     here.total_age(bytes(range(16)))))
+        code = ("import sys; sys.path.insert(0, %r)\n"
+                "import layout_abi3 as m\n"
+                "print(repr((m.layout(), m.walk(%r),"
+                " m.total_age(bytes(range(16))))))\n"
+                "try:\n"
+                "    import layout_capi\n"
+                "except ModuleNotFoundError:\n"
+                "    print('layout_capi: not found')\n"
+                % (str(support.build_dir("03")), items))
+        for version, exe in sorted(pythons.items()):
+            proc = subprocess.run([exe, "-c", code], capture_output=True,
+                                  text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0,
+                             "%s: %s" % (version, proc.stderr))
+            self.assertEqual(proc.stdout.splitlines(),
+                             [want, "layout_capi: not found"], version)
 
 
 class TestCffiApiMode(LayoutContract, support.Road):
