@@ -29,8 +29,19 @@
 #include <Python.h>
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "transfer_lib.h"
+
+/* type(obj).__name__, which is what the cffi road can print: the type's
+ * tp_name without its module part ("array.array" -> "array"). */
+static const char *
+type_name(PyObject *obj)
+{
+    const char *name = Py_TYPE(obj)->tp_name;
+    const char *dot = strrchr(name, '.');
+    return dot != NULL ? dot + 1 : name;
+}
 
 /* ---- scalars -------------------------------------------------------- */
 
@@ -44,7 +55,7 @@ ll_arg(PyObject *obj, const char *func, const char *name, long long *out)
     if (!PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be int, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     int overflow = 0;
@@ -69,7 +80,7 @@ int_arg(PyObject *obj, const char *func, const char *name, int *out)
     if (!PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be int, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     int overflow = 0;
@@ -94,7 +105,7 @@ double_arg(PyObject *obj, const char *func, const char *name, double *out)
     if (!PyFloat_Check(obj) && !PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be float, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     double value = PyFloat_AsDouble(obj);
@@ -112,7 +123,7 @@ bool_arg(PyObject *obj, const char *func, const char *name, bool *out)
     if (!PyBool_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be bool, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     *out = (obj == Py_True);
@@ -216,7 +227,7 @@ utf8_arg(PyObject *obj, const char *func, const char *name, Py_ssize_t *len)
     if (!PyUnicode_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be str, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return NULL;
     }
     return PyUnicode_AsUTF8AndSize(obj, len);
@@ -300,7 +311,7 @@ bytes_view(PyObject *obj, const char *func, const char *name, Py_buffer *view)
     if (!PyObject_CheckBuffer(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a bytes-like object, "
-                     "not %.200s", func, name, Py_TYPE(obj)->tp_name);
+                     "not %.200s", func, name, type_name(obj));
         return -1;
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
@@ -329,7 +340,7 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a buffer of C long long "
                      "(such as array('q')), not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
@@ -341,7 +352,7 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a writable buffer, "
                      "not a read-only %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         goto error;
     }
     if (view->ndim != 1) {
@@ -509,7 +520,7 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
                 PyErr_Format(PyExc_TypeError,
                              "%s() argument '%s' must be an iterable of "
                              "ints, not %.200s",
-                             func, name, Py_TYPE(obj)->tp_name);
+                             func, name, type_name(obj));
             }
             return NULL;
         }
@@ -533,7 +544,7 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
         if (!PyLong_Check(item)) {
             PyErr_Format(PyExc_TypeError,
                          "%s() argument '%s': item %zd must be int, "
-                         "not %.200s", func, name, i, Py_TYPE(item)->tp_name);
+                         "not %.200s", func, name, i, type_name(item));
             goto error;
         }
         int overflow = 0;

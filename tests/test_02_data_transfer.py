@@ -507,6 +507,88 @@ class TestCffiApi(TransferContract, support.Road):
 EXERCISE = ["TestCapi"]
 
 
+def hostile_values():
+    """Fresh argument values of every awkward kind (fresh: some calls
+    write into their buffer)."""
+    return [
+        None, 0, -1, 7, True, 2**31, -2**31 - 1, 2**63, -2**63 - 1, 10**100,
+        1.5, math.nan, math.inf, -0.0, "", "x", "a\0b", "\udc80", "🐍",
+        b"", b"12345678", bytearray(16), memoryview(b"abcdefgh")[::2],
+        array.array("q", [1, 2**62, -3]), array.array("d", [1.0]),
+        memoryview(array.array("q", [5])).toreadonly(),
+        memoryview(bytearray(32)).cast("q", (2, 2)),
+        [], [3, 1, 2], [1, "x"], [2**64], (4, 5), {1: 2}, range(5),
+        iter([1, 2]), RaisesMidway(), ListWithBadIter([1]), BadIndex(),
+        object(),
+    ]
+
+
+def outcome(func, args):
+    """What a call did: ("value", result) or ("raised", type, message)."""
+    try:
+        result = func(*args)
+    except Exception as exc:        # compared below, never swallowed
+        return ("raised", type(exc), str(exc))
+    if func.__name__ in ("time_c_loop", "address_of"):
+        # Seconds, and the address of a fresh object: only the type can
+        # agree (the contract checks addresses against Python's own).
+        return ("value", type(result))
+    if isinstance(result, float):
+        if math.isnan(result):
+            return ("value", "nan")
+    return ("value", result)
+
+
+class TestRoadsAgree(unittest.TestCase):
+    """Road 2 must behave exactly like road 1, also on input that no
+    test above thought of: the same values, or the same exception with
+    the same message, for every public function and awkward argument."""
+
+    # Every public function and how many arguments it takes.  (A wrong
+    # number of arguments is refused by Python itself, in its own words,
+    # which differ between a C function and a Python one.)
+    ARITY = {"clamp": 3, "checked_add": 2, "scale": 2, "round_toward": 2,
+             "char_count": 1, "char_count_nul": 1, "reversed_text": 1,
+             "checksum": 1, "address_of": 1, "sum_buffer": 1,
+             "scale_in_place": 2, "time_c_loop": 2, "sum_list": 1,
+             "sorted_ints": 1}
+
+    @classmethod
+    def setUpClass(cls):
+        if not support.have_cffi():
+            raise unittest.SkipTest(support.CFFI_MISSING)
+        cls.capi = support.import_stage("02", "transfer_capi")
+        cls.cffi = support.import_stage("02", "transfer_cffi")
+
+    def test_public_functions_are_the_same_on_both_roads(self):
+        public = lambda mod: sorted(
+            name for name in dir(mod) if not name.startswith("_")
+            and callable(getattr(mod, name))
+            and name not in ("ffi", "lib"))
+        self.assertEqual(public(self.capi), sorted(self.ARITY))
+        self.assertEqual(public(self.cffi), sorted(self.ARITY))
+
+    def test_every_awkward_argument_gets_the_same_answer(self):
+        count = len(hostile_values())
+        pairs = [(i, j) for i in range(count) for j in range(count)]
+        pairs = pairs[::support.scale(1, 7)]
+        checked = 0
+        for name, arity in self.ARITY.items():
+            road1, road2 = getattr(self.capi, name), getattr(self.cffi, name)
+            calls = {1: [(i,) for i in range(count)], 2: pairs,
+                     3: [(i, j, j) for i, j in pairs]
+                        + [(j, i, i) for i, j in pairs]}[arity]
+            for indices in calls:
+                first = [hostile_values()[i] for i in indices]
+                second = [hostile_values()[i] for i in indices]
+                want, got = outcome(road1, first), outcome(road2, second)
+                if want != got:
+                    self.fail("%s%r: road 1 %r, road 2 %r"
+                              % (name, tuple(first), want, got))
+                checked += 1
+        self.assertGreater(checked, 1000)
+
+
 class TestRunOutput(unittest.TestCase):
     def test_make_run_matches_expected_output(self):
         if not support.have_cffi():

@@ -20,8 +20,19 @@
 #include <Python.h>
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "transfer_lib.h"
+
+/* type(obj).__name__, which is what the cffi road can print: the type's
+ * tp_name without its module part ("array.array" -> "array"). */
+static const char *
+type_name(PyObject *obj)
+{
+    const char *name = Py_TYPE(obj)->tp_name;
+    const char *dot = strrchr(name, '.');
+    return dot != NULL ? dot + 1 : name;
+}
 
 /* ---- scalars -------------------------------------------------------- */
 
@@ -34,7 +45,7 @@ ll_arg(PyObject *obj, const char *func, const char *name, long long *out)
     if (!PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be int, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     int overflow = 0;
@@ -58,7 +69,7 @@ int_arg(PyObject *obj, const char *func, const char *name, int *out)
     if (!PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be int, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     int overflow = 0;
@@ -83,7 +94,7 @@ double_arg(PyObject *obj, const char *func, const char *name, double *out)
     if (!PyFloat_Check(obj) && !PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be float, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     double value = PyFloat_AsDouble(obj);
@@ -101,7 +112,7 @@ bool_arg(PyObject *obj, const char *func, const char *name, bool *out)
     if (!PyBool_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be bool, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     *out = (obj == Py_True);
@@ -202,7 +213,7 @@ utf8_arg(PyObject *obj, const char *func, const char *name, Py_ssize_t *len)
     if (!PyUnicode_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be str, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return NULL;
     }
     return PyUnicode_AsUTF8AndSize(obj, len);
@@ -279,7 +290,7 @@ bytes_view(PyObject *obj, const char *func, const char *name, Py_buffer *view)
     if (!PyObject_CheckBuffer(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a bytes-like object, "
-                     "not %.200s", func, name, Py_TYPE(obj)->tp_name);
+                     "not %.200s", func, name, type_name(obj));
         return -1;
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
@@ -306,7 +317,7 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a buffer of C long long "
                      "(such as array('q')), not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
@@ -318,7 +329,7 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a writable buffer, "
                      "not a read-only %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         goto error;
     }
     if (view->ndim != 1) {
@@ -478,7 +489,7 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
                 PyErr_Format(PyExc_TypeError,
                              "%s() argument '%s' must be an iterable of "
                              "ints, not %.200s",
-                             func, name, Py_TYPE(obj)->tp_name);
+                             func, name, type_name(obj));
             }
             return NULL;
         }
