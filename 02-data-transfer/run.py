@@ -97,9 +97,11 @@ def buffers(mod):
     for call in ("checksum(bytearray(b'Wikipedia'))",
                  "checksum(memoryview(b'xxWikipedia')[2:])",
                  "scale_in_place(b'12345678', 2)",
-                 "scale_in_place(memoryview(array.array('q', [1])).toreadonly(), 2)",
+                 "scale_in_place(memoryview(array.array('q', [1]))"
+                 ".toreadonly(), 2)",
                  "sum_buffer(array.array('d', [1.0, 2.0]))",
-                 "sum_buffer(memoryview(array.array('q', [1, 2, 3, 4])).cast('B').cast('q', (2, 2)))",
+                 "sum_buffer(memoryview(array.array('q', [1, 2, 3, 4]))"
+                 ".cast('B').cast('q', (2, 2)))",
                  "sum_buffer(memoryview(array.array('q', [1, 2, 3, 4]))[::2])",
                  "sum_buffer([1, 2, 3])"):
         attempt(mod, call)
@@ -190,15 +192,18 @@ def benchmark(mod, title):
         lambda number: mod.time_c_loop(shared, number),
         n, number, repeat, namespace)
 # [/excerpt: bench]
-    print("-- why it matters: summing %s ints, %s --" % (format(n, ","), title))
+    print("-- why it matters: summing %s ints, %s --"
+          % (format(n, ","), title))
     print("[py] Python's sum(list):          %6.2f ns per element" % python)
     print("[py] sum_list(list), copied:      %6.2f ns per element" % copied)
     print("[py] sum_buffer(array), shared:   %6.2f ns per element" % buffer)
     print("[py] the same loop, timed in C:   %6.2f ns per element" % in_c)
     print("[py] time ratios, per element (above 1: the second is faster):")
-    print("[py]   copied list / shared buffer:   %6.1f" % ratio(copied, buffer))
+    print("[py]   copied list / shared buffer:   %6.1f"
+          % ratio(copied, buffer))
     print("[py]   shared buffer / loop in C:     %6.2f" % ratio(buffer, in_c))
-    print("[py]   sum(list) / copied list:       %6.1f" % ratio(python, copied))
+    print("[py]   sum(list) / copied list:       %6.1f"
+          % ratio(python, copied))
     print()
 
 

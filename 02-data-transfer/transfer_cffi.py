@@ -249,7 +249,8 @@ def sum_list(values):
     array, n = _ll_array(values, "sum_list", "values")
     total = ffi.new("long long *")
     if not lib.sum_ll(array, n, total):
-        raise OverflowError("sum_list(): the sum does not fit in a C long long")
+        raise OverflowError("sum_list(): the sum does not fit in a C long "
+                            "long")
     return total[0]
 
 

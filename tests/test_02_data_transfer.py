@@ -231,7 +231,8 @@ class TransferContract:
                            "object, not NoneType", self.mod.checksum, None)
         self.assertMessage(ValueError,
                            "checksum() argument 'data' must be a C-contiguous "
-                           "buffer", self.mod.checksum, memoryview(b"abcd")[::2])
+                           "buffer",
+                           self.mod.checksum, memoryview(b"abcd")[::2])
 
     # --- sequences: copied element by element ----------------------------
 
@@ -279,7 +280,8 @@ class TransferContract:
             for func in (self.mod.sum_list, self.mod.sorted_ints):
                 self.assertMessage(TypeError,
                                    "%s() argument 'values': item %d must be "
-                                   "int, not %s" % (func.__name__, index, name),
+                                   "int, not %s"
+                                   % (func.__name__, index, name),
                                    func, values)
         self.assertMessage(OverflowError,
                            "sum_list() argument 'values': item 1 does not fit "
