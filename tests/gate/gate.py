@@ -224,8 +224,13 @@ def asan_runtime():
 _FRAME_FORMAT = "'    #%n %p in %f %s:%l {%m}'"
 
 
-def sanitizer_env(logdir, base=None):
-    """Environment that loads ASan/UBSan into an uninstrumented python."""
+def sanitizer_env(logdir, base=None, leaks=True):
+    """Environment that loads ASan/UBSan into an uninstrumented python.
+
+    Reports go to files in logdir (UBSan's to stderr, see below).  With
+    leaks=True LeakSanitizer runs at exit; exitcode=0 keeps a leak from
+    failing the program itself: the gate decides from the report.
+    """
     env = dict(os.environ if base is None else base)
     def common(tool):
         return ("log_path=%s/%s:log_exe_name=1:abort_on_error=1:"
@@ -234,7 +239,8 @@ def sanitizer_env(logdir, base=None):
         LD_PRELOAD=asan_runtime() or "",
         PYTHONMALLOC="malloc",      # every object a malloc block ASan sees
         ASAN_OPTIONS=common("asan") + (
-            ":detect_leaks=1:exitcode=0:allocator_may_return_null=1"),
+            ":detect_leaks=%d:exitcode=0:allocator_may_return_null=1"
+            % (1 if leaks else 0)),
         UBSAN_OPTIONS=common("ubsan") + ":halt_on_error=1"
                                         ":print_stacktrace=1",
         FFI_GATE="sanitize",
@@ -330,15 +336,20 @@ def _describe(returncode):
     return returncode if isinstance(returncode, str) else "exit %s" % returncode
 
 
-def stage_jobs(gate, stage_list, root, env, wrap, timeout, run_prefix):
-    """One job for each stage's `make run`, one per test file."""
+def stage_jobs(gate, stage_list, root, env_for, wrap, timeout, run_prefix):
+    """One job for each stage's `make run`, one per test file.
+
+    env_for(name) gives a job's environment, wrap(name) the command put in
+    front of a test runner, run_prefix(name) the RUN= of `make run`.
+    """
     jobs = []
     for stage in stage_list:
-        jobs.append(Job("%s-run" % stage.name,
+        name = stage.name + "-run"
+        jobs.append(Job(name,
                         ["make", "-s", "--no-print-directory", "-C",
                          str(stage), "run", "PYTHON=" + PYTHON,
-                         "RUN=" + run_prefix(stage.name + "-run")],
-                        str(root), env, timeout))
+                         "RUN=" + run_prefix(name)],
+                        str(root), env_for(name), timeout))
         for test in stage_test_files(stage, root):
             reason = gate_skip(test, gate)
             if reason:
@@ -346,7 +357,7 @@ def stage_jobs(gate, stage_list, root, env, wrap, timeout, run_prefix):
                 continue
             jobs.append(Job(test.stem, wrap(test.stem) + [
                 PYTHON, str(Path(root) / "tests" / "run.py"), str(test)],
-                str(root), env, timeout))
+                str(root), env_for(test.stem), timeout))
     return jobs
 
 
@@ -354,6 +365,29 @@ def _fresh(folder):
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_folder(parent, name):
+    """parent/name.<pid>: this run's own folder.  Several people (or make
+    test and a gate) may run in one checkout at once: each run writes only
+    into its own folder, and removes the folders of runs that have ended."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob(name + ".*"):
+        suffix = old.name.rsplit(".", 1)[-1]
+        if suffix.isdigit() and not _alive(int(suffix)):
+            shutil.rmtree(old, ignore_errors=True)
+    return _fresh(parent / ("%s.%d" % (name, os.getpid())))
 
 
 def _report(gate, jobs, failures, started):
@@ -381,9 +415,9 @@ def memcheck(stage_names, workers):
         print("memcheck: " + VALGRIND_MISSING)
         return 2
     started = time.monotonic()
-    if selftest("memcheck") != 0:
+    logdir = run_folder(WORK, "memcheck")
+    if selftest("memcheck", logdir / "selftest") != 0:
         return 1
-    logdir = _fresh(WORK / "memcheck")
     print("memcheck: building every stage")
     subprocess.run(["make", "-s", "--no-print-directory", "all",
                     "PYTHON=" + PYTHON], cwd=ROOT, check=True)
@@ -394,7 +428,8 @@ def memcheck(stage_names, workers):
     def wrap(name):
         return valgrind_command(str(logdir / (name + ".%p.xml")))
 
-    jobs = stage_jobs("memcheck", chosen, ROOT, memcheck_env(), wrap,
+    env = memcheck_env()
+    jobs = stage_jobs("memcheck", chosen, ROOT, lambda name: env, wrap,
                       3600, lambda name: " ".join(wrap(name)))
     run_jobs(jobs, workers, logdir)
     failures = valgrind_reports(sorted(logdir.glob("*.xml")))
@@ -432,28 +467,58 @@ def sanitize(stage_names, workers):
         print("sanitize: " + ASAN_MISSING)
         return 2
     started = time.monotonic()
-    if selftest("sanitize") != 0:
+    logdir = run_folder(WORK, "sanitize")
+    if selftest("sanitize", logdir / "selftest") != 0:
         return 1
-    logdir = _fresh(WORK / "sanitize")
-    print("sanitize: copying the working tree to %s" % ASAN_TREE)
-    copy_tree(ASAN_TREE)
+    tree = run_folder(ASAN_TREE.parent, ASAN_TREE.name)
+    print("sanitize: copying the working tree to %s" % tree)
+    copy_tree(tree)
     flags = ["EXTRA_CFLAGS=" + SANITIZE_FLAGS,
              "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS]
     print("sanitize: building every stage with %s" % SANITIZE_FLAGS)
     subprocess.run(["make", "-s", "--no-print-directory", "all",
-                    "PYTHON=" + PYTHON] + flags, cwd=ASAN_TREE, check=True)
-    env = sanitizer_env(logdir)
-    # Builds a test starts itself (the exercise skeleton) get the same flags.
-    env.update(EXTRA_CFLAGS=SANITIZE_FLAGS, EXTRA_LDFLAGS=SANITIZE_LDFLAGS)
-    chosen = select_stages(stage_names, ASAN_TREE)
+                    "PYTHON=" + PYTHON] + flags, cwd=tree, check=True)
+    def env_for(name, leaks=True):
+        folder = logdir / (name if leaks else name + ".no-leak-check")
+        env = sanitizer_env(_fresh(folder), leaks=leaks)
+        # Builds a test starts itself (the exercise skeleton) get the flags.
+        env.update(EXTRA_CFLAGS=SANITIZE_FLAGS, EXTRA_LDFLAGS=SANITIZE_LDFLAGS)
+        return env
+
+    chosen = select_stages(stage_names, tree)
     print("sanitize: stages %s, %d at a time, reports in %s"
           % (" ".join(s.name for s in chosen), workers, logdir))
-    jobs = stage_jobs("sanitize", chosen, ASAN_TREE, env, lambda name: [],
-                      1800, lambda name: "")
+    jobs = stage_jobs("sanitize", chosen, tree, env_for,
+                      lambda name: [], 1800, lambda name: "")
     run_jobs(jobs, workers, logdir)
-    failures = sanitizer_reports(logdir, roots=[str(ASAN_TREE)],
-                                 outputs=[(j.name, j.output) for j in jobs])
+    # LeakSanitizer cannot stop the world when some threads are left alive
+    # at exit ("LeakSanitizer has encountered a fatal error"): that is the
+    # tool failing, not the project.  Such a job runs again with leak
+    # detection off (its leaks are memcheck's to find) and the gate says so.
+    again = [job for job in jobs if job.returncode != 0
+             and lsan_gave_up(logdir / job.name)]
+    for job in again:
+        print("  %s: LeakSanitizer gave up (threads alive at exit); "
+              "again without leak detection" % job.name)
+        job.env = env_for(job.name, leaks=False)
+        job.first_output = job.output
+    run_jobs(again, workers, logdir)
+    failures = []     # both runs of a job count: a report is a report
+    for job in jobs:
+        for folder in (logdir / job.name,
+                       logdir / (job.name + ".no-leak-check")):
+            failures += sanitizer_reports(folder, roots=[str(tree)])
+        failures += sanitizer_reports(logdir / "-", roots=[str(tree)],
+                                      outputs=[(job.name, job.output), (
+                                          job.name + " (first run)",
+                                          getattr(job, "first_output", ""))])
     return _report("sanitize", jobs, failures, started)
+
+
+def lsan_gave_up(folder):
+    return any("LeakSanitizer has encountered a fatal error" in
+               p.read_text(errors="replace")
+               for p in Path(folder).glob("*san.*"))
 
 
 # --- the self-test: the canary must be caught --------------------------------
@@ -483,9 +548,9 @@ def canary_caught(failures, alternatives):
                for failure in failures for words in alternatives)
 
 
-def build_canary(gate):
-    """Build gate_canary into build-gate/canary-<gate>; return the folder."""
-    folder = WORK / ("canary-" + gate)
+def build_canary(gate, work):
+    """Build gate_canary into <work>/canary-<gate>; return the folder."""
+    folder = Path(work) / ("canary-" + gate)
     extra = ([] if gate == "memcheck" else
              ["EXTRA_CFLAGS=" + SANITIZE_FLAGS,
               "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS])
@@ -498,7 +563,7 @@ def build_canary(gate):
 
 def run_canary(gate, function, folder):
     """Call gate_canary.<function>() under `gate`; return its failures."""
-    logdir = _fresh(WORK / ("canary-%s-%s" % (gate, function)))
+    logdir = _fresh(Path(folder).parent / ("%s-%s" % (gate, function)))
     code = ("import gate_canary\n"
             "x = gate_canary.%s()\n"
             "print(len(str(x)))\n" % function)
@@ -519,11 +584,16 @@ def run_canary(gate, function, folder):
     return proc, failures
 
 
-def selftest(gate=None):
-    """Every canary bug caught, the control clean: 0, else 1."""
+def selftest(gate=None, work=None):
+    """Every canary bug caught, the control clean: 0, else 1.
+
+    work: a folder under the project (the leak rule counts only blocks
+    allocated by code under the project); default build-gate/selftest.<pid>.
+    """
     status = 0
+    work = Path(work) if work else run_folder(WORK, "selftest")
     for name in ([gate] if gate else ["memcheck", "sanitize"]):
-        folder = build_canary(name)
+        folder = build_canary(name, work)
         proc, failures = run_canary(name, "ok", folder)
         if failures or proc.returncode != 0:
             print("%s self-test: the control canary.ok() was reported:\n%s"
