@@ -30,33 +30,40 @@ NUMBER = 20_000 if QUICK else 200_000
 REPEAT = 5 if QUICK else 9
 
 
-def per_call(stmt, setup_globals, number=NUMBER, repeat=REPEAT):
-    """Median seconds per execution of `stmt`, in a timeit loop."""
-    times = timeit.Timer(stmt, globals=setup_globals).repeat(repeat, number)
-    return statistics.median(times) / number
+def per_call_all(contenders, repeat=REPEAT):
+    """Median seconds per execution for each (stmt, globals, number).
+
+    The repeats are interleaved (one round of every contender, then the
+    next round) so that a burst of load from other processes hits them
+    all alike instead of one of them."""
+    timers = {name: (timeit.Timer(stmt, globals=g), number)
+              for name, (stmt, g, number) in contenders.items()}
+    times = {name: [] for name in contenders}
+    for _ in range(repeat):
+        for name, (timer, number) in timers.items():
+            times[name].append(timer.timeit(number) / number)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 # [excerpt: calls]
 def call_costs():
     """Seconds per call, empty-loop cost subtracted, for every contender."""
-    empty = per_call("pass", {})
-    costs = {}
-
-    lg = tales_from_ffi.Logger()
-    costs["Logger.log (road 1, direct)"] = per_call(
-        "log(msg)", {"log": lg.log, "msg": MSG})
-    lg.close()
-    lg = tales_from_ffi.Logger(background=True)
-    costs["Logger.log (road 1, background)"] = per_call(
-        "log(msg)", {"log": lg.log, "msg": MSG})
-    lg.close()
+    few = max(NUMBER // 10, 1000)       # for the slow ones
+    direct = tales_from_ffi.Logger()
+    background = tales_from_ffi.Logger(background=True)
+    contenders = {
+        "empty loop": ("pass", {}, NUMBER),
+        "Logger.log (road 1, direct)": (
+            "log(msg)", {"log": direct.log, "msg": MSG}, NUMBER),
+        "Logger.log (road 1, background)": (
+            "log(msg)", {"log": background.log, "msg": MSG}, NUMBER),
+        "no-op C function, 1 arg": (
+            "noop(msg)", {"noop": tales_from_ffi._noop, "msg": MSG}, NUMBER),
+    }
     if logger_cffi is not None:
-        lg = logger_cffi.Logger()
-        costs["Logger.log (road 2, cffi)"] = per_call(
-            "log(msg)", {"log": lg.log, "msg": MSG})
-        lg.close()
-    costs["no-op C function, 1 arg"] = per_call(
-        "noop(msg)", {"noop": tales_from_ffi._noop, "msg": MSG})
+        cffi_logger = logger_cffi.Logger()
+        contenders["Logger.log (road 2, cffi)"] = (
+            "log(msg)", {"log": cffi_logger.log, "msg": MSG}, few)
 
     # The standard library's logging as basicConfig() sets it up: a
     # StreamHandler on sys.stderr (here /dev/null), flushed every record.
@@ -65,9 +72,8 @@ def call_costs():
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
     std.addHandler(handler)
-    costs["logging, default handler"] = per_call(
-        "warning(text)", {"warning": std.warning, "text": MSG[:-1]},
-        number=max(NUMBER // 10, 1000))
+    contenders["logging, default handler"] = (
+        "warning(text)", {"warning": std.warning, "text": MSG[:-1]}, few)
 
     # The same, given our buffering: an 8 KiB buffer that is only written
     # when full, and exactly our bytes (message + newline).
@@ -79,23 +85,26 @@ def call_costs():
     std = logging.getLogger("bench.buffered")
     std.propagate = False
     std.addHandler(Buffered(null))
-    costs["logging, buffered like us"] = per_call(
-        "warning(text)", {"warning": std.warning, "text": MSG[:-1]},
-        number=max(NUMBER // 10, 1000))
+    contenders["logging, buffered like us"] = (
+        "warning(text)", {"warning": std.warning, "text": MSG[:-1]}, few)
 
     # Python's own stdout, as it is when stdout is a file or a pipe (an
     # 8 KiB block buffer), and as it is on a terminal (line-buffered: every
     # line is a write(2)).  PYTHONUNBUFFERED=1 makes it write every call.
-    out = open(os.dup(1), "w")
-    costs["sys.stdout.write (block-buffered)"] = per_call(
-        "write(msg)", {"write": out.write, "msg": MSG})
-    out.close()
-    out = open(os.dup(1), "w", buffering=1)
-    costs["sys.stdout.write (line-buffered)"] = per_call(
-        "write(msg)", {"write": out.write, "msg": MSG},
-        number=max(NUMBER // 10, 1000))
-    out.close()
-    null.close()
+    block = open(os.dup(1), "w")
+    line = open(os.dup(1), "w", buffering=1)
+    contenders["sys.stdout.write (block-buffered)"] = (
+        "write(msg)", {"write": block.write, "msg": MSG}, NUMBER)
+    contenders["sys.stdout.write (line-buffered)"] = (
+        "write(msg)", {"write": line.write, "msg": MSG}, few)
+
+    costs = per_call_all(contenders)
+    for f in (direct.close, background.close, block.close, line.close,
+              null.close):
+        f()
+    if logger_cffi is not None:
+        cffi_logger.close()
+    empty = costs.pop("empty loop")
     return {name: max(cost - empty, 1e-12) for name, cost in costs.items()}
 # [/excerpt: calls]
 
@@ -108,18 +117,23 @@ def spin(stop):
         n += 1
 
 
-def throughput(log, count, busy):
-    """Messages per second that one thread logs, with or without a
-    CPU-bound thread beside it."""
+def throughput(log, seconds, busy, chunk):
+    """Messages per second that one thread logs for `seconds`, with or
+    without a CPU-bound thread beside it (time is read every `chunk`)."""
     stop = threading.Event()
     spinner = threading.Thread(target=spin, args=(stop,))
     if busy:
         spinner.start()
         time.sleep(0.05)                # let it get going
+    count = 0
     start = time.perf_counter()
-    for _ in range(count):
-        log(MSG)
-    elapsed = time.perf_counter() - start
+    while True:
+        for _ in range(chunk):
+            log(MSG)
+        count += chunk
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            break
     stop.set()
     if busy:
         spinner.join()
@@ -128,29 +142,27 @@ def throughput(log, count, busy):
 
 
 def busy_numbers():
-    count = 50_000 if QUICK else 500_000
-    slow_count = 100 if QUICK else 400      # the collapsing ones are slow
+    seconds = 0.2 if QUICK else 0.5     # many switch intervals (5 ms)
     rounds = 3 if QUICK else 5
-    results = {}
-
-    def median_of(make, method, n, busy):
-        values = []
-        for _ in range(rounds):
-            lg = make()
-            values.append(throughput(getattr(lg, method), n, busy))
-            lg.close()
-        return statistics.median(values)
-
     background = lambda: tales_from_ffi.Logger(background=True)   # noqa
-    results["solo"] = median_of(background, "log", count, False)
-    results["busy"] = median_of(background, "log", count, True)
-    results["release_busy"] = median_of(background, "_log_release_gil",
-                                        slow_count, True)
+    configs = {
+        "solo": (background, "log", False, 1000),
+        "busy": (background, "log", True, 1000),
+        "release_solo": (background, "_log_release_gil", False, 1000),
+        "release_busy": (background, "_log_release_gil", True, 1),
+    }
     if logger_cffi is not None:
         cffi_bg = lambda: logger_cffi.Logger(background=True)     # noqa
-        results["cffi_solo"] = median_of(cffi_bg, "log", count // 5, False)
-        results["cffi_busy"] = median_of(cffi_bg, "log", slow_count, True)
-    return results
+        configs["cffi_solo"] = (cffi_bg, "log", False, 1000)
+        configs["cffi_busy"] = (cffi_bg, "log", True, 1)
+    values = {name: [] for name in configs}
+    for _ in range(rounds):             # interleaved, like per_call_all
+        for name, (make, method, busy, chunk) in configs.items():
+            lg = make()
+            values[name].append(throughput(getattr(lg, method), seconds,
+                                           busy, chunk))
+            lg.close()
+    return {name: statistics.median(v) for name, v in values.items()}
 
 
 def main():
@@ -201,6 +213,8 @@ def main():
     say("  road 1 background, alone:                 %12.0f\n" % busy["solo"])
     say("  road 1 background, CPU-bound thread beside: %10.0f\n"
         % busy["busy"])
+    say("  road 1 releasing the GIL per message, alone: %8.0f\n"
+        % busy["release_solo"])
     say("  road 1 releasing the GIL per message, beside: %7.0f\n"
         % busy["release_busy"])
     if "cffi_solo" in busy:
