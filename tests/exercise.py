@@ -83,6 +83,14 @@ class _Recorder(unittest.TestResult):
     def addError(self, test, err):
         self._bad(test, err, "error")
 
+    def addSubTest(self, test, subtest, err):
+        # A failing subTest fails its test: report it, or the checker
+        # could call an exercise complete while one case still fails.
+        if err is not None:
+            kind = "fail" if issubclass(err[0], test.failureException) \
+                else "error"
+            self._bad(subtest, err, kind)
+
     def addSkip(self, test, reason):
         self._emit(event="skip", test=test.id(), message=reason)
 
@@ -115,16 +123,21 @@ def run_contract(stage, build_dir):
     report = {"stage": stage.name, "exit": support.describe_exit(proc.returncode),
               "crashed": proc.returncode != 0, "output": proc.stdout,
               "passed": [], "failed": [], "skipped": [], "running": None}
+    failed_ids = {e["test"].split(" ")[0] for e in events
+                  if e["event"] in ("fail", "error")}
     for event in events:
         if event["event"] == "start":
             report["running"] = event["test"]
         elif event["event"] == "pass":
-            report["passed"].append(event["test"])
+            # A test whose subTest failed is not a pass.
+            if event["test"] not in failed_ids:
+                report["passed"].append(event["test"])
         elif event["event"] == "skip":
             report["skipped"].append(event)
         else:
             report["failed"].append(event)
-    finished = {e["test"] for e in events if e["event"] != "start"}
+    finished = {e["test"].split(" ")[0] for e in events
+                if e["event"] != "start"}
     if report["running"] in finished:
         report["running"] = None
     return report

@@ -15,6 +15,7 @@ Conventions every stage test follows:
 """
 
 import importlib
+import importlib.machinery
 import os
 import re
 import signal
@@ -90,7 +91,8 @@ def import_stage(stage, name):
         sys.path.insert(0, entry)
     module = importlib.import_module(name)
     where = Path(getattr(module, "__file__", "") or "")
-    if where.name.endswith(EXT_SUFFIX):
+    if any(where.name.endswith(suffix)
+           for suffix in importlib.machinery.EXTENSION_SUFFIXES):
         expected = build_dir(stage)
         if where.parent.resolve() != expected:
             raise ImportError("%s was loaded from %s, expected the build in %s"
