@@ -18,6 +18,7 @@ ffi.cdef("""
     bool add_ll(long long a, long long b, long long *sum);
     double scale_double(double x, double factor);
     double round_double(double x, bool up);
+    bool is_nan_double(double x);
 
     size_t utf8_count(const char *text, size_t len);
     size_t utf8_count_nul(const char *text);

@@ -38,7 +38,8 @@ def scalars(mod):
                  "checked_add(2**62, 2**62)", "scale(1.5, 4)",
                  "scale(1e308, 10)", "scale(float('inf'), 0)",
                  "scale(float('nan'), 1)", "round_toward(-2.5, False)",
-                 "round_toward(-2.5, 1)"):
+                 "round_toward(-2.5, 1)", "is_nan(float('nan'))",
+                 "is_nan(float('inf'))"):
         attempt(mod, call)
     print()
 

@@ -8,6 +8,7 @@
  *     def checked_add(a, b): ...              # C long long; OverflowError
  *     def scale(x, factor): ...               # C double: NaN, inf pass
  *     def round_toward(x, up): ...            # C bool in: floor or ceil
+ *     def is_nan(x): return x != x            # C bool out
  *
  *     # strings: str crosses as UTF-8 bytes plus a length
  *     def char_count(text): return len(text)  # counted by C in the UTF-8
@@ -212,6 +213,18 @@ transfer_round_toward(PyObject *module, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     return PyFloat_FromDouble(round_double(x, up));
+}
+
+static PyObject *
+transfer_is_nan(PyObject *module, PyObject *x_obj)
+{
+    (void)module;
+    double x;
+    if (double_arg(x_obj, "is_nan", "x", &x) < 0) {
+        return NULL;
+    }
+    /* A C bool comes back as one of the two bool singletons. */
+    return PyBool_FromLong(is_nan_double(x));
 }
 
 /* ---- strings -------------------------------------------------------- */
@@ -638,6 +651,8 @@ static PyMethodDef transfer_methods[] = {
     {"round_toward", KW(transfer_round_toward),
      PyDoc_STR("round_toward(x, up)\n--\n\n"
                "ceil(x) if up is True, floor(x) if False, as a float.")},
+    {"is_nan", transfer_is_nan, METH_O,
+     PyDoc_STR("is_nan(x)\n--\n\nTrue if x is NaN, as C's isnan() sees it.")},
     {"char_count", transfer_char_count, METH_O,
      PyDoc_STR("char_count(text)\n--\n\n"
                "len(text), counted by C in its UTF-8 bytes.")},

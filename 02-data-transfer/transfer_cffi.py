@@ -72,6 +72,10 @@ def round_toward(x, up):
     return lib.round_double(x, up)
 
 
+def is_nan(x):
+    return lib.is_nan_double(_double_arg(x, "is_nan", "x"))   # a bool
+
+
 # ---- strings ---------------------------------------------------------------
 
 # [excerpt: utf8_arg]

@@ -42,6 +42,12 @@ round_double(double x, bool up)
     return up ? ceil(x) : floor(x);
 }
 
+bool
+is_nan_double(double x)
+{
+    return isnan(x);
+}
+
 /* [excerpt: utf8_count] */
 size_t
 utf8_count(const char *text, size_t len)

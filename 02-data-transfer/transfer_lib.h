@@ -22,6 +22,9 @@ bool add_ll(long long a, long long b, long long *sum);
 /* IEEE 754 arithmetic: NaN and the infinities go in and come out. */
 double scale_double(double x, double factor);
 double round_double(double x, bool up);
+
+/* A C bool out: true for NaN, the one value that is not equal to itself. */
+bool is_nan_double(double x);
 /* [/excerpt: scalars] */
 
 /* [excerpt: strings] */

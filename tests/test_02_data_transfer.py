@@ -164,6 +164,18 @@ class TransferContract:
                                "not %s" % name,
                                self.mod.round_toward, 1.5, up)
 
+    def test_is_nan_returns_a_c_bool_as_a_python_bool(self):
+        self.assertIs(self.mod.is_nan(math.nan), True)
+        self.assertIs(self.mod.is_nan(-math.nan), True)
+        self.assertIs(self.mod.is_nan(math.inf), False)
+        self.assertIs(self.mod.is_nan(0), False)
+        self.assertIs(self.mod.is_nan(self.mod.scale(math.inf, 0)), True)
+        self.assertMessage(TypeError,
+                           "is_nan() argument 'x' must be float, not str",
+                           self.mod.is_nan, "nan")
+        with self.assertRaises(OverflowError):
+            self.mod.is_nan(10**400)
+
     # --- strings: str as UTF-8 plus a length -----------------------------
 
     def test_char_count_round_trips_every_kind_of_text(self):
@@ -550,6 +562,7 @@ class TestRoadsAgree(unittest.TestCase):
     # number of arguments is refused by Python itself, in its own words,
     # which differ between a C function and a Python one.)
     ARITY = {"clamp": 3, "checked_add": 2, "scale": 2, "round_toward": 2,
+             "is_nan": 1,
              "char_count": 1, "char_count_nul": 1, "reversed_text": 1,
              "checksum": 1, "address_of": 1, "sum_buffer": 1,
              "scale_in_place": 2, "time_c_loop": 2, "sum_list": 1,
@@ -611,7 +624,7 @@ class TestRunOutput(unittest.TestCase):
         self.assertEqual(len(ratios), 6, out)
         for text in ratios:
             self.assertRegex(text, r"^\d+\.\d+$")
-        self.assertIn("the same 52 lines as road 1, word for word", out)
+        self.assertIn("the same 54 lines as road 1, word for word", out)
 
 
 if __name__ == "__main__":
