@@ -594,54 +594,75 @@ done:
 
 /* ---- the module ----------------------------------------------------- */
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
+/* A METH_VARARGS | METH_KEYWORDS function has three parameters, but the
+ * table's slot is typed for two: cast through a generic function type. */
+#define WITH_KEYWORDS(f) ((PyCFunction)(void (*)(void))(f))
+#define DOC(text) PyDoc_STR(text)
 
 static PyMethodDef transfer_methods[] = {
-    {"clamp", KW(transfer_clamp),
-     PyDoc_STR("clamp(value, lo, hi)\n--\n\n"
-               "value limited to lo..hi, by C's clamp_int() (C ints).")},
-    {"checked_add", KW(transfer_checked_add),
-     PyDoc_STR("checked_add(a, b)\n--\n\n"
-               "a + b as C long longs; OverflowError if it does not fit.")},
-    {"scale", KW(transfer_scale),
-     PyDoc_STR("scale(x, factor)\n--\n\nx * factor, as C doubles.")},
-    {"round_toward", KW(transfer_round_toward),
-     PyDoc_STR("round_toward(x, up)\n--\n\n"
-               "ceil(x) if up is True, floor(x) if False, as a float.")},
-    {"is_nan", transfer_is_nan, METH_O,
-     PyDoc_STR("is_nan(x)\n--\n\nTrue if x is NaN, as C's isnan() sees it.")},
-    {"char_count", transfer_char_count, METH_O,
-     PyDoc_STR("char_count(text)\n--\n\n"
-               "len(text), counted by C in its UTF-8 bytes.")},
-    {"char_count_nul", transfer_char_count_nul, METH_O,
-     PyDoc_STR("char_count_nul(text)\n--\n\n"
-               "The same through a NUL-terminated C string: text must not "
-               "contain '\\0'.")},
-    {"reversed_text", transfer_reversed_text, METH_O,
-     PyDoc_STR("reversed_text(text)\n--\n\n"
-               "text[::-1], built by C in memory C allocates.")},
-    {"checksum", transfer_checksum, METH_O,
-     PyDoc_STR("checksum(data)\n--\n\n"
-               "The Adler-32 checksum of a bytes-like object's bytes.")},
-    {"address_of", transfer_address_of, METH_O,
-     PyDoc_STR("address_of(data)\n--\n\n"
-               "The address of the first byte of a buffer, as C sees it.")},
-    {"sum_buffer", transfer_sum_buffer, METH_O,
-     PyDoc_STR("sum_buffer(data)\n--\n\n"
-               "Sum of a buffer of C long long, read in place.")},
-    {"scale_in_place", KW(transfer_scale_in_place),
-     PyDoc_STR("scale_in_place(data, factor)\n--\n\n"
-               "Multiply every item of a writable 'q' buffer, in place, "
-               "all or nothing.")},
-    {"time_c_loop", KW(transfer_time_c_loop),
-     PyDoc_STR("time_c_loop(data, number)\n--\n\n"
-               "Seconds C takes to sum the buffer `number` times.")},
-    {"sum_list", transfer_sum_list, METH_O,
-     PyDoc_STR("sum_list(values)\n--\n\n"
-               "Sum of an iterable of ints, copied into a C array first.")},
-    {"sorted_ints", transfer_sorted_ints, METH_O,
-     PyDoc_STR("sorted_ints(values)\n--\n\n"
-               "A new sorted list, sorted by C in a copy of the values.")},
+    {.ml_name = "clamp", .ml_meth = WITH_KEYWORDS(transfer_clamp),
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = DOC("clamp(value, lo, hi)\n--\n\n"
+                   "value limited to lo..hi by C's clamp_int(), in C ints.")},
+    {.ml_name = "checked_add", .ml_meth = WITH_KEYWORDS(transfer_checked_add),
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = DOC("checked_add(a, b)\n--\n\n"
+                   "a + b as C long longs; OverflowError if it does not "
+                   "fit.")},
+    {.ml_name = "scale", .ml_meth = WITH_KEYWORDS(transfer_scale),
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = DOC("scale(x, factor)\n--\n\nx * factor, as C doubles.")},
+    {.ml_name = "round_toward",
+     .ml_meth = WITH_KEYWORDS(transfer_round_toward),
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = DOC("round_toward(x, up)\n--\n\n"
+                   "ceil(x) if up is True, floor(x) if False, as a float.")},
+    {.ml_name = "is_nan", .ml_meth = transfer_is_nan, .ml_flags = METH_O,
+     .ml_doc = DOC("is_nan(x)\n--\n\nTrue if x is NaN, as C's isnan() "
+                   "sees it.")},
+    {.ml_name = "char_count", .ml_meth = transfer_char_count,
+     .ml_flags = METH_O,
+     .ml_doc = DOC("char_count(text)\n--\n\n"
+                   "len(text), counted by C in its UTF-8 bytes.")},
+    {.ml_name = "char_count_nul", .ml_meth = transfer_char_count_nul,
+     .ml_flags = METH_O,
+     .ml_doc = DOC("char_count_nul(text)\n--\n\n"
+                   "The same through a NUL-terminated C string: text must "
+                   "not contain '\\0'.")},
+    {.ml_name = "reversed_text", .ml_meth = transfer_reversed_text,
+     .ml_flags = METH_O,
+     .ml_doc = DOC("reversed_text(text)\n--\n\n"
+                   "text[::-1], built by C in memory C allocates.")},
+    {.ml_name = "checksum", .ml_meth = transfer_checksum, .ml_flags = METH_O,
+     .ml_doc = DOC("checksum(data)\n--\n\n"
+                   "The Adler-32 checksum of a bytes-like object's bytes.")},
+    {.ml_name = "address_of", .ml_meth = transfer_address_of,
+     .ml_flags = METH_O,
+     .ml_doc = DOC("address_of(data)\n--\n\n"
+                   "The address of a buffer's first byte, as C sees it.")},
+    {.ml_name = "sum_buffer", .ml_meth = transfer_sum_buffer,
+     .ml_flags = METH_O,
+     .ml_doc = DOC("sum_buffer(data)\n--\n\n"
+                   "Sum of a buffer of C long long, read in place.")},
+    {.ml_name = "scale_in_place",
+     .ml_meth = WITH_KEYWORDS(transfer_scale_in_place),
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = DOC("scale_in_place(data, factor)\n--\n\n"
+                   "Multiply every item of a writable 'q' buffer, in "
+                   "place, all or nothing.")},
+    {.ml_name = "time_c_loop", .ml_meth = WITH_KEYWORDS(transfer_time_c_loop),
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = DOC("time_c_loop(data, number)\n--\n\n"
+                   "Seconds C takes to sum the buffer `number` times.")},
+    {.ml_name = "sum_list", .ml_meth = transfer_sum_list, .ml_flags = METH_O,
+     .ml_doc = DOC("sum_list(values)\n--\n\n"
+                   "Sum of an iterable of ints, copied into a C array "
+                   "first.")},
+    {.ml_name = "sorted_ints", .ml_meth = transfer_sorted_ints,
+     .ml_flags = METH_O,
+     .ml_doc = DOC("sorted_ints(values)\n--\n\n"
+                   "A new sorted list, sorted by C in a copy of the "
+                   "values.")},
     {NULL, NULL, 0, NULL},
 };
 
