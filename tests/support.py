@@ -209,3 +209,27 @@ def find_run(block, expected):
                for i, line in enumerate(lines)):
             return True
     return False
+
+
+# --- quality gates (tests/gate/, "Quality gates" in tests/README.md) --------
+
+def gate_child_prefix():
+    """The command to put in front of a python child that the gate should
+    check too: under `make memcheck` (FFI_GATE=memcheck) a valgrind command
+    line, empty otherwise.  Only for children that are not meant to fail:
+    a child that shows a deliberate bug runs without it."""
+    import json
+    prefix = os.environ.get("FFI_GATE_CHILD_PREFIX")
+    return json.loads(prefix) if prefix else []
+
+
+def without_gates(env=None):
+    """A copy of `env` (default os.environ) without the gates' settings:
+    for a child that shows a deliberate bug under its own checker, so that
+    a running gate neither loads its sanitizer into it nor counts its
+    expected report."""
+    env = dict(os.environ if env is None else env)
+    for name in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                 "LSAN_OPTIONS", "FFI_GATE", "FFI_GATE_CHILD_PREFIX"):
+        env.pop(name, None)
+    return env

@@ -1,0 +1,275 @@
+"""What the hostile-input sweep and the reference-leak check call.
+
+Everything is discovered, nothing is listed:
+
+* public_modules(stage): the stage's public modules, as tests/README.md
+  defines them: compiled extension modules whose names do not start with
+  `_` (NAME<EXT_SUFFIX> or NAME.abi3.so in the build folder), and the
+  `*_cffi.py` / `*_abi.py` wrappers (not the `build_*` scripts).
+* Sweep(module).entries(): every public callable of the module (functions,
+  classes, bound methods a cffi wrapper exports), then every public method
+  of every object of the module's own types that a call returned, each
+  called with the hostile table: no argument, too many, and each argument
+  position in turn replaced by each hostile value.
+
+Standard library only; imported by tests and by the child processes.
+"""
+
+import inspect
+import math
+import sys
+import sysconfig
+import types
+from pathlib import Path
+
+EXT_SUFFIXES = [sysconfig.get_config_var("EXT_SUFFIX"), ".abi3.so"]
+
+
+class HostileError(Exception):
+    """What the hostile objects below raise."""
+
+
+class RaisingIndex:
+    def __index__(self):
+        raise HostileError("hostile __index__")
+
+    def __int__(self):
+        raise HostileError("hostile __int__")
+
+    def __float__(self):
+        raise HostileError("hostile __float__")
+
+
+class RaisingLen:
+    def __len__(self):
+        raise HostileError("hostile __len__")
+
+    def __getitem__(self, index):
+        raise HostileError("hostile __getitem__")
+
+
+class RaisingIter:
+    def __iter__(self):
+        raise HostileError("hostile __iter__")
+
+    def __len__(self):
+        return 3
+
+
+class RaisingCall:
+    def __call__(self, *args, **kwargs):
+        raise HostileError("hostile __call__")
+
+
+class RaisingBool:
+    def __bool__(self):
+        raise HostileError("hostile __bool__")
+
+
+class LyingLen:
+    """Says it has a million items and has none."""
+
+    def __len__(self):
+        return 10 ** 6
+
+    def __iter__(self):
+        return iter(())
+
+    def __getitem__(self, index):
+        raise IndexError(index)
+
+
+def hostile_values(small=False):
+    """(description, value) pairs: every kind of input the issue names."""
+    big = 10 ** 4 if small else 10 ** 6
+    return [
+        ("None", None),
+        ("True", True),
+        ("0", 0),
+        ("-1", -1),
+        ("2**31", 2 ** 31),
+        ("-2**31-1", -2 ** 31 - 1),
+        ("2**63", 2 ** 63),
+        ("-2**63-1", -2 ** 63 - 1),
+        ("2**64", 2 ** 64),
+        ("10**100", 10 ** 100),
+        ("-10**100", -10 ** 100),
+        ("1.5", 1.5),
+        ("-0.0", -0.0),
+        ("nan", math.nan),
+        ("inf", math.inf),
+        ("-inf", -math.inf),
+        ("''", ""),
+        ("'text'", "text"),
+        ("'a\\x00b'", "a\x00b"),
+        ("'\\ud800' (lone surrogate)", "\ud800"),
+        ("'\\U0001f600'", "\U0001f600"),
+        ("'x'*%d" % big, "x" * big),
+        ("b''", b""),
+        ("b'bytes'", b"bytes"),
+        ("b'a\\x00b'", b"a\x00b"),
+        ("b'\\xff\\xfe'", b"\xff\xfe"),
+        ("b'x'*%d" % big, b"x" * big),
+        ("bytearray(b'ab')", bytearray(b"ab")),
+        ("memoryview(b'ab')", memoryview(b"ab")),
+        ("[]", []),
+        ("[1, 2, 3]", [1, 2, 3]),
+        ("[None]", [None]),
+        ("[1]*%d" % big, [1] * big),
+        ("()", ()),
+        ("{}", {}),
+        ("object()", object()),
+        ("RaisingIndex()", RaisingIndex()),
+        ("RaisingLen()", RaisingLen()),
+        ("RaisingIter()", RaisingIter()),
+        ("RaisingCall()", RaisingCall()),
+        ("RaisingBool()", RaisingBool()),
+        ("LyingLen()", LyingLen()),
+        ("print", print),
+    ]
+
+
+def public_modules(stage_dir, build_dir=None):
+    """[(module name, is a cffi wrapper)] for one stage, sorted."""
+    stage_dir = Path(stage_dir)
+    build_dir = Path(build_dir or stage_dir)
+    found = {}
+    if build_dir.is_dir():
+        for path in build_dir.iterdir():
+            for suffix in EXT_SUFFIXES:
+                if suffix and path.name.endswith(suffix):
+                    name = path.name[:-len(suffix)]
+                    if name.isidentifier() and not name.startswith("_"):
+                        found[name] = False
+    for pattern in ("*_cffi.py", "*_abi.py"):
+        for path in stage_dir.glob(pattern):
+            name = path.stem
+            if not name.startswith(("_", "build_")):
+                found[name] = True
+    return sorted(found.items())
+
+
+def public_callables(module):
+    """[(name, object)]: what the module itself defines or exports."""
+    result = []
+    for name in sorted(dir(module)):
+        if name.startswith("_"):
+            continue
+        obj = getattr(module, name, None)
+        if obj is None or isinstance(obj, types.ModuleType):
+            continue
+        if not callable(obj):
+            continue
+        owner = getattr(obj, "__module__", None)
+        if owner == module.__name__ or inspect.ismethod(obj):
+            result.append((name, obj))
+    return result
+
+
+def positional_count(func):
+    """How many positional arguments a callable takes (2 when unknown)."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return 2
+    count = 0
+    for param in sig.parameters.values():
+        if param.kind == param.VAR_POSITIONAL:
+            return max(count, 2)
+        if param.kind in (param.POSITIONAL_ONLY,
+                          param.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+def call_list(qualname, func, values):
+    """(description, func, args) for one callable: the hostile table."""
+    n = positional_count(func)
+    calls = [("%s()" % qualname, func, ())]
+    for count in range(1, min(n + 2, 6)):
+        if count != n:
+            args = (1,) * count
+            calls.append(("%s(%s)" % (qualname, ", ".join("1" * count)),
+                          func, args))
+    for position in range(min(max(n, 1), 4)):
+        for desc, value in values:
+            args = [1] * max(n, 1)
+            args[position] = value
+            shown = ["1"] * len(args)
+            shown[position] = desc
+            calls.append(("%s(%s)" % (qualname, ", ".join(shown)),
+                          func, tuple(args)))
+    return calls
+
+
+class Sweep:
+    """The calls for one module, in a fixed order.
+
+    entries() yields (description, func, args); record(result) is told what
+    each call returned, so that objects of the module's own types are
+    swept too (their public methods, after the module-level callables).
+    """
+
+    def __init__(self, module, small=False):
+        self.module = module
+        self.values = hostile_values(small)
+        self.instances = {}
+
+    def record(self, result):
+        kind = type(result)
+        if (getattr(kind, "__module__", None) == self.module.__name__
+                and kind not in self.instances):
+            self.instances[kind] = result
+
+    def _own_type(self, obj):
+        return (isinstance(obj, type)
+                and getattr(obj, "__module__", None) == self.module.__name__)
+
+    def entries(self):
+        name = self.module.__name__
+        for attr, obj in public_callables(self.module):
+            for entry in call_list("%s.%s" % (name, attr), obj, self.values):
+                yield entry
+        done = set()
+        while True:
+            todo = [k for k in self.instances if k not in done]
+            if not todo:
+                return
+            for kind in todo:
+                done.add(kind)
+                instance = self.instances[kind]
+                for attr in sorted(dir(kind)):
+                    if attr.startswith("_"):
+                        continue
+                    try:
+                        method = getattr(instance, attr)
+                    except Exception:           # a property that raises
+                        continue
+                    if not callable(method) or self._own_type(method):
+                        continue
+                    qual = "%s.%s(...).%s" % (name, kind.__name__, attr)
+                    for entry in call_list(qual, method, self.values):
+                        yield entry
+
+
+def describe_exception(exc):
+    """None when exc is a clear Python exception, else what is wrong."""
+    if isinstance(exc, SystemError):
+        return "SystemError (the C code broke the C-API error protocol): %s" % exc
+    if not isinstance(exc, Exception):
+        return "%s is not an Exception" % type(exc).__name__
+    if not str(exc).strip() and not isinstance(exc, (HostileError,
+                                                     MemoryError)):
+        return "%s with an empty message" % type(exc).__name__
+    return None
+
+
+def import_public(stage, name):
+    """Import a public module of a stage the way the tests do (stage "-":
+    a plain import from sys.path, for the sweep's own self-test)."""
+    if stage == "-":
+        import importlib
+        return importlib.import_module(name)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import support
+    return support.import_stage(stage, name)

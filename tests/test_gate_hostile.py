@@ -1,0 +1,148 @@
+"""Quality gate: the hostile-input sweep.
+
+Every public callable of every stage, on both roads (the compiled modules
+and the cffi wrappers, found by tests/gate/api.py), is called with wrong
+types, wrong argument counts, None, huge and negative ints, floats, NaN,
+bytes for str and str for bytes, lone surrogates, embedded NUL, empty and
+very long inputs, and objects whose __index__, __len__, __iter__, __call__
+or __bool__ raise.  Each call must succeed or raise an Exception with a
+message; SystemError (a broken C-API error protocol), an empty message, a
+hang or a crash fails.  The calls run in child processes
+(tests/gate/hostile_child.py): a crash names its signal and its call, and
+the sweep goes on in a new child from the next call.
+
+One test per public module; a new stage or module is swept with no edit.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import support
+
+sys.path.insert(0, str(support.TESTS / "gate"))
+import api  # noqa: E402
+
+CHILD = support.TESTS / "gate" / "hostile_child.py"
+MAX_CHILDREN = 40
+
+
+def sweep(stage, module):
+    """Run the sweep of one module; return the list of problems found."""
+    problems, skip, start = [], [], 0
+    with tempfile.TemporaryDirectory() as work:
+        for _ in range(MAX_CHILDREN):
+            protocol = Path(work) / ("protocol.%d" % start)
+            proc = subprocess.run(
+                support.gate_child_prefix() + [
+                    support.PYTHON, str(CHILD), stage or "-", module,
+                    str(start), ",".join(map(str, skip)), str(protocol)],
+                env=support.child_env(stage), cwd=work, timeout=1800,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True, errors="replace")
+            lines = (protocol.read_text(encoding="utf-8").splitlines()
+                     if protocol.exists() else [])
+            calls, done, end = {}, set(), None
+            for line in lines:
+                word, _, rest = line.partition(" ")
+                if word == "CALL":
+                    number, _, desc = rest.partition(" ")
+                    calls[int(number)] = desc
+                elif word == "DONE":
+                    number, _, problem = rest.partition(" PROBLEM ")
+                    done.add(int(number))
+                    if problem:
+                        problems.append("%s: %s" % (calls[int(number)],
+                                                    problem))
+                        if "did not return" in problem:
+                            skip.append(int(number))
+                elif word == "END":
+                    end = int(rest)
+            tail = (proc.stderr or "")[-1500:]
+            if end is not None:
+                if proc.returncode != 0:
+                    problems.append("after the last call, at exit: %s\n%s"
+                                    % (support.describe_exit(
+                                        proc.returncode), tail))
+                return problems
+            crashed = [n for n in calls if n not in done]
+            if not crashed:
+                problems.append("%s %s: the child stopped before its first "
+                                "call (%s):\n%s" % (
+                                    stage, module,
+                                    support.describe_exit(proc.returncode),
+                                    tail))
+                return problems
+            number = crashed[-1]
+            problems.append("%s: %s\n%s" % (
+                calls[number], support.describe_exit(proc.returncode), tail))
+            skip.append(number)
+            start = number + 1
+    problems.append("%s %s: gave up after %d crashed children"
+                    % (stage, module, MAX_CHILDREN))
+    return problems
+
+
+class HostileSweep(unittest.TestCase):
+    """One test_<stage>_<module> per public module, made below."""
+
+    def check(self, stage, module, needs_cffi):
+        if needs_cffi and not support.have_cffi():
+            self.skipTest(support.CFFI_MISSING)
+        problems = sweep(stage, module)
+        self.assertEqual(problems, [], "\n\n".join(problems))
+
+
+def _add_tests():
+    for stage_dir in support.stages():
+        stage = stage_dir.name[:2]
+        build = support.build_dir(stage)
+        for module, needs_cffi in api.public_modules(stage_dir, build):
+            def test(self, stage=stage, module=module, needs_cffi=needs_cffi):
+                self.check(stage, module, needs_cffi)
+            test.__doc__ = "hostile input: %s %s" % (stage_dir.name, module)
+            setattr(HostileSweep, "test_%s_%s" % (stage, module), test)
+
+
+_add_tests()
+
+
+class SweepFindsCrashes(unittest.TestCase):
+    """The sweep itself can fail: a module that crashes on None is caught,
+    with the signal and the call named, and the calls after it still run."""
+
+    def test_a_crash_is_named_and_the_sweep_goes_on(self):
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "crashy_cffi.py").write_text(
+                "import ctypes, os\n"
+                "def boom(x):\n"
+                "    if x is None:\n"
+                "        ctypes.string_at(0)   # reads address 0: SIGSEGV\n"
+                "    return x\n"
+                "def empty(x):\n"
+                "    raise ValueError('')\n")
+            problems = sweep_folder(folder, "crashy_cffi")
+        text = "\n".join(problems)
+        self.assertIn("crashy_cffi.boom(None): killed by SIGSEGV", text)
+        self.assertIn("crashy_cffi.empty(", text)
+        self.assertIn("ValueError with an empty message", text)
+
+
+def sweep_folder(folder, module):
+    """sweep() for a module in an arbitrary folder (the self-test)."""
+    old = support.child_env
+    try:
+        def child_env(stage=None, **extra):
+            env = old(None, **extra)
+            env["PYTHONPATH"] = folder + os.pathsep + env["PYTHONPATH"]
+            return env
+        support.child_env = child_env
+        return sweep(None, module)
+    finally:
+        support.child_env = old
+
+
+if __name__ == "__main__":
+    unittest.main()
