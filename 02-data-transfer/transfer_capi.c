@@ -1,5 +1,5 @@
-/* transfer_capi.c: road 2's twin, road 1: the CPython C API by hand, around
- * transfer_lib.  Every function shows one way a value crosses the boundary.
+/* transfer_capi.c: road 1, the CPython C API by hand, around transfer_lib.
+ *  Every function shows one way a value crosses the boundary.
  *
  * What this module does, said in Python first:
  *
@@ -22,7 +22,8 @@
  *
  *     # buffers: shared, C reads and writes Python's own memory
  *     def sum_buffer(data): return sum(data)           # 'q' items
- *     def scale_in_place(data, factor): data[:] *= factor, all or nothing
+ *     def scale_in_place(data, factor):       # all or nothing
+ *         for i in range(len(data)): data[i] *= factor
  *     def address_of(data): ...               # where C sees the bytes
  *     def time_c_loop(data, number): ...      # sum_buffer timed inside C
  */
