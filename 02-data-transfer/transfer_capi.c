@@ -1,5 +1,5 @@
 /* transfer_capi.c: road 1, the CPython C API by hand, around transfer_lib.
- *  Every function shows one way a value crosses the boundary.
+ * Every function shows one way a value crosses the boundary.
  *
  * What this module does, said in Python first:
  *
