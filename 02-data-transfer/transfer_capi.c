@@ -388,6 +388,16 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
                      func, name);
         goto error;
     }
+    /* A slice of a bytearray cast to 'q' can start at any byte; C may only
+     * read a long long at an address that is a multiple of its alignment.
+     * (An empty buffer is never read, and its address can be anything.) */
+    if (view->len > 0 && (uintptr_t)view->buf % _Alignof(long long) != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' must start at an address aligned "
+                     "for a C long long (a multiple of %zu)",
+                     func, name, _Alignof(long long));
+        goto error;
+    }
     return 0;
 
 error:

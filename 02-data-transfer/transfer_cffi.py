@@ -162,6 +162,12 @@ def _ll_view(data, func, name, writable=False):
         if not view.c_contiguous:
             raise ValueError("%s() argument '%s' must be a C-contiguous "
                              "buffer" % (func, name))
+        with ffi.from_buffer(view) as start:
+            address = int(ffi.cast("uintptr_t", start))
+        if view.nbytes and address % ffi.alignof("long long"):
+            raise ValueError("%s() argument '%s' must start at an address "
+                             "aligned for a C long long (a multiple of %d)"
+                             % (func, name, ffi.alignof("long long")))
     except BaseException:
         view.release()          # give the buffer back before we go
         raise

@@ -358,6 +358,9 @@ class TransferContract:
              "must be 1-dimensional, not 2-dimensional"),
             (memoryview(four)[::2], ValueError,
              "must be a C-contiguous buffer"),
+            (memoryview(bytearray(17))[1:].cast("q"), ValueError,
+             "must start at an address aligned for a C long long "
+             "(a multiple of 8)"),
             ([1, 2, 3], TypeError,
              "must be a buffer of C long long (such as array('q')), not list"),
             (None, TypeError,
@@ -531,6 +534,7 @@ def hostile_values():
         array.array("q", [1, 2**62, -3]), array.array("d", [1.0]),
         memoryview(array.array("q", [5])).toreadonly(),
         memoryview(bytearray(32)).cast("q", (2, 2)),
+        memoryview(bytearray(17))[1:].cast("q"),
         [], [3, 1, 2], [1, "x"], [2**64], (4, 5), {1: 2}, range(5),
         iter([1, 2]), RaisesMidway(), ListWithBadIter([1]), BadIndex(),
         object(),
