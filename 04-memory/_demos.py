@@ -8,6 +8,7 @@ here, never written to our own stderr.
 
     python3 _demos.py [NAME ...]      run some demonstrations (default all)
 """
+import concurrent.futures
 import os
 import re
 import shutil
@@ -224,11 +225,18 @@ def show(result, out=sys.stdout):
     print("[child] %s" % describe_exit(result.returncode), file=out)
 
 
+def run_all(demos):
+    """Run demonstrations side by side; return their Results, in order.
+    Each child is a separate process, so they cannot disturb each other."""
+    workers = max(1, min(len(demos), os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, demos))
+
+
 def main(names):
-    for demo in DEMOS:
-        if not names or demo.name in names:
-            show(run(demo))
-            print()
+    for result in run_all([d for d in DEMOS if not names or d.name in names]):
+        show(result)
+        print()
 
 
 if __name__ == "__main__":
