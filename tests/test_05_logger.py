@@ -386,6 +386,65 @@ class LoggerContract:
                 lg.log("a", "b")
             lg.close()
 
+    def test_hostile_arguments_raise_and_never_crash(self):
+        # Every public callable, every argument slot, with values that
+        # break careless C: a child, so that a crash cannot take us down.
+        proc = self.run_child("""
+            import gc, math, os, sys
+            from %s import Logger
+            class Hostile:
+                def __index__(self): raise RuntimeError("index")
+                def __len__(self): raise RuntimeError("len")
+                def __iter__(self): raise RuntimeError("iter")
+                def __bool__(self): raise RuntimeError("bool")
+                def __str__(self): raise RuntimeError("str")
+                def __call__(self, *args): raise RuntimeError("call")
+            class Text(str):
+                def __str__(self): raise RuntimeError("str")
+            values = [None, 0, -1, 2**63, -2**100, math.nan, "\\udc80",
+                      "a\\0b", b"a\\0b", "E" * 100000 + "ERROR",
+                      Text("ERROR in a subclass\\n"), Hostile(), object(),
+                      [], print, Hostile]
+            report = os.dup(1)          # ours; the loggers' fd 1 is /dev/null
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            calls = 0
+            for v in values:
+                for args, kwargs in (((v,), {}), ((), {"callback": v}),
+                                     ((), {"background": v}), ((v, v), {}),
+                                     ((), {"colour": v})):
+                    try:
+                        lg = Logger(*args, **kwargs)
+                    except Exception:
+                        continue
+                    for name in ("log", "flush", "close", "__enter__",
+                                 "__exit__"):
+                        for a in ((), (v,), (v, v), (v, v, v)):
+                            calls += 1
+                            try:
+                                getattr(lg, name)(*a)
+                            except Exception:
+                                pass
+                    for attr in ("callback", "closed"):
+                        try:
+                            setattr(lg, attr, v)
+                        except Exception:
+                            pass
+                    repr(lg)
+                    del lg
+            gc.collect()
+            os.write(report, b"%%d calls" %% calls)
+        """ % self.module)
+        self.assertEqual(proc.returncode, 0, support.describe_exit(
+            proc.returncode) + "\n" + proc.stderr)
+        # The sweep really ran: at least Logger(None), Logger(print),
+        # Logger(Hostile), Logger(Hostile()) and a few background= values
+        # were built, each with 5 methods x 4 argument lists.
+        count, word = proc.stdout.split()
+        self.assertEqual(word, "calls")
+        self.assertGreaterEqual(int(count), 8 * 5 * 4)
+
     def test_a_failed_write_is_an_oserror(self):
         # fd 1 closed: write(2) fails with EBADF, and flush says so.
         proc = self.run_child("""
