@@ -243,15 +243,20 @@ def _ll_array(values, func, name):
     try:
         return ffi.new("long long[]", values), len(values)
     except (TypeError, OverflowError):
-        pass
+        _raise_for_bad_item(values, func, name)
+        raise                   # no bad item found: cffi's own reason
+
+
+def _raise_for_bad_item(values, func, name):
     for index, item in enumerate(values):
         if not isinstance(item, int):
             raise TypeError("%s() argument '%s': item %d must be int, not %s"
-                            % (func, name, index, type(item).__name__))
+                            % (func, name, index, type(item).__name__)
+                            ) from None
         if not LLONG_MIN <= item <= LLONG_MAX:
             raise OverflowError("%s() argument '%s': item %d does not fit in "
-                                "a C long long" % (func, name, index))
-    raise AssertionError("cffi refused %r for no reason we know" % (values,))
+                                "a C long long" % (func, name, index)
+                                ) from None
 # [/excerpt: ll_array]
 
 
