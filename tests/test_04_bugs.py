@@ -21,6 +21,8 @@ STAGE = "04"
 def under_a_checker():
     """Why the bug demonstrations should not run here, or None."""
     preload = os.environ.get("LD_PRELOAD", "")
+    if os.environ.get("FFI_GATE"):
+        return "this is a %s gate run" % os.environ["FFI_GATE"]
     if os.environ.get("FFI_SMALL"):
         return "FFI_SMALL is set (a gate run)"
     if "vgpreload" in preload:
