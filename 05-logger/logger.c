@@ -7,6 +7,12 @@
  *                    holding `io_mutex` so that two writers never overlap;
  *   background mode: the writer thread writes them, alone.
  * No lock is ever held while a callback runs, so a callback may log.
+ *
+ * pthread_mutex_lock/unlock and pthread_cond_wait are not checked: on a
+ * default mutex that we initialised and use correctly (never locked twice
+ * by one thread, always unlocked by its owner) POSIX gives them no error
+ * to report.  Every call that can fail at run time is checked: the inits,
+ * pthread_create, malloc, write and poll.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -279,6 +285,9 @@ close_all_at_exit(void)
 static void
 register_atexit(void)
 {
+    /* atexit(3) fails only when its table is full: then there is no net,
+     * and a logger Python never destroys keeps its last lines.  There is
+     * no caller to tell (this runs once, inside pthread_once). */
     (void)atexit(close_all_at_exit);
 }
 
@@ -347,7 +356,7 @@ error:
         lg->stopping = 1;
         pthread_cond_signal(&lg->work);
         pthread_mutex_unlock(&lg->mutex);
-        pthread_join(lg->writer, NULL);
+        (void)pthread_join(lg->writer, NULL);
     }
     if (have_room) {
         pthread_cond_destroy(&lg->room);
@@ -507,8 +516,10 @@ logger_close(logger *lg)
 
     int status;
     if (has_writer) {
-        /* The writer empties the queue before it returns. */
-        pthread_join(lg->writer, NULL);
+        /* The writer empties the queue before it returns.  Joining cannot
+         * fail: the thread is joinable, joined once (only the first close
+         * gets here), and never by itself (the writer never closes). */
+        (void)pthread_join(lg->writer, NULL);
         status = take_write_error(lg);
     }
     else {
