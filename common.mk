@@ -12,12 +12,17 @@
 PYTHON ?= python3
 CC ?= cc
 
+# Resolve the interpreter to its real executable.  With pyenv, `python3` is
+# a shell script: valgrind (RUN=valgrind) would check the shell, not Python.
+PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
+ifeq ($(PYTHON_EXE),)
+$(error cannot run '$(PYTHON)': set PYTHON to a working interpreter)
+endif
+override PYTHON := $(PYTHON_EXE)
+
 # What this interpreter wants, asked of the interpreter itself.
 PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-ifeq ($(EXT_SUFFIX),)
-$(error cannot ask '$(PYTHON)' for its extension suffix: is PYTHON set to a working interpreter?)
-endif
 
 RUN ?=
 
@@ -42,8 +47,10 @@ CFFI_MISSING_MSG := cffi is not installed for $(PYTHON): skipping the cffi road 
 # A Python extension module (C-API or cffi-generated): every .c/.o/.a
 # prerequisite goes into one shared object named NAME$(EXT_SUFFIX).
 # No libpython on the link line: the interpreter that imports it provides it.
+# libm is named: a module that calls floor() must not rely on the
+# interpreter having loaded it already.
 BUILD_EXTENSION = @mkdir -p $(@D) && echo "  CC [ext]  $@" && \
-	$(CC) $(CFLAGS) $(PY_CFLAGS) -shared -o $@ $(filter %.c %.o %.a,$^) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(PY_CFLAGS) -shared -o $@ $(filter %.c %.o %.a,$^) $(LDFLAGS) -lm
 
 # cffi API mode without setuptools: the builder script declares cdef and
 # set_source, then writes C with ffi.emit_c_code(path).  Make compiles that

@@ -23,8 +23,19 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <limits.h>
+#include <string.h>
 
 #include "extern_lib.h"
+
+/* The type's name without its module, as Python's type(obj).__name__
+ * says it ("array", not "array.array"), so that both roads agree. */
+static const char *
+type_name(PyObject *obj)
+{
+    const char *name = Py_TYPE(obj)->tp_name;
+    const char *dot = strrchr(name, '.');
+    return dot != NULL ? dot + 1 : name;
+}
 
 /* [excerpt: int_arg] */
 /* Convert `obj` to a C int, or set an exception that names the function,
@@ -35,7 +46,7 @@ int_arg(PyObject *obj, const char *func, const char *name, int *out)
     if (!PyLong_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be int, not %.200s",
-                     func, name, Py_TYPE(obj)->tp_name);
+                     func, name, type_name(obj));
         return -1;
     }
     int overflow = 0;
@@ -118,7 +129,7 @@ extern_call_n_times(PyObject *module, PyObject *args, PyObject *kwargs)
     if (!PyCallable_Check(callback)) {
         PyErr_Format(PyExc_TypeError,
                      "call_n_times() argument 'callback' must be callable, "
-                     "not %.200s", Py_TYPE(callback)->tp_name);
+                     "not %.200s", type_name(callback));
         return NULL;
     }
     int calls = call_n_times(n, call_python_step, callback);

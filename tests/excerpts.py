@@ -23,6 +23,7 @@ match anything).
 
     python3 tests/excerpts.py           # check, exit 1 on drift
     python3 tests/excerpts.py --write   # rewrite excerpt blocks from source
+    python3 tests/excerpts.py --write docs/01-extern.md   # one chapter only
 """
 
 import re
@@ -145,8 +146,9 @@ def chapters():
 
 def main(argv):
     write = "--write" in argv
+    named = [support.ROOT / a for a in argv if not a.startswith("--")]
     problems = []
-    for chapter in chapters():
+    for chapter in named or chapters():
         problems += check_chapter(chapter, write=write)
     for problem in problems:
         print(problem)

@@ -47,6 +47,13 @@ class ExternContract:
             self.mod.add(None, 1)
         self.assertIn("must be int, not NoneType", str(cm.exception))
 
+    def test_type_names_are_the_same_on_every_road(self):
+        import array
+        with self.assertRaises(TypeError) as cm:
+            self.mod.add(array.array("i", [1]), 1)
+        self.assertEqual(str(cm.exception),
+                         "add() argument 'a' must be int, not array")
+
     def test_add_refuses_ints_beyond_c_int(self):
         for a, b, name in ((INT_MAX + 1, 0, "a"), (0, INT_MIN - 1, "b"),
                            (10**100, 0, "a")):
