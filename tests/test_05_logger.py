@@ -514,6 +514,7 @@ class LoggerContract:
             threading.Thread(target=ticker).start()
             lg = Logger(background=True)
             longest, ticks_during = 0.0, 0
+            print("start", file=sys.stderr, flush=True)
             for i in range(20000):
                 line = "line %%06d %%s\\n" %% (i, "z" * 50)
                 t0, start = ticks, time.monotonic()
@@ -531,8 +532,10 @@ class LoggerContract:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=child_env(self.stage))
         try:
+            started = proc.stderr.readline()    # the child is about to log
             time.sleep(1.0)                     # not reading: the pipe fills
             out, err = proc.communicate(timeout=120)
+            err = started + err
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -543,7 +546,8 @@ class LoggerContract:
         self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(out, "".join("line %06d %s\n" % (i, "z" * 50)
                                       for i in range(20000)))
-        closing, first = err.splitlines(keepends=True)
+        start, closing, first = err.splitlines(keepends=True)
+        self.assertEqual(start, "start\n")
         self.assertEqual(closing, CLOSING)
         _, longest, _, ticks = first.split()
         self.assertGreater(float(longest), 0.5, "log() never had to wait")
@@ -555,9 +559,10 @@ class LoggerContract:
         # Someone set O_NONBLOCK on fd 1: write(2) says EAGAIN when the pipe
         # is full, and the logger must wait (poll) and go on, not drop.
         code = """
-            import os
+            import os, sys
             from %s import Logger
             os.set_blocking(1, False)
+            print("start", file=sys.stderr, flush=True)
             with Logger() as lg:
                 for i in range(30000):
                     lg.log("nb %%06d\\n" %% i)
@@ -567,8 +572,10 @@ class LoggerContract:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=child_env(self.stage))
         try:
-            time.sleep(0.3)
+            started = proc.stderr.readline()
+            time.sleep(0.3)                     # the pipe fills: EAGAIN
             out, err = proc.communicate(timeout=120)
+            err = started + err
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -578,7 +585,7 @@ class LoggerContract:
         self.assertEqual(proc.returncode, 0, err.decode())
         self.assertEqual(out.decode(),
                          "".join("nb %06d\n" % i for i in range(30000)))
-        self.assertEqual(err.decode(), CLOSING)
+        self.assertEqual(err.decode(), "start\n" + CLOSING)
 
     # --- nothing lost at exit (child processes, stdout a pipe) ----------------
 
