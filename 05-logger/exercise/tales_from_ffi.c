@@ -346,29 +346,36 @@ Logger_repr(LoggerObject *self)
 }
 
 static PyMethodDef Logger_methods[] = {
-    {"log", (PyCFunction)Logger_log, METH_O,
-     PyDoc_STR("log(msg)\n--\n\nBuffer msg (a str) for standard output; "
-               "call the callback if msg contains \"ERROR\".")},
-    {"flush", (PyCFunction)Logger_flush, METH_NOARGS,
-     PyDoc_STR("flush()\n--\n\nWrite everything logged so far.")},
-    {"close", (PyCFunction)Logger_close, METH_NOARGS,
-     PyDoc_STR("close()\n--\n\nFlush, stop, and say so on stderr.")},
-    {"__enter__", (PyCFunction)Logger_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)(void (*)(void))Logger_exit, METH_FASTCALL,
-     NULL},
-    {"_log_release_gil", (PyCFunction)Logger_log_release_gil, METH_O,
-     PyDoc_STR("The same as log(), releasing the GIL around each message "
-               "(for the benchmark; no callback).")},
-    {NULL, NULL, 0, NULL},
+    {.ml_name = "log", .ml_meth = (PyCFunction)Logger_log, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("log(msg)\n--\n\nBuffer msg (a str) for standard "
+                         "output; call the callback if msg contains "
+                         "\"ERROR\".")},
+    {.ml_name = "flush", .ml_meth = (PyCFunction)Logger_flush,
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("flush()\n--\n\nWrite everything logged so far.")},
+    {.ml_name = "close", .ml_meth = (PyCFunction)Logger_close,
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("close()\n--\n\nFlush, stop, and say so on stderr.")},
+    {.ml_name = "__enter__", .ml_meth = (PyCFunction)Logger_enter,
+     .ml_flags = METH_NOARGS},
+    {.ml_name = "__exit__",
+     .ml_meth = (PyCFunction)(void (*)(void))Logger_exit,
+     .ml_flags = METH_FASTCALL},
+    {.ml_name = "_log_release_gil",
+     .ml_meth = (PyCFunction)Logger_log_release_gil, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("The same as log(), releasing the GIL around each "
+                         "message (for the benchmark; no callback).")},
+    {NULL},
 };
 
 static PyGetSetDef Logger_getset[] = {
-    {"callback", (getter)Logger_get_callback, (setter)Logger_set_callback,
-     PyDoc_STR("Called with no arguments for every message with ERROR."),
-     NULL},
-    {"closed", (getter)Logger_get_closed, NULL,
-     PyDoc_STR("True once close() has run."), NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+    {.name = "callback", .get = (getter)Logger_get_callback,
+     .set = (setter)Logger_set_callback,
+     .doc = PyDoc_STR("Called with no arguments for every message with "
+                      "ERROR.")},
+    {.name = "closed", .get = (getter)Logger_get_closed,
+     .doc = PyDoc_STR("True once close() has run.")},
+    {NULL},
 };
 
 static PyTypeObject LoggerType = {
@@ -396,9 +403,10 @@ noop(PyObject *module, PyObject *arg)
 }
 
 static PyMethodDef module_methods[] = {
-    {"_noop", noop, METH_O,
-     PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C call.")},
-    {NULL, NULL, 0, NULL},
+    {.ml_name = "_noop", .ml_meth = noop, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C "
+                         "call.")},
+    {NULL},
 };
 
 static int
@@ -411,8 +419,8 @@ module_exec(PyObject *module)
 }
 
 static PyModuleDef_Slot module_slots[] = {
-    {Py_mod_exec, module_exec},
-    {0, NULL},
+    {.slot = Py_mod_exec, .value = module_exec},
+    {0},
 };
 
 static struct PyModuleDef tales_module = {
