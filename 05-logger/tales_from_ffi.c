@@ -18,6 +18,9 @@
  *                 self.callback()      # its exception goes to our caller;
  *                                      # msg is in the buffer already
  *
+ *         def _log_release_gil(self, msg):   # the bench's bad example
+ *             the same, releasing the GIL around every message, no callback
+ *
  *         def flush(self): write everything logged so far to fd 1
  *         def close(self): flush, stop the writer thread, and print
  *                          "C: Flushed and closed logger" on stderr
