@@ -9,10 +9,12 @@
  *     def leak():            malloc(64) and forget the pointer
  *     def missing_incref():  keep a borrowed reference, drop its owner,
  *                            read the (now freed) object
+ *     def leak_ref(obj):     take a reference to obj and never give it back
 
  *
- * Each bug must be caught by `make memcheck` (valgrind) and by
- * `make sanitize` (ASan/UBSan/LSan): if one is not, the gate is blind.
+ * Bugs 1-3 must be caught by `make memcheck` (valgrind) and by
+ * `make sanitize` (ASan/UBSan/LSan), bug 4 by the reference-leak check
+ * (tests/test_gate_refleak.py): if one is not, that gate is blind.
  *
  * It builds with the project's -Wall -Wextra -Werror and no -Wno-...:
  * the out-of-bounds index is read through a volatile variable and the
@@ -96,11 +98,24 @@ canary_missing_incref(PyObject *module, PyObject *unused)
     return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(borrowed));  /* freed */
 }
 
+/* BUG 4: a reference leak.  Nothing is freed too early or too late in C
+ * terms, so valgrind and ASan see nothing; the object can just never die.
+ * Only counting references (the reference-leak check) finds it. */
+static PyObject *
+canary_leak_ref(PyObject *module, PyObject *obj)
+{
+    (void)module;
+    Py_INCREF(obj);                        /* owned by nobody, ever */
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef canary_methods[] = {
     {"ok", canary_ok, METH_NOARGS, PyDoc_STR("No bug: the control.")},
     {"oob_write", canary_oob_write, METH_NOARGS,
      PyDoc_STR("BUG: writes one byte past a heap block.")},
     {"leak", canary_leak, METH_NOARGS, PyDoc_STR("BUG: leaks 64 bytes.")},
+    {"leak_ref", canary_leak_ref, METH_O,
+     PyDoc_STR("BUG: leaks a reference to its argument.")},
     {"missing_incref", canary_missing_incref, METH_NOARGS,
      PyDoc_STR("BUG: reads a freed object (missing Py_INCREF).")},
     {NULL, NULL, 0, NULL},
