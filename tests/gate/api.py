@@ -167,15 +167,16 @@ def public_callables(module):
 
 
 def positional_count(func):
-    """How many positional arguments a callable takes (2 when unknown)."""
+    """How many positional arguments a callable takes; None when unknown
+    (a C function without a text signature) or variable."""
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError):
-        return 2
+        return None
     count = 0
     for param in sig.parameters.values():
         if param.kind == param.VAR_POSITIONAL:
-            return max(count, 2)
+            return None
         if param.kind in (param.POSITIONAL_ONLY,
                           param.POSITIONAL_OR_KEYWORD):
             count += 1
@@ -183,22 +184,27 @@ def positional_count(func):
 
 
 def call_list(qualname, func, values):
-    """(description, func, args) for one callable: the hostile table."""
+    """(description, func, args) for one callable: the hostile table.
+
+    No argument; each wrong count of plain arguments (1); then every
+    argument position in turn gets every hostile value, the others 1.  When
+    the number of arguments is unknown, each of 1, 2 and 3 is tried."""
     n = positional_count(func)
+    arities = [n] if n is not None else [1, 2, 3]
     calls = [("%s()" % qualname, func, ())]
-    for count in range(1, min(n + 2, 6)):
-        if count != n:
-            args = (1,) * count
-            calls.append(("%s(%s)" % (qualname, ", ".join("1" * count)),
-                          func, args))
-    for position in range(min(max(n, 1), 4)):
-        for desc, value in values:
-            args = [1] * max(n, 1)
-            args[position] = value
-            shown = ["1"] * len(args)
-            shown[position] = desc
-            calls.append(("%s(%s)" % (qualname, ", ".join(shown)),
-                          func, tuple(args)))
+    for count in range(1, min(max(arities) + 2, 6)):
+        if count not in arities:
+            calls.append(("%s(%s)" % (qualname, ", ".join(["1"] * count)),
+                          func, (1,) * count))
+    for arity in arities:
+        for position in range(min(max(arity, 1), 4)):
+            for desc, value in values:
+                args = [1] * max(arity, 1)
+                args[position] = value
+                shown = ["1"] * len(args)
+                shown[position] = desc
+                calls.append(("%s(%s)" % (qualname, ", ".join(shown)),
+                              func, tuple(args)))
     return calls
 
 
