@@ -34,6 +34,7 @@ A test file opts out of one gate with a module-level
 import argparse
 import ast
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -49,6 +50,7 @@ SUPPRESSIONS = HERE / "valgrind.supp"
 WORK = ROOT / "build-gate"
 ASAN_TREE = ROOT / "build-asan" / "tree"
 PYTHON = sys.executable
+SWEEP = "test_gate_hostile.py"      # also run under both gates
 
 SANITIZE_FLAGS = "-fsanitize=address,undefined -fno-omit-frame-pointer"
 SANITIZE_LDFLAGS = "-fsanitize=address,undefined"
@@ -314,7 +316,16 @@ class Job:
 
 
 def run_jobs(jobs, workers, outdir):
-    """Run jobs, `workers` at a time; print one line per finished job."""
+    """Run jobs, `workers` at a time; print one line per finished job.
+
+    The slowest jobs of the previous run start first (times kept in
+    build-gate/<gate>-times.json), so that two cores finish together."""
+    times_file = WORK / ("%s-times.json" % Path(outdir).name.split(".")[0])
+    try:
+        times = json.loads(times_file.read_text())
+    except (OSError, ValueError):
+        times = {}
+    jobs = sorted(jobs, key=lambda job: -times.get(job.name, 1e9))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(job.run, outdir) for job in jobs]
         for future in concurrent.futures.as_completed(futures):
@@ -323,6 +334,11 @@ def run_jobs(jobs, workers, outdir):
                       else "FAILED (%s)" % _describe(job.returncode))
             print("  %-40s %6.1f s  %s" % (job.name, job.seconds, status),
                   flush=True)
+            times[job.name] = round(job.seconds, 1)
+    try:
+        times_file.write_text(json.dumps(times, indent=1, sort_keys=True))
+    except OSError:
+        pass
     return jobs
 
 
@@ -431,6 +447,14 @@ def memcheck(stage_names, workers):
     env = memcheck_env()
     jobs = stage_jobs("memcheck", chosen, ROOT, lambda name: env, wrap,
                       3600, lambda name: " ".join(wrap(name)))
+    # The hostile-input sweep: its runner natively, every child it starts
+    # under valgrind (support.gate_child_prefix reads this variable).
+    sweep_env = dict(env, GATE_CALL_SECONDS="120",
+                     FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen),
+                     FFI_GATE_CHILD_PREFIX=json.dumps(wrap("hostile")))
+    jobs.append(Job("hostile-sweep", [PYTHON, str(ROOT / "tests" / "run.py"),
+                                      str(ROOT / "tests" / SWEEP)],
+                    str(ROOT), sweep_env, 3600))
     run_jobs(jobs, workers, logdir)
     failures = valgrind_reports(sorted(logdir.glob("*.xml")))
     return _report("memcheck", jobs, failures, started)
@@ -490,6 +514,12 @@ def sanitize(stage_names, workers):
           % (" ".join(s.name for s in chosen), workers, logdir))
     jobs = stage_jobs("sanitize", chosen, tree, env_for,
                       lambda name: [], 1800, lambda name: "")
+    # The hostile-input sweep: its children inherit the sanitizer.
+    sweep_env = dict(env_for("hostile-sweep"),
+                     FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen))
+    jobs.append(Job("hostile-sweep", [PYTHON, str(tree / "tests" / "run.py"),
+                                      str(tree / "tests" / SWEEP)],
+                    str(tree), sweep_env, 1800))
     run_jobs(jobs, workers, logdir)
     # LeakSanitizer cannot stop the world when some threads are left alive
     # at exit ("LeakSanitizer has encountered a fatal error"): that is the
