@@ -22,6 +22,7 @@ Which check runs (printed once when this file starts):
 The check proves it can fail: gate_canary.leak_ref (tests/gate/canary),
 which keeps a reference to its argument, must be reported.
 """
+import concurrent.futures
 import json
 import os
 import shutil
@@ -108,27 +109,56 @@ def setUpModule():
               "sys.getallocatedblocks()" % DBG_MISSING, file=sys.stderr)
 
 
+def measure_module(stage_dir, module, needs_cffi):
+    """Run the child for one module: ("skip", reason) or
+    ("ran", units, completed process)."""
+    stage = stage_dir.name[:2]
+    python, env = support.PYTHON, support.child_env(stage)
+    if DEBUG_PYTHON:
+        build = debug_build(stage_dir)
+        if build is None:
+            return ("nobuild", "cannot build %s for %s:\n%s" % (
+                stage_dir.name, DEBUG_PYTHON,
+                _built[stage_dir].stdout[-3000:]))
+        if not needs_cffi or subprocess.run(
+                [DEBUG_PYTHON, "-c", "import cffi"],
+                capture_output=True).returncode == 0:
+            python = DEBUG_PYTHON
+            env = support.child_env(None, FFI_BUILD=DBG_BUILD)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(build), str(stage_dir), env["PYTHONPATH"]])
+    if needs_cffi and python == support.PYTHON and not support.have_cffi():
+        return ("skip", support.CFFI_MISSING)
+    units, proc = run_child(python, stage, module, env)
+    return ("ran", units, proc)
+
+
+MODULES = []        # (stage folder, module, needs cffi), filled below
+_pending = {}
+
+
+def result_of(stage_dir, module, needs_cffi):
+    """The children run one per core, all started by the first test."""
+    if not _pending:
+        for stage in {s for s, _, _ in MODULES}:
+            if DEBUG_PYTHON:
+                debug_build(stage)      # one build per stage, in order
+        pool = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2)
+        for key in MODULES:
+            _pending[key] = pool.submit(measure_module, *key)
+        pool.shutdown(wait=False)
+    return _pending[(stage_dir, module, needs_cffi)].result()
+
+
 class RefLeaks(unittest.TestCase):
     """One test_<stage>_<module> per public module, made below."""
 
     def check(self, stage_dir, module, needs_cffi):
-        stage = stage_dir.name[:2]
-        python, env = support.PYTHON, support.child_env(stage)
-        if DEBUG_PYTHON:
-            build = debug_build(stage_dir)
-            self.assertIsNotNone(build, "cannot build %s for %s:\n%s" % (
-                stage_dir.name, DEBUG_PYTHON,
-                _built[stage_dir].stdout[-3000:]))
-            if not needs_cffi or subprocess.run(
-                    [DEBUG_PYTHON, "-c", "import cffi"],
-                    capture_output=True).returncode == 0:
-                python = DEBUG_PYTHON
-                env = support.child_env(None, FFI_BUILD=DBG_BUILD)
-                env["PYTHONPATH"] = os.pathsep.join(
-                    [str(build), str(stage_dir), env["PYTHONPATH"]])
-        if needs_cffi and python == support.PYTHON and not support.have_cffi():
-            self.skipTest(support.CFFI_MISSING)
-        units, proc = run_child(python, stage, module, env)
+        outcome = result_of(stage_dir, module, needs_cffi)
+        if outcome[0] == "skip":
+            self.skipTest(outcome[1])
+        self.assertEqual(outcome[0], "ran", outcome[-1])
+        units, proc = outcome[1:]
         self.assertEqual(proc.returncode, 0, "%s: %s\n%s" % (
             module, support.describe_exit(proc.returncode),
             proc.stderr[-3000:]))
@@ -144,6 +174,8 @@ def _add_tests():
         stage = stage_dir.name[:2]
         build = support.build_dir(stage)
         for module, needs_cffi in api.public_modules(stage_dir, build):
+            MODULES.append((stage_dir, module, needs_cffi))
+
             def test(self, stage_dir=stage_dir, module=module,
                      needs_cffi=needs_cffi):
                 self.check(stage_dir, module, needs_cffi)
