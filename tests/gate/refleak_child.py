@@ -33,7 +33,7 @@ sys.path.insert(0, str(GATE.parent))
 import api  # noqa: E402
 import support  # noqa: E402
 
-WARMUP, REPS = 3, 4
+WARMUP, REPS = 3, 3          # regrtest -R 3:3
 DEBUG = hasattr(sys, "gettotalrefcount")
 TOTAL = "debug interpreter: sys.gettotalrefcount() + sys.getallocatedblocks()"
 FALLBACK = ("fallback: sys.getrefcount() of arguments and results + "
