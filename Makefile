@@ -54,7 +54,7 @@ clean: ## Remove every build product
 	@find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- quality gates (tests/gate/, see "Quality gates" in tests/README.md) ---
-.PHONY: memcheck sanitize gate-selftest gates
+.PHONY: memcheck sanitize gate-selftest gates gates-clean
 GATE_JOBS ?=
 GATE_ARGS = $(if $(GATE_JOBS),-j $(GATE_JOBS)) $(STAGE)
 
@@ -68,3 +68,7 @@ gate-selftest: ## Prove the gates can fail: the canary C must be caught
 	@$(PYTHON) tests/gate/gate.py selftest
 
 gates: memcheck sanitize ## Both gates, one after the other
+
+gates-clean: ## Remove the gates' build places (build-gate/, build-asan/)
+	rm -rf build-gate build-asan
+	@set -e; for s in $(STAGES); do rm -rf $$s/build-refleak-dbg; done
