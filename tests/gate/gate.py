@@ -78,11 +78,17 @@ def stages(root=ROOT):
 def select_stages(names, root=ROOT):
     found = stages(root)
     if not names:
+        if not found:
+            raise SystemExit("no stage (NN-*/Makefile) under %s" % root)
         return found
     chosen = []
     for name in names:
         prefix = "%02d-" % int(str(name).split("-")[0])
-        chosen += [p for p in found if p.name.startswith(prefix)]
+        matches = [p for p in found if p.name.startswith(prefix)]
+        if not matches:
+            raise SystemExit("no stage %s (have: %s)" % (
+                name, " ".join(p.name for p in found)))
+        chosen += matches
     return chosen
 
 
