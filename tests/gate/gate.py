@@ -436,6 +436,7 @@ def memcheck(stage_names, workers):
     if not have_valgrind():
         print("memcheck: " + VALGRIND_MISSING)
         return 2
+    chosen = select_stages(stage_names)
     started = time.monotonic()
     logdir = run_folder(WORK, "memcheck")
     if selftest("memcheck", logdir / "selftest") != 0:
@@ -443,7 +444,6 @@ def memcheck(stage_names, workers):
     print("memcheck: building every stage")
     subprocess.run(["make", "-s", "--no-print-directory", "all",
                     "PYTHON=" + PYTHON], cwd=ROOT, check=True)
-    chosen = select_stages(stage_names)
     print("memcheck: stages %s, %d at a time, logs in %s"
           % (" ".join(s.name for s in chosen), workers, logdir))
 
@@ -496,6 +496,7 @@ def sanitize(stage_names, workers):
     if asan_runtime() is None:
         print("sanitize: " + ASAN_MISSING)
         return 2
+    select_stages(stage_names)          # an unknown stage: stop now
     started = time.monotonic()
     logdir = run_folder(WORK, "sanitize")
     if selftest("sanitize", logdir / "selftest") != 0:
