@@ -175,6 +175,30 @@ def run_make(stage, target="run", timeout=600, env=None):
     return proc.returncode, proc.stdout
 
 
+def assert_run_output(testcase, stage, env=None):
+    """Check `make -s run` of a stage against its expected-output.txt.
+
+    Builds first (so that compiler lines are not part of the output), then
+    runs twice, with PYTHONUNBUFFERED unset and set: the tour must print the
+    same through a pipe either way.  Returns the output of the last run.
+    """
+    code, out = run_make(stage, "all", env=env)
+    testcase.assertEqual(code, 0, out)
+    expected = (stage_dir(stage) / "expected-output.txt").read_text()
+    for unbuffered in (False, True):
+        run_env = dict(env or os.environ)
+        run_env.pop("PYTHONUNBUFFERED", None)
+        if unbuffered:
+            run_env["PYTHONUNBUFFERED"] = "1"
+        code, out = run_make(stage, "run", env=run_env)
+        testcase.assertEqual(code, 0, "make run failed (%s):\n%s"
+                             % (describe_exit(code), out[-3000:]))
+        problem = output_mismatch(out, expected)
+        testcase.assertIsNone(problem, "PYTHONUNBUFFERED %s: %s" % (
+            "set" if unbuffered else "unset", problem))
+    return out
+
+
 # --- expected output -------------------------------------------------------
 # An expected-output file is the real output with every part that changes
 # from run to run (timings, addresses) written as <*>, which matches any

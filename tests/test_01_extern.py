@@ -328,12 +328,7 @@ class TestRunOutput(unittest.TestCase):
     def test_make_run_matches_expected_output(self):
         if not support.have_cffi():
             self.skipTest(support.CFFI_MISSING)
-        stage = support.stage_dir("01")
-        code, out = support.run_make("01", "run")
-        self.assertEqual(code, 0, out)
-        expected = (stage / "expected-output.txt").read_text()
-        problem = support.output_mismatch(out, expected)
-        self.assertIsNone(problem, problem)
+        support.assert_run_output(self, "01")
 
 
 if __name__ == "__main__":

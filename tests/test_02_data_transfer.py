@@ -6,11 +6,9 @@ mode behind a Python wrapper).  Both must give the same values, raise the
 same exceptions with the same messages, and never crash.
 """
 import array
-import gc
 import math
 import random
 import re
-import subprocess
 import sys
 import unittest
 import zlib
@@ -612,17 +610,8 @@ class TestRunOutput(unittest.TestCase):
     def test_make_run_matches_expected_output(self):
         if not support.have_cffi():
             self.skipTest(support.CFFI_MISSING)
-        stage = support.stage_dir("02")
-        build = subprocess.run(["make", "-s", "-C", str(stage), "all",
-                                "PYTHON=" + support.PYTHON],
-                               capture_output=True, text=True, timeout=600)
-        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
-        code, out = support.run_make("02", "run",
-                                     env=support.child_env(FFI_SMALL=1))
-        self.assertEqual(code, 0, out)
-        expected = (stage / "expected-output.txt").read_text()
-        problem = support.output_mismatch(out, expected)
-        self.assertIsNone(problem, problem)
+        out = support.assert_run_output(
+            self, "02", env=support.child_env(FFI_SMALL=1))
         # The benchmark ran on both roads and printed three ratios each.
         ratios = re.findall(r"^\[py\]   .+ / .+:\s+(\S+)$", out, re.M)
         self.assertEqual(len(ratios), 6, out)

@@ -647,14 +647,7 @@ class TestRunOutput(unittest.TestCase):
     def test_make_run_matches_expected_output(self):
         if not support.have_cffi():
             self.skipTest(support.CFFI_MISSING)
-        code, out = support.run_make("03", "all")
-        self.assertEqual(code, 0, out)
-        code, out = support.run_make("03", "run")
-        self.assertEqual(code, 0, out)
-        expected = (support.stage_dir("03")
-                    / "expected-output.txt").read_text()
-        problem = support.output_mismatch(out, expected)
-        self.assertIsNone(problem, problem)
+        support.assert_run_output(self, "03")
 
 
 if __name__ == "__main__":

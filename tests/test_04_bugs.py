@@ -137,10 +137,7 @@ class BugDemos(unittest.TestCase):
             why = self.demos.missing_tool(tool)
             if why:
                 self.skipTest(why)
-        code, out = support.run_make(STAGE, "run")
-        self.assertEqual(code, 0, out)
-        expected = (support.stage_dir(STAGE) / "expected-output.txt")
-        self.assertIsNone(support.output_mismatch(out, expected.read_text()))
+        support.assert_run_output(self, STAGE)
 
 
 if __name__ == "__main__":

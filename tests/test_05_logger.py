@@ -775,22 +775,7 @@ class TestRunOutput(unittest.TestCase):
     def test_make_run_matches_expected_output(self):
         if not support.have_cffi():
             self.skipTest(support.CFFI_MISSING)
-        stage = support.stage_dir("05")
-        # Build first, so that the compiler's lines are not part of the
-        # output compared below.
-        code, out = support.run_make("05", "all")
-        self.assertEqual(code, 0, out)
-        for unbuffered in (False, True):
-            with self.subTest(PYTHONUNBUFFERED=unbuffered):
-                env = dict(os.environ)
-                env.pop("PYTHONUNBUFFERED", None)
-                if unbuffered:
-                    env["PYTHONUNBUFFERED"] = "1"
-                code, out = support.run_make("05", "run", env=env)
-                self.assertEqual(code, 0, out)
-                expected = (stage / "expected-output.txt").read_text()
-                problem = support.output_mismatch(out, expected)
-                self.assertIsNone(problem, problem)
+        support.assert_run_output(self, "05")
 
 
 if __name__ == "__main__":
