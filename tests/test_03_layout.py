@@ -543,7 +543,9 @@ class TestCffiApiMode(LayoutContract, support.Road):
             proc = subprocess.run(
                 [sys.executable, "-c",
                  "from _wrong_cffi import ffi\n"
-                 "ffi.sizeof('struct record_packed')\n"],
+                 # ffi.new: the first use that every cffi version checks
+                 # (1.15 answers ffi.sizeof from the C compiler unchecked).
+                 "ffi.new('struct record_packed *')\n"],
                 cwd=tmp, capture_output=True, text=True)
         self.assertNotEqual(proc.returncode, 0, proc.stdout)
         self.assertIn("struct record_packed: wrong offset for field 'id' "
