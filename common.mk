@@ -54,8 +54,11 @@ BUILD_EXTENSION = @mkdir -p $(@D) && echo "  CC [ext]  $@" && \
 
 # cffi API mode without setuptools: the builder script declares cdef and
 # set_source, then writes C with ffi.emit_c_code(path).  Make compiles that
-# C with BUILD_EXTENSION, exactly like a hand-written module.
-CFFI_EMIT = @mkdir -p $(@D) && echo "  CFFI      $@" && $(PYTHON) $< $@
+# C with BUILD_EXTENSION, exactly like a hand-written module.  cffi leaves
+# an unchanged file alone (its "already up-to-date"); `touch` tells Make
+# that it is current, or every later make would emit it again.
+CFFI_EMIT = @mkdir -p $(@D) && echo "  CFFI      $@" && $(PYTHON) $< $@ \
+	>/dev/null && touch $@
 
 # A plain object, a static archive, a shared library, a C program.
 BUILD_OBJECT = @mkdir -p $(@D) && echo "  CC        $@" && \

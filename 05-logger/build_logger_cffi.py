@@ -21,7 +21,9 @@ ffi.cdef("""
         LOGGER_EWRITE = -1, LOGGER_ECLOSED = -2, LOGGER_ENOMEM = -3,
         LOGGER_ECALLBACK = -4
     };
-    logger *logger_new(int fd, enum logger_mode mode,
+    #define LOGGER_BUFFER_SIZE ...
+    #define LOGGER_MAX_BUFFER_SIZE ...
+    logger *logger_new(int fd, enum logger_mode mode, size_t buffer_size,
                        logger_callback callback, void *user_data);
     int logger_log(logger *lg, const char *msg, size_t len);
     int logger_flush(logger *lg);

@@ -1,8 +1,12 @@
 /* logger.c: the buffered logger of logger.h, in C11 with POSIX threads.
  *
- * Inside: a logger has one buffer being filled (`current`) and a queue of
- * full buffers waiting to be written (`head` .. `tail`), oldest first.
- * One mutex guards all of it.  Bytes leave the process in queue order:
+ * Inside: a logger has one buffer being filled (`current`, whose free part
+ * is the `window`) and a queue of full buffers waiting to be written
+ * (`head` .. `tail`), oldest first.  One mutex guards all of it, except
+ * that a caller with a lock of its own may fill the window without the
+ * mutex (logger.h, logger_window_append).  That is why the writers below
+ * only ever touch the queue, never `current` or the window.  Bytes leave
+ * the process in queue order:
  *   direct mode:     a logging thread that finds full buffers writes them,
  *                    holding `io_mutex` so that two writers never overlap;
  *   background mode: the writer thread writes them, alone.
@@ -21,6 +25,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,11 +33,13 @@
 struct buffer {
     struct buffer *next;        /* next in the queue of full buffers */
     unsigned long long seq;     /* 1, 2, 3 ... in the order they filled up */
-    size_t used, size;
+    size_t used, size;          /* `used` is set when it is sealed: while
+                                 * it is `current`, the window knows */
     char data[];
 };
 
 struct logger {
+    struct logger_window window;    /* the free part of `current` */
     int fd;
     enum logger_mode mode;
     size_t buffer_size;
@@ -50,7 +57,10 @@ struct logger {
     struct buffer *spare;       /* one written buffer kept for reuse */
     unsigned long long sealed_seq, written_seq;
     int write_errno;            /* first failed write not yet reported */
-    int closed, stopping, has_writer;
+    int (*holds_lock)(void);    /* the window's owner check, or NULL */
+    int closed;                 /* messages are refused (logger_shut) */
+    int finished;               /* logger_close has run, or is running */
+    int stopping, has_writer;
     pthread_t writer;
 
     struct logger *prev, *next; /* every live logger, for the atexit net */
@@ -111,6 +121,19 @@ logger_has_error_tag(const char *msg, size_t len)
 
 /* --- the queue (all of these run with lg->mutex held) ------------------- */
 
+/* A window user's rule (logger.h) checked: this call fills or seals the
+ * window, so the caller must hold its own lock.  A broken rule is a bug
+ * in the caller, not bad input: say where, and stop. */
+static void
+require_caller_lock(logger *lg, const char *who)
+{
+    if (lg->holds_lock != NULL && !lg->holds_lock()) {
+        fprintf(stderr, "logger: %s() called without the caller's lock: "
+                "see logger_window_append() in logger.h\n", who);
+        abort();
+    }
+}
+
 /* Returns a buffer of at least `need` bytes that the caller owns, or NULL
  * (out of memory). */
 static struct buffer *
@@ -145,15 +168,25 @@ give_back(logger *lg, struct buffer *b)
     }
 }
 
+/* Make `b` the buffer being filled: the window is all of it. */
+static void
+open_window(logger *lg, struct buffer *b)
+{
+    lg->current = b;
+    lg->window = (struct logger_window){.next = b->data, .room = b->size};
+}
+
 /* Move `current` (if it holds anything) to the end of the queue. */
 static void
 seal_current(logger *lg)
 {
     struct buffer *b = lg->current;
-    if (b == NULL || b->used == 0) {
-        return;
+    if (b == NULL || lg->window.next == b->data) {
+        return;                         /* nothing in it */
     }
+    b->used = (size_t)(lg->window.next - b->data);
     lg->current = NULL;
+    lg->window = (struct logger_window){.next = NULL, .room = 0};
     b->seq = ++lg->sealed_seq;
     b->next = NULL;
     if (lg->tail != NULL) {
@@ -270,12 +303,15 @@ static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 /* Runs in exit(3), after Python has finalized (or in a C program's exit).
  * Python objects may be gone, but a logger is plain C: close what is still
  * open, so that its buffered lines reach the descriptor.  A logger that
- * Python never destroyed (kept by a daemon thread, say) ends up here. */
+ * Python never destroyed (kept by a daemon thread, say) ends up here.
+ * Closing seals the window without the caller's lock: safe, because road
+ * 1 fills windows only with the GIL, which no thread can take any more. */
 static void
 close_all_at_exit(void)
 {
     pthread_mutex_lock(&registry_mutex);
     for (logger *lg = registry; lg != NULL; lg = lg->next) {
+        logger_require_lock(lg, NULL);  /* no caller, no caller's lock */
         (void)logger_close(lg);     /* no one is left to report errors to */
     }
     pthread_mutex_unlock(&registry_mutex);
@@ -294,10 +330,11 @@ register_atexit(void)
 /* --- the public functions ----------------------------------------------- */
 
 logger *
-logger_new(int fd, enum logger_mode mode, logger_callback callback,
-           void *user_data)
+logger_new(int fd, enum logger_mode mode, size_t buffer_size,
+           logger_callback callback, void *user_data)
 {
-    if (fd < 0 || (mode != LOGGER_DIRECT && mode != LOGGER_BACKGROUND)) {
+    if (fd < 0 || (mode != LOGGER_DIRECT && mode != LOGGER_BACKGROUND)
+        || buffer_size < 1 || buffer_size > LOGGER_MAX_BUFFER_SIZE) {
         errno = EINVAL;
         return NULL;
     }
@@ -308,8 +345,7 @@ logger_new(int fd, enum logger_mode mode, logger_callback callback,
     *lg = (logger){
         .fd = fd,
         .mode = mode,
-        .buffer_size = (mode == LOGGER_BACKGROUND
-                        ? LOGGER_BACKGROUND_BUFFER_SIZE : LOGGER_BUFFER_SIZE),
+        .buffer_size = buffer_size,
         .callback = callback,
         .user_data = user_data,
         .pid = getpid(),
@@ -385,8 +421,8 @@ logger_append(logger *lg, const char *msg, size_t len)
         status = LOGGER_ECLOSED;
         goto done;
     }
-    struct buffer *b = lg->current;
-    if (b == NULL || b->size - b->used < len) {
+    require_caller_lock(lg, "logger_append");
+    if (lg->current == NULL || lg->window.room < len) {
         /* It does not fit: this buffer is full.  If too many full ones
          * wait already, copy nothing: the caller makes room and retries. */
         if (lg->queued >= LOGGER_MAX_FULL) {
@@ -394,22 +430,23 @@ logger_append(logger *lg, const char *msg, size_t len)
             goto done;
         }
         seal_current(lg);
-        if (lg->current == NULL) {
-            lg->current = take_buffer(lg, len);
+        struct buffer *b = lg->current;     /* NULL, or empty */
+        if (b == NULL || b->size < len) {
+            struct buffer *fresh = take_buffer(lg, len);
+            if (fresh == NULL) {
+                status = LOGGER_ENOMEM;
+                goto done;
+            }
+            if (b != NULL) {
+                give_back(lg, b);           /* empty but too small */
+            }
+            open_window(lg, fresh);
         }
-        else if (lg->current->size < len) {   /* empty but too small */
-            struct buffer *small = lg->current;
-            lg->current = take_buffer(lg, len);
-            give_back(lg, small);
-        }
-        if (lg->current == NULL) {
-            status = LOGGER_ENOMEM;
-            goto done;
-        }
-        b = lg->current;
     }
-    memcpy(b->data + b->used, msg, len);    /* the whole message, at once */
-    b->used += len;
+    /* The whole message at once, under the mutex. */
+    memcpy(lg->window.next, msg, len);
+    lg->window.next += len;
+    lg->window.room -= len;
     if (lg->mode == LOGGER_DIRECT && lg->queued > 0) {
         status = LOGGER_WRITE_DUE;          /* the caller writes them */
     }
@@ -459,24 +496,74 @@ logger_log(logger *lg, const char *msg, size_t len)
 }
 /* [/excerpt: log] */
 
+struct logger_window *
+logger_window(logger *lg)
+{
+    return &lg->window;
+}
+
+void
+logger_require_lock(logger *lg, int (*holds_lock)(void))
+{
+    pthread_mutex_lock(&lg->mutex);
+    lg->holds_lock = holds_lock;
+    pthread_mutex_unlock(&lg->mutex);
+}
+
+void
+logger_seal(logger *lg)
+{
+    pthread_mutex_lock(&lg->mutex);
+    require_caller_lock(lg, "logger_seal");
+    seal_current(lg);
+    pthread_mutex_unlock(&lg->mutex);
+}
+
+int
+logger_write_sealed(logger *lg)
+{
+    if (lg->mode == LOGGER_DIRECT) {
+        return drain(lg);
+    }
+    /* The writer thread writes in order and empties the queue before it
+     * stops, so waiting for its count is enough (a fork(2)ed copy has no
+     * writer: it must not wait). */
+    pthread_mutex_lock(&lg->mutex);
+    unsigned long long target = lg->sealed_seq;
+    while (lg->written_seq < target && lg->pid == getpid()) {
+        pthread_cond_wait(&lg->room, &lg->mutex);
+    }
+    pthread_mutex_unlock(&lg->mutex);
+    return take_write_error(lg);
+}
+
 int
 logger_flush(logger *lg)
 {
-    pthread_mutex_lock(&lg->mutex);
-    seal_current(lg);
-    if (lg->mode == LOGGER_BACKGROUND) {
-        /* The writer thread writes in order and empties the queue before
-         * it stops, so waiting for its count is enough (a fork(2)ed copy
-         * has no writer: it must not wait). */
-        unsigned long long target = lg->sealed_seq;
-        while (lg->written_seq < target && lg->pid == getpid()) {
-            pthread_cond_wait(&lg->room, &lg->mutex);
-        }
-        pthread_mutex_unlock(&lg->mutex);
-        return take_write_error(lg);
+    logger_seal(lg);
+    return logger_write_sealed(lg);
+}
+
+/* Refuse messages from now on, and seal what was logged (lg->mutex held).
+ * The window gets no room, so logger_window_append() refuses too. */
+static void
+shut_locked(logger *lg, const char *who)
+{
+    if (!lg->closed && lg->pid == getpid()) {
+        require_caller_lock(lg, who);
+        seal_current(lg);
     }
+    lg->closed = 1;
+    lg->window = (struct logger_window){.next = NULL, .room = 0};
+    pthread_cond_broadcast(&lg->room);  /* nobody waits for room now */
+}
+
+void
+logger_shut(logger *lg)
+{
+    pthread_mutex_lock(&lg->mutex);
+    shut_locked(lg, "logger_shut");
     pthread_mutex_unlock(&lg->mutex);
-    return drain(lg);
 }
 
 int
@@ -493,12 +580,12 @@ int
 logger_close(logger *lg)
 {
     pthread_mutex_lock(&lg->mutex);
-    if (lg->closed) {
+    if (lg->finished) {
         pthread_mutex_unlock(&lg->mutex);
         return LOGGER_OK;
     }
-    lg->closed = 1;                     /* from now on logging is refused */
-    pthread_cond_broadcast(&lg->room);  /* and nobody waits for room */
+    lg->finished = 1;
+    shut_locked(lg, "logger_close");    /* from now on logging is refused */
     if (lg->pid != getpid()) {
         /* A fork(2)ed copy: the parent owns these lines and writes them;
          * writing them here too would print them twice.  The copy has no
@@ -507,7 +594,6 @@ logger_close(logger *lg)
         pthread_mutex_unlock(&lg->mutex);
         return LOGGER_OK;
     }
-    seal_current(lg);
     int has_writer = lg->has_writer;
     lg->stopping = 1;
     pthread_cond_signal(&lg->work);

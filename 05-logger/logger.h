@@ -16,6 +16,10 @@
  * copied whole under one lock, so lines from different threads are never
  * torn or interleaved, and lines from one thread keep their order.
  *
+ * A caller that already holds a lock of its own around every call may
+ * also copy into the logger's window inline, with no call and no mutex:
+ * see logger_window_append() below.  Road 1 does, with the GIL.
+ *
  * Loggers still open when the process exits (exit(3), or a return from
  * main) are flushed and closed by an atexit handler: nothing logged is
  * lost unless the process is killed or calls _exit(2).
@@ -24,6 +28,7 @@
 #define LOGGER_H
 
 #include <stddef.h>
+#include <string.h>
 
 typedef struct logger logger;
 
@@ -54,11 +59,12 @@ enum logger_status {
 };
 /* [/excerpt: status] */
 
-/* Sizes: one buffer holds LOGGER_BUFFER_SIZE bytes (a longer message gets
- * a buffer of its own size).  At most LOGGER_MAX_FULL full buffers wait
- * to be written; then logging waits for the writer. */
-#define LOGGER_BUFFER_SIZE 8192
-#define LOGGER_BACKGROUND_BUFFER_SIZE 65536
+/* Sizes: one buffer holds buffer_size bytes (a longer message gets a
+ * buffer of its own size).  The default is the capacity of an empty Linux
+ * pipe (man 7 pipe), so one write(2) can fill it.  At most LOGGER_MAX_FULL
+ * full buffers wait to be written; then logging waits for the writer. */
+#define LOGGER_BUFFER_SIZE 65536
+#define LOGGER_MAX_BUFFER_SIZE (1 << 30)
 #define LOGGER_MAX_FULL 4
 
 /* The text logger_close() writes to standard error, the article's Drop. */
@@ -66,10 +72,12 @@ enum logger_status {
 
 /* [excerpt: api] */
 /* Returns a new logger that the caller owns and must give back with
- * logger_free(), or NULL with errno set.  `fd` stays owned by the caller
- * and must stay open until logger_close().  `callback` may be NULL;
- * `user_data` is passed to it untouched (the logger never frees it). */
-logger *logger_new(int fd, enum logger_mode mode,
+ * logger_free(), or NULL with errno set (EINVAL: a bad fd, mode, or
+ * buffer_size, which must be from 1 to LOGGER_MAX_BUFFER_SIZE).  `fd`
+ * stays owned by the caller and must stay open until logger_close().
+ * `callback` may be NULL; `user_data` is passed to it untouched (the
+ * logger never frees it). */
+logger *logger_new(int fd, enum logger_mode mode, size_t buffer_size,
                    logger_callback callback, void *user_data);
 
 /* Copy `msg` (len bytes, any content) into the buffer; may write or wait
@@ -92,11 +100,67 @@ int logger_flush(logger *lg);
 int logger_close(logger *lg);
 int logger_is_closed(logger *lg);
 
+/* The two halves of logger_flush() and of logger_close(), for the same
+ * caller as logger_append(): the first half never waits for I/O.
+ *   logger_seal()          hand the buffer being filled to the writer
+ *   logger_write_sealed()  write (direct) or wait for (background) every
+ *                          buffer handed over so far
+ *   logger_shut()          refuse further messages, and seal
+ * logger_flush() is seal + write_sealed; logger_close() is shut + the rest
+ * (after logger_shut(), logger_close() still does the rest, once). */
+void logger_seal(logger *lg);
+int logger_write_sealed(logger *lg);
+void logger_shut(logger *lg);
+
 /* Close (if still open) and free.  No other thread may use `lg` any more. */
 void logger_free(logger *lg);
 
 /* 1 if msg contains "ERROR", else 0. */
 int logger_has_error_tag(const char *msg, size_t len);
 /* [/excerpt: api] */
+
+/* [excerpt: window] */
+/* The window: the free part of the buffer being filled, in the open, like
+ * stdio's putc_unlocked() and its write pointers.  A window with no room
+ * means "take the slow road": there is no buffer yet, or the logger is
+ * closed.  logger_window() returns the logger's own window, which keeps
+ * its address for the logger's whole life. */
+struct logger_window {
+    char *next;                 /* where the next message goes */
+    size_t room;                /* free bytes from next on */
+};
+struct logger_window *logger_window(logger *lg);
+
+/* Copy msg into the window if it fits: no call, no lock.  Returns 1 if it
+ * copied, or 0: then call logger_append(), which locks, hands the full
+ * buffer over and opens a new window.  (Strictly less than room: a window
+ * with no room refuses every message, even an empty one.)
+ *
+ * The rule that makes this safe: the caller holds one lock of its own
+ * around EVERY call that fills or seals this logger (this function,
+ * logger_append, logger_log, logger_seal, logger_flush, logger_shut,
+ * logger_close, logger_free).  Only logger_make_room, logger_write_sealed
+ * and a logger_close after logger_shut may run without it: they never
+ * touch the window.  Road 1 holds the GIL; a caller without such a lock
+ * must not use the window at all. */
+static inline int
+logger_window_append(struct logger_window *w, const char *msg, size_t len)
+{
+    if (len >= w->room) {
+        return 0;
+    }
+    memcpy(w->next, msg, len);
+    w->next += len;
+    w->room -= len;
+    return 1;
+}
+
+/* Breaking that rule corrupts lines silently, and only sometimes.  So let
+ * the logger check it: give it a function that says whether the calling
+ * thread holds your lock (road 1 gives PyGILState_Check), and every call
+ * that fills or seals the window without the lock prints which one it was
+ * to stderr and aborts.  NULL (the default) checks nothing. */
+void logger_require_lock(logger *lg, int (*holds_lock)(void));
+/* [/excerpt: window] */
 
 #endif /* LOGGER_H */

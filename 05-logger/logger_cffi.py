@@ -9,6 +9,7 @@ time, running the Python below) and the user data is a handle: a void *
 that stands for a Python object.  The Logger object keeps that handle
 alive as long as C may use it.
 """
+import operator
 import os
 import threading
 
@@ -46,30 +47,37 @@ def py_on_error(user_data, msg, length):
 
 
 class Logger:
-    """Logger(callback=None, *, background=False): a buffered logger to
-    standard output, in C.  See tales_from_ffi.Logger."""
+    """Logger(callback=None, *, background=False, buffer_size=65536): a
+    buffered logger to standard output, in C.  See tales_from_ffi.Logger."""
 
-    __slots__ = ("_lg", "_link", "_handle", "_background")
+    __slots__ = ("_lg", "_link", "_handle", "_background", "_buffer_size")
 
     # [excerpt: init]
-    def __init__(self, callback=None, *, background=False):
+    def __init__(self, callback=None, *, background=False,
+                 buffer_size=lib.LOGGER_BUFFER_SIZE):
         if callback is not None and not callable(callback):
             raise TypeError("Logger() argument 'callback' must be callable "
                             "or None, not %s" % type(callback).__name__)
         background = bool(background)
+        buffer_size = operator.index(buffer_size)       # TypeError
+        if not 1 <= buffer_size <= lib.LOGGER_MAX_BUFFER_SIZE:
+            raise ValueError("Logger() argument 'buffer_size' must be from "
+                             "1 to %d bytes, not %d"
+                             % (lib.LOGGER_MAX_BUFFER_SIZE, buffer_size))
         link = _Link(callback)
         # The handle is valid only while this object is alive: we keep it
         # in self as long as the C logger (which stores it) is alive.
         handle = ffi.new_handle(link)
         lg = lib.logger_new(1, lib.LOGGER_BACKGROUND if background
-                            else lib.LOGGER_DIRECT, lib.py_on_error, handle)
+                            else lib.LOGGER_DIRECT, buffer_size,
+                            lib.py_on_error, handle)
         if lg == ffi.NULL:
             raise OSError(ffi.errno, os.strerror(ffi.errno))
         # ffi.gc: when this cdata dies (with self: refcount, cyclic GC or
         # interpreter exit), cffi calls logger_free(), which flushes.
         self._lg = ffi.gc(lg, lib.logger_free)
         self._link, self._handle = link, handle
-        self._background = background
+        self._background, self._buffer_size = background, buffer_size
     # [/excerpt: init]
 
     def _fail(self, status, what):
@@ -114,6 +122,10 @@ class Logger:
     @property
     def closed(self):
         return bool(lib.logger_is_closed(self._lg))
+
+    @property
+    def buffer_size(self):
+        return self._buffer_size
 
     @property
     def callback(self):

@@ -4,28 +4,32 @@
  * What this module does, said in Python first:
  *
  *     class Logger:
- *         def __init__(self, callback=None, *, background=False):
+ *         def __init__(self, callback=None, *, background=False,
+ *                      buffer_size=65536):
  *             check callback is None or callable           # TypeError
+ *             check 1 <= buffer_size <= 2**30              # ValueError
  *             self.callback = callback
- *             self._c = logger_new(fd=1, background)       # C owns the bytes
+ *             self._c = logger_new(fd=1, background, buffer_size)
  *
  *         def log(self, msg):
  *             check msg is a str                           # TypeError
  *             copy its UTF-8 bytes into C's buffer         # ValueError if closed
- *             (writing a full buffer, or waiting for the writer thread,
- *              happens with the GIL released)
+ *             (inline, guarded by the GIL alone, when they fit; writing
+ *              a full buffer, or waiting for the writer thread, happens
+ *              with the GIL released)
  *             if "ERROR" in msg and self.callback:
  *                 self.callback()      # its exception goes to our caller;
  *                                      # msg is in the buffer already
  *
  *         def _log_release_gil(self, msg):   # the bench's bad example
  *             the same, releasing the GIL around every message, no callback
+ *             (and from then on, log() takes the locked road too)
  *
  *         def flush(self): write everything logged so far to fd 1
  *         def close(self): flush, stop the writer thread, and print
  *                          "C: Flushed and closed logger" on stderr
  *         __enter__ returns self; __exit__ closes
- *         closed: bool, read-only
+ *         closed: bool, read-only; buffer_size: int, read-only
  *
  *         when it is destroyed (refcount, the cyclic GC, interpreter exit):
  *             close(), reporting a failure as "unraisable"
@@ -44,9 +48,15 @@
 typedef struct {
     PyObject_HEAD
     logger *lg;             /* owned: created in tp_new, freed in dealloc */
+    struct logger_window *window;   /* lg's window, filled under the GIL */
     PyObject *callback;     /* owned reference, or NULL for "no callback" */
     int background;         /* the mode, for repr() */
+    Py_ssize_t buffer_size; /* for the read-only attribute */
 } LoggerObject;
+
+/* A window with no room: a logger that points here always takes the slow,
+ * locked road (see _log_release_gil). */
+static struct logger_window no_window;
 /* [/excerpt: object] */
 
 /* Turn a failed logger_* status into a Python exception.  Returns NULL so
@@ -82,16 +92,47 @@ check_callback(PyObject *callback)
     return 0;
 }
 
+/* buffer_size: any integer (an object with __index__) from 1 to
+ * LOGGER_MAX_BUFFER_SIZE.  Returns the size, or -1 with an exception set. */
+static Py_ssize_t
+parse_buffer_size(PyObject *arg)
+{
+    PyObject *size = PyNumber_Index(arg);   /* TypeError if not an int */
+    if (size == NULL) {
+        return -1;
+    }
+    int overflow;
+    long long n = PyLong_AsLongLongAndOverflow(size, &overflow);
+    if (n == -1 && PyErr_Occurred()) {
+        Py_DECREF(size);
+        return -1;
+    }
+    if (overflow != 0 || n < 1 || n > LOGGER_MAX_BUFFER_SIZE) {
+        PyErr_Format(PyExc_ValueError,
+                     "Logger() argument 'buffer_size' must be from 1 to %d"
+                     " bytes, not %S", LOGGER_MAX_BUFFER_SIZE, size);
+        Py_DECREF(size);
+        return -1;
+    }
+    Py_DECREF(size);
+    return (Py_ssize_t)n;
+}
+
 /* [excerpt: new] */
 static PyObject *
 Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"callback", "background", NULL};
+    static char *keywords[] = {"callback", "background", "buffer_size",
+                               NULL};
     PyObject *callback = Py_None;   /* borrowed from the arguments */
     int background = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$p:Logger", keywords,
-                                     &callback, &background)
-        || check_callback(callback) < 0) {
+    PyObject *size_arg = NULL;      /* borrowed, NULL if not given */
+    Py_ssize_t buffer_size = LOGGER_BUFFER_SIZE;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$pO:Logger", keywords,
+                                     &callback, &background, &size_arg)
+        || check_callback(callback) < 0
+        || (size_arg != NULL
+            && (buffer_size = parse_buffer_size(size_arg)) < 0)) {
         return NULL;
     }
     LoggerObject *self = (LoggerObject *)type->tp_alloc(type, 0);
@@ -100,12 +141,16 @@ Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     /* tp_alloc zeroed the fields: dealloc is safe from here on. */
     self->background = background;
+    self->buffer_size = buffer_size;
     self->lg = logger_new(1, background ? LOGGER_BACKGROUND : LOGGER_DIRECT,
+                          (size_t)buffer_size,
                           NULL, NULL);  /* the callback is called from here */
     if (self->lg == NULL) {
         PyErr_SetFromErrno(PyExc_OSError);
         goto error;
     }
+    self->window = logger_window(self->lg);
+    logger_require_lock(self->lg, PyGILState_Check);    /* our lock */
     if (callback != Py_None) {
         self->callback = Py_NewRef(callback);
     }
@@ -117,9 +162,11 @@ error:
 }
 /* [/excerpt: new] */
 
-/* [excerpt: log] */
-static PyObject *
-Logger_log(LoggerObject *self, PyObject *msg)
+/* [excerpt: utf8] */
+/* The UTF-8 bytes of a str, borrowed from it (our caller keeps msg alive
+ * for the whole call), or NULL with an exception set. */
+static inline Py_ALWAYS_INLINE const char *
+utf8_of(PyObject *msg, Py_ssize_t *len)
 {
     if (!PyUnicode_Check(msg)) {
         PyErr_Format(PyExc_TypeError,
@@ -127,33 +174,67 @@ Logger_log(LoggerObject *self, PyObject *msg)
                      Py_TYPE(msg)->tp_name);
         return NULL;
     }
-    Py_ssize_t len;
-    /* Borrowed from msg, which our caller keeps alive for the whole call;
-     * a lone surrogate makes this fail with UnicodeEncodeError. */
-    const char *text = PyUnicode_AsUTF8AndSize(msg, &len);
-    if (text == NULL) {
-        return NULL;
+    if (PyUnicode_IS_COMPACT_ASCII(msg)) {
+        /* An ASCII str stores one byte per character: they are UTF-8
+         * already.  (PyUnicode_AsUTF8AndSize starts with this same test;
+         * inlining it saves a call per message.) */
+        *len = PyUnicode_GET_LENGTH(msg);
+        return PyUnicode_DATA(msg);
     }
+    /* Encoded once and cached in the str; a lone surrogate makes this fail
+     * with UnicodeEncodeError. */
+    return PyUnicode_AsUTF8AndSize(msg, len);
+}
+/* [/excerpt: utf8] */
+
+/* [excerpt: append_slow] */
+/* The message did not fit in the window: logger_append() takes the mutex,
+ * hands the full buffer over and copies.  Writing that buffer (direct
+ * mode), or waiting for the writer thread when every buffer is full, may
+ * take long (a slow pipe), so it happens with the GIL released.
+ * Returns 0, or -1 with an exception set. */
+Py_NO_INLINE static int
+append_slow(LoggerObject *self, const char *text, size_t len)
+{
     for (;;) {
-        int status = logger_append(self->lg, text, (size_t)len);
+        int status = logger_append(self->lg, text, len);
         if (status == LOGGER_OK) {
-            break;
+            return 0;
         }
         if (status < 0) {
-            return raise_status(status, "log");
+            raise_status(status, "log");
+            return -1;
         }
-        /* FULL or WRITE_DUE: write a buffer, or wait for the writer.  That
-         * may take long (a slow pipe), so let other threads run. */
+        /* FULL (nothing copied) or WRITE_DUE (copied, now write). */
         int made;
         Py_BEGIN_ALLOW_THREADS
         made = logger_make_room(self->lg);
         Py_END_ALLOW_THREADS
         if (made != LOGGER_OK) {
-            return raise_status(made, "log");
+            raise_status(made, "log");
+            return -1;
         }
         if (status == LOGGER_WRITE_DUE) {
-            break;                  /* msg was copied before the write */
+            return 0;               /* msg was copied before the write */
         }
+    }
+}
+/* [/excerpt: append_slow] */
+
+/* [excerpt: log] */
+static PyObject *
+Logger_log(LoggerObject *self, PyObject *msg)
+{
+    Py_ssize_t len;
+    const char *text = utf8_of(msg, &len);
+    if (text == NULL) {
+        return NULL;
+    }
+    /* The fast road: a memcpy into the window, guarded by the GIL we hold
+     * (no other thread can run this, or seal the buffer, meanwhile). */
+    if (!logger_window_append(self->window, text, (size_t)len)
+        && append_slow(self, text, (size_t)len) < 0) {
+        return NULL;
     }
     /* [excerpt: callback] */
     if (self->callback != NULL && logger_has_error_tag(text, (size_t)len)) {
@@ -178,17 +259,17 @@ Logger_log(LoggerObject *self, PyObject *msg)
 static PyObject *
 Logger_log_release_gil(LoggerObject *self, PyObject *msg)
 {
-    if (!PyUnicode_Check(msg)) {
-        PyErr_Format(PyExc_TypeError,
-                     "Logger.log() argument must be str, not %.200s",
-                     Py_TYPE(msg)->tp_name);
-        return NULL;
-    }
     Py_ssize_t len;
-    const char *text = PyUnicode_AsUTF8AndSize(msg, &len);
+    const char *text = utf8_of(msg, &len);
     if (text == NULL) {
         return NULL;
     }
+    /* logger_log() fills the buffer without the GIL, under the mutex: the
+     * window's rule is broken, so close it for good.  No thread is inside
+     * log() now (we hold the GIL), and from now on log() finds no room and
+     * takes the locked road. */
+    self->window = &no_window;
+    logger_require_lock(self->lg, NULL);
     int status;
     Py_BEGIN_ALLOW_THREADS
     status = logger_log(self->lg, text, (size_t)len);
@@ -204,9 +285,12 @@ Logger_log_release_gil(LoggerObject *self, PyObject *msg)
 static PyObject *
 Logger_flush(LoggerObject *self, PyObject *Py_UNUSED(ignored))
 {
+    /* Seal with the GIL held, like every change to the window; then write
+     * without it: write(2) may block on a full pipe. */
+    logger_seal(self->lg);
     int status;
-    Py_BEGIN_ALLOW_THREADS          /* write(2) may block on a full pipe */
-    status = logger_flush(self->lg);
+    Py_BEGIN_ALLOW_THREADS
+    status = logger_write_sealed(self->lg);
     Py_END_ALLOW_THREADS
     if (status != LOGGER_OK) {
         return raise_status(status, "flush");
@@ -221,10 +305,13 @@ Logger_flush(LoggerObject *self, PyObject *Py_UNUSED(ignored))
 static int
 close_c_logger(LoggerObject *self)
 {
-    int status;
+    /* Refuse further messages and seal, with the GIL held: no thread is
+     * filling the window meanwhile. */
+    logger_shut(self->lg);
     /* Joining the writer thread waits for its last write(2).  The writer
      * never takes the GIL, so releasing it here cannot deadlock, and it
      * lets other Python threads run meanwhile. */
+    int status;
     Py_BEGIN_ALLOW_THREADS
     status = logger_close(self->lg);
     Py_END_ALLOW_THREADS
@@ -355,6 +442,12 @@ Logger_get_closed(LoggerObject *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+Logger_get_buffer_size(LoggerObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->buffer_size);
+}
+
+static PyObject *
 Logger_repr(LoggerObject *self)
 {
     return PyUnicode_FromFormat("<tales_from_ffi.Logger %s%s>",
@@ -393,13 +486,16 @@ static PyGetSetDef Logger_getset[] = {
                       "ERROR.")},
     {.name = "closed", .get = (getter)Logger_get_closed,
      .doc = PyDoc_STR("True once close() has run.")},
+    {.name = "buffer_size", .get = (getter)Logger_get_buffer_size,
+     .doc = PyDoc_STR("The size of one buffer, in bytes.")},
     {NULL},
 };
 
 static PyTypeObject LoggerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tales_from_ffi.Logger",
-    .tp_doc = PyDoc_STR("Logger(callback=None, *, background=False)\n--\n\n"
+    .tp_doc = PyDoc_STR("Logger(callback=None, *, background=False, "
+                        "buffer_size=65536)\n--\n\n"
                         "A buffered logger to standard output, in C."),
     .tp_basicsize = sizeof(LoggerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,

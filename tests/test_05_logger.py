@@ -11,6 +11,7 @@ import gc
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,18 @@ def line_for(thread, i):
     return "t%d m%d %s t%d\n" % (thread, i, "x" * (i % 37), thread)
 
 
+def lines_per_thread(test, out, where):
+    """How many lines of each thread `out` holds, checking that each line
+    is one whole message and that each thread's lines come in the order
+    that thread logged them (line_for(t, 0), line_for(t, 1), ...)."""
+    counts = {}
+    for line in out.splitlines(keepends=True):
+        t = int(line[1:line.index(" ")])
+        test.assertEqual(line, line_for(t, counts.get(t, 0)), where)
+        counts[t] = counts.get(t, 0) + 1
+    return counts
+
+
 class LoggerContract:
     """What both roads must do.  self.mod is the module under test."""
 
@@ -144,14 +157,16 @@ class LoggerContract:
 
     def test_a_full_buffer_is_written_without_flush(self):
         lines = ["line %05d of the full buffer test\n" % i
-                 for i in range(2000)]                 # ~70 kB, > 8 KiB
+                 for i in range(2000)]                 # ~70 kB
         with captured_fds() as cap:
             lg = self.make()
+            self.assertEqual(lg.buffer_size, 65536)     # the default
             for line in lines:
                 lg.log(line)
             early = cap.out_so_far()
             lg.close()
-        self.assertGreater(len(early), 8000)
+        self.assertGreater(len(early), 65536 - 40)      # one full buffer
+        self.assertLessEqual(len(early), 65536)
         self.assertLess(len(early), len("".join(lines)))
         self.assertTrue(early.endswith("\n"), "a buffer ends between lines")
         self.assertEqual(cap.out, "".join(lines))
@@ -167,6 +182,41 @@ class LoggerContract:
                 lg.close()
             self.assertEqual(cap.out, "small 1\n" + big + "small 2\n",
                              "background=%s" % background)
+
+    def test_buffer_size_decides_when_a_buffer_is_written(self):
+        for background in (False, True):
+            with captured_fds() as cap:
+                lg = self.make(background=background, buffer_size=16)
+                self.assertEqual(lg.buffer_size, 16)
+                lg.log("0123456789\n")               # 11 bytes: it fits
+                lg.log("abcdefghij\n")               # it does not: the
+                lg.log("x" * 40 + "\n")              # buffer before goes
+                if not background:                    # out at once
+                    self.assertEqual(cap.out_so_far(),
+                                     "0123456789\nabcdefghij\n")
+                lg.close()
+            self.assertEqual(cap.out, "0123456789\nabcdefghij\n"
+                             + "x" * 40 + "\n", "background=%s" % background)
+
+    def test_buffer_size_must_be_an_int_in_range(self):
+        for bad in (0, -1, 2**30 + 1, 2**100):
+            with self.assertRaises(ValueError) as cm:
+                self.make(buffer_size=bad)
+            self.assertEqual(str(cm.exception),
+                             "Logger() argument 'buffer_size' must be from 1 "
+                             "to 1073741824 bytes, not %d" % bad)
+        for bad in ("64", 64.0, None):
+            with self.assertRaises(TypeError) as cm:
+                self.make(buffer_size=bad)
+            self.assertEqual(str(cm.exception), "'%s' object cannot be "
+                             "interpreted as an integer" % type(bad).__name__)
+        with captured_fds() as cap:
+            for good in (1, 2**30):                   # allocated lazily
+                lg = self.make(buffer_size=good)
+                self.assertEqual(lg.buffer_size, good)
+                lg.log("ok\n")
+                lg.close()
+        self.assertEqual(cap.out, "ok\n" * 2)
 
     def test_bytes_go_out_as_utf8_exactly(self):
         with captured_fds() as cap:
@@ -466,9 +516,13 @@ class LoggerContract:
 
     def test_many_threads_lose_tear_and_mix_nothing(self):
         threads, per_thread = 8, support.scale(20_000, 500)
-        for background in (False, True):
+        # The default buffers, and small ones that fill every few lines
+        # (so that handing buffers over happens all the time).
+        for background, size in ((False, 65536), (True, 65536),
+                                 (False, 256), (True, 256)):
+            where = "background=%s, buffer_size=%d" % (background, size)
             with captured_fds() as cap:
-                lg = self.make(background=background)
+                lg = self.make(background=background, buffer_size=size)
                 start = threading.Barrier(threads)
 
                 def work(t):
@@ -483,18 +537,53 @@ class LoggerContract:
                 for w in workers:
                     w.join()
                 lg.close()
-            lines = cap.out.splitlines(keepends=True)
-            self.assertEqual(len(lines), threads * per_thread,
-                             "background=%s" % background)
-            next_i = [0] * threads
-            for line in lines:
-                t = int(line[1:line.index(" ")])
-                # Every line is one whole message, and each thread's lines
-                # come in the order that thread logged them.
-                self.assertEqual(line, line_for(t, next_i[t]),
-                                 "background=%s" % background)
-                next_i[t] += 1
-            self.assertEqual(next_i, [per_thread] * threads)
+            self.assertEqual(lines_per_thread(self, cap.out, where),
+                             {t: per_thread for t in range(threads)}, where)
+
+    def test_flush_and_close_from_another_thread_while_logging(self):
+        # flush() and close() hand the buffer being filled over while
+        # other threads fill it.  Every line logged before close() must
+        # come out whole, and every log() after it must raise.
+        threads, per_thread = 4, support.scale(20_000, 500)
+        for background in (False, True):
+            where = "background=%s" % background
+            with captured_fds() as cap:
+                lg = self.make(background=background, buffer_size=1024)
+                logged = [0] * threads
+                refused = []
+                start = threading.Barrier(threads + 1)
+
+                def work(t):
+                    start.wait()
+                    for i in range(per_thread):
+                        try:
+                            lg.log(line_for(t, i))
+                        except ValueError:
+                            refused.append(t)
+                            return
+                        logged[t] += 1
+
+                workers = [threading.Thread(target=work, args=(t,))
+                           for t in range(threads)]
+                for w in workers:
+                    w.start()
+                start.wait()
+                flushes = 0
+                while sum(logged) < threads * per_thread // 2:
+                    lg.flush()
+                    flushes += 1
+                lg.close()
+                for w in workers:
+                    w.join()
+            self.assertGreater(flushes, 0, where)
+            self.assertEqual(lines_per_thread(self, cap.out, where),
+                             {t: n for t, n in enumerate(logged) if n},
+                             where)
+            # Unless a thread finished before close(), it was refused.
+            self.assertEqual(sorted(refused),
+                             [t for t in range(threads)
+                              if logged[t] < per_thread], where)
+            self.assertEqual(cap.err, CLOSING, where)
 
     def test_slow_pipe_makes_log_wait_without_the_gil(self):
         # The child logs ~1.3 MB in background mode while we do not read:
@@ -746,6 +835,67 @@ class TestCapi(LoggerContract, support.Road):
             with self.assertRaises(ValueError):
                 lg._log_release_gil("closed\n")
         self.assertEqual(cap.out, "held\nreleased\n")
+
+    def test_log_and_release_gil_variant_from_threads_at_once(self):
+        # _log_release_gil fills the buffer without the GIL: from its first
+        # call on, log() must stop filling the window under the GIL alone.
+        threads, per_thread = 8, support.scale(10_000, 300)
+        for background in (False, True):
+            where = "background=%s" % background
+            with captured_fds() as cap:
+                lg = self.make(background=background, buffer_size=256)
+                start = threading.Barrier(threads)
+
+                def work(t):
+                    log = lg._log_release_gil if t % 2 else lg.log
+                    start.wait()
+                    for i in range(per_thread):
+                        log(line_for(t, i))
+
+                workers = [threading.Thread(target=work, args=(t,))
+                           for t in range(threads)]
+                for w in workers:
+                    w.start()
+                for w in workers:
+                    w.join()
+                lg.close()
+            self.assertEqual(lines_per_thread(self, cap.out, where),
+                             {t: per_thread for t in range(threads)}, where)
+
+    def test_breaking_the_window_rule_is_caught(self):
+        # The C library inside the module, called through ctypes: a
+        # "caller's lock" that is held lets logger_seal() through; one that
+        # is not held makes it say which call broke the rule, and abort.
+        code = """
+            import ctypes, sys
+            import tales_from_ffi
+            lib = ctypes.CDLL(tales_from_ffi.__file__)
+            HOLDS = ctypes.CFUNCTYPE(ctypes.c_int)
+            lib.logger_new.restype = ctypes.c_void_p
+            lib.logger_new.argtypes = [ctypes.c_int, ctypes.c_int,
+                                       ctypes.c_size_t, ctypes.c_void_p,
+                                       ctypes.c_void_p]
+            lib.logger_require_lock.argtypes = [ctypes.c_void_p, HOLDS]
+            lib.logger_seal.argtypes = [ctypes.c_void_p]
+            lib.logger_append.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                          ctypes.c_size_t]
+            lg = lib.logger_new(2, 0, 64, None, None)
+            held, free = HOLDS(lambda: 1), HOLDS(lambda: 0)
+            lib.logger_require_lock(lg, held)
+            print(lib.logger_append(lg, b"with the lock\\n", 14))
+            lib.logger_seal(lg)
+            print("sealed", flush=True)
+            lib.logger_require_lock(lg, free)
+            lib.logger_seal(lg)
+            print("not reached")
+        """
+        proc = self.run_child(code)
+        self.assertEqual(proc.returncode, -signal.SIGABRT,
+                         support.describe_exit(proc.returncode))
+        self.assertEqual(proc.stdout, "0\nsealed\n")
+        self.assertEqual(proc.stderr,
+                         "logger: logger_seal() called without the caller's "
+                         "lock: see logger_window_append() in logger.h\n")
 
     def test_noop_takes_one_argument(self):
         self.assertIsNone(self.mod._noop(object()))
