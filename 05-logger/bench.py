@@ -50,11 +50,14 @@ def call_costs():
     """Seconds per call, empty-loop cost subtracted, for every contender."""
     few = max(NUMBER // 10, 1000)       # for the slow ones
     direct = tales_from_ffi.Logger()
+    small = tales_from_ffi.Logger(buffer_size=8192)     # Python's size
     background = tales_from_ffi.Logger(background=True)
     contenders = {
         "empty loop": ("pass", {}, NUMBER),
         "Logger.log (road 1, direct)": (
             "log(msg)", {"log": direct.log, "msg": MSG}, NUMBER),
+        "Logger.log (road 1, 8 KiB buffer)": (
+            "log(msg)", {"log": small.log, "msg": MSG}, NUMBER),
         "Logger.log (road 1, background)": (
             "log(msg)", {"log": background.log, "msg": MSG}, NUMBER),
         "no-op C function, 1 arg": (
@@ -75,13 +78,13 @@ def call_costs():
     contenders["logging, default handler"] = (
         "warning(text)", {"warning": std.warning, "text": MSG[:-1]}, few)
 
-    # The same, given our buffering: an 8 KiB buffer that is only written
-    # when full, and exactly our bytes (message + newline).
+    # The same, given our buffering: a buffer of our size that is only
+    # written when full, and exactly our bytes (message + newline).
     class Buffered(logging.StreamHandler):
         def flush(self):
             pass                # as lazy as our logger: the buffer decides
 
-    null = open(os.devnull, "w", buffering=8192)
+    null = open(os.devnull, "w", buffering=direct.buffer_size)
     std = logging.getLogger("bench.buffered")
     std.propagate = False
     std.addHandler(Buffered(null))
@@ -99,8 +102,8 @@ def call_costs():
         "write(msg)", {"write": line.write, "msg": MSG}, few)
 
     costs = per_call_all(contenders)
-    for f in (direct.close, background.close, block.close, line.close,
-              null.close):
+    for f in (direct.close, small.close, background.close, block.close,
+              line.close, null.close):
         f()
     if logger_cffi is not None:
         cffi_logger.close()
@@ -187,7 +190,8 @@ def main():
     for name, cost in costs.items():
         say("  %-34s %10.1f\n" % (name, cost * 1e9))
     log = costs["Logger.log (road 1, direct)"]
-    say("\nratios for road 1 (target in brackets):\n")
+    say("\nratios for road 1, direct mode, %d-byte buffer unless said "
+        "(target in brackets):\n" % tales_from_ffi.Logger().buffer_size)
     rows = [
         ("logging default handler / Logger.log",
          costs["logging, default handler"] / log, ">= 50"),
@@ -195,6 +199,9 @@ def main():
          costs["logging, buffered like us"] / log, ">= 30"),
         ("sys.stdout.write block-buffered / Logger.log",
          costs["sys.stdout.write (block-buffered)"] / log, ">= 2"),
+        ("  the same, Logger with an 8 KiB buffer like it",
+         costs["sys.stdout.write (block-buffered)"]
+         / costs["Logger.log (road 1, 8 KiB buffer)"], ">= 2"),
         ("sys.stdout.write line-buffered / Logger.log",
          costs["sys.stdout.write (line-buffered)"] / log, ">= 2"),
         ("Logger.log / no-op C call",
