@@ -572,6 +572,7 @@ class LoggerContract:
                 while sum(logged) < threads * per_thread // 2:
                     lg.flush()
                     flushes += 1
+                    time.sleep(0.0002)      # let the loggers run
                 lg.close()
                 for w in workers:
                     w.join()
