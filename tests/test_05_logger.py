@@ -215,6 +215,8 @@ class LoggerContract:
                 lg = self.make(buffer_size=good)
                 self.assertEqual(lg.buffer_size, good)
                 lg.log("ok\n")
+                with self.assertRaises(AttributeError):
+                    lg.buffer_size = 4096               # read-only
                 lg.close()
         self.assertEqual(cap.out, "ok\n" * 2)
 
@@ -463,6 +465,7 @@ class LoggerContract:
             for v in values:
                 for args, kwargs in (((v,), {}), ((), {"callback": v}),
                                      ((), {"background": v}), ((v, v), {}),
+                                     ((), {"buffer_size": v}),
                                      ((), {"colour": v})):
                     try:
                         lg = Logger(*args, **kwargs)
@@ -476,7 +479,7 @@ class LoggerContract:
                                 getattr(lg, name)(*a)
                             except Exception:
                                 pass
-                    for attr in ("callback", "closed"):
+                    for attr in ("callback", "closed", "buffer_size"):
                         try:
                             setattr(lg, attr, v)
                         except Exception:
