@@ -176,6 +176,13 @@ open_window(logger *lg, struct buffer *b)
     lg->window = (struct logger_window){.next = b->data, .room = b->size};
 }
 
+/* No room: logger_window_append() refuses, and logger_append() decides. */
+static void
+close_window(logger *lg)
+{
+    lg->window = (struct logger_window){.next = NULL, .room = 0};
+}
+
 /* Move `current` (if it holds anything) to the end of the queue. */
 static void
 seal_current(logger *lg)
@@ -186,7 +193,7 @@ seal_current(logger *lg)
     }
     b->used = (size_t)(lg->window.next - b->data);
     lg->current = NULL;
-    lg->window = (struct logger_window){.next = NULL, .room = 0};
+    close_window(lg);
     b->seq = ++lg->sealed_seq;
     b->next = NULL;
     if (lg->tail != NULL) {
@@ -554,7 +561,7 @@ shut_locked(logger *lg, const char *who)
         seal_current(lg);
     }
     lg->closed = 1;
-    lg->window = (struct logger_window){.next = NULL, .room = 0};
+    close_window(lg);
     pthread_cond_broadcast(&lg->room);  /* nobody waits for room now */
 }
 
