@@ -6,6 +6,13 @@
 PYTHON ?= python3
 export PYTHON
 
+# CPython 3.10 or newer: an older one gets this one line and exit status 2.
+PY_TOO_OLD := $(shell $(PYTHON) -c 'import sys; sys.version_info < (3, 10) \
+	and print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+ifneq ($(PY_TOO_OLD),)
+$(error $(PYTHON) is CPython $(PY_TOO_OLD): these examples need 3.10 or newer)
+endif
+
 STAGES := $(sort $(wildcard [0-9][0-9]-*/Makefile))
 STAGES := $(patsubst %/Makefile,%,$(STAGES))
 # `run-1` -> 01-extern (the stage whose folder starts with 01-).

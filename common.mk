@@ -12,6 +12,9 @@
 PYTHON ?= python3
 CC ?= cc
 
+# The repository's top folder (this file's folder): pycompat.h lives there.
+TOP := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+
 # Resolve the interpreter to its real executable.  With pyenv, `python3` is
 # a shell script: valgrind (RUN=valgrind) would check the shell, not Python.
 PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -19,6 +22,14 @@ ifeq ($(PYTHON_EXE),)
 $(error cannot run '$(PYTHON)': set PYTHON to a working interpreter)
 endif
 override PYTHON := $(PYTHON_EXE)
+
+# CPython 3.10 or newer (pycompat.h covers 3.10 to 3.13): an older one gets
+# one line and exit status 2, not a page of compiler errors.
+PY_TOO_OLD := $(shell $(PYTHON) -c 'import sys; sys.version_info < (3, 10) \
+	and print("%d.%d.%d" % sys.version_info[:3])')
+ifneq ($(PY_TOO_OLD),)
+$(error $(PYTHON) is CPython $(PY_TOO_OLD): these examples need 3.10 or newer)
+endif
 
 # What this interpreter wants, asked of the interpreter itself.
 PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
@@ -33,7 +44,7 @@ B := $(if $(BUILD),$(BUILD),.)
 # end up in a shared object, optimised but debuggable.
 CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -O2 -g -I. $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
-PY_CFLAGS := -I$(PY_INCLUDE)
+PY_CFLAGS := -I$(PY_INCLUDE) -I$(TOP)
 
 # cffi is optional: without it the C-API road still builds and its tests run.
 # The top-level Makefile asks once and exports the answer to every stage.

@@ -22,6 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 #include <limits.h>
 #include <string.h>
 
@@ -168,12 +169,21 @@ static PyMethodDef extern_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyModuleDef_Slot extern_slots[] = {
+    /* trace_calls is one C global for the whole process: no own GIL */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+    /* callbacks and trace_calls rely on the GIL to take turns */
+    {Py_mod_gil, Py_MOD_GIL_USED},
+    {0, NULL},
+};
+
 static struct PyModuleDef extern_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "extern_capi",
     .m_doc = "Stage 01, road 1: extern_lib wrapped with the C API by hand.",
     .m_size = 0,
     .m_methods = extern_methods,
+    .m_slots = extern_slots,
 };
 
 PyMODINIT_FUNC

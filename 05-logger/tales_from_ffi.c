@@ -30,6 +30,8 @@
  *                          "C: Flushed and closed logger" on stderr
  *         __enter__ returns self; __exit__ closes
  *         closed: bool, read-only; buffer_size: int, read-only
+ *         lock_free: bool, read-only: False when log() takes the mutex
+ *                    (no GIL in this process, or after _log_release_gil)
  *
  *         when it is destroyed (refcount, the cyclic GC, interpreter exit):
  *             close(), reporting a failure as "unraisable"
@@ -41,6 +43,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 
 #include "logger.h"
 
@@ -118,6 +121,30 @@ parse_buffer_size(PyObject *arg)
     return (Py_ssize_t)n;
 }
 
+/* [excerpt: gil_enabled] */
+/* 1 if this process has a GIL, 0 if not, -1 with an exception set.  Only
+ * a free-threaded build (3.13+) can run without one, and its
+ * sys._is_gil_enabled() says whether it does; before 3.13 there is no such
+ * function and always a GIL.  Asked when a Logger is made: by then every
+ * import that could turn the GIL back on has happened. */
+static int
+gil_enabled(void)
+{
+    PyObject *probe = Py_XNewRef(PySys_GetObject("_is_gil_enabled"));
+    if (probe == NULL) {
+        return 1;
+    }
+    PyObject *answer = PyObject_CallNoArgs(probe);
+    Py_DECREF(probe);
+    if (answer == NULL) {
+        return -1;
+    }
+    int enabled = PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    return enabled;
+}
+/* [/excerpt: gil_enabled] */
+
 /* [excerpt: new] */
 static PyObject *
 Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -149,8 +176,19 @@ Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyErr_SetFromErrno(PyExc_OSError);
         goto error;
     }
-    self->window = logger_window(self->lg);
-    logger_require_lock(self->lg, PyGILState_Check);    /* our lock */
+    int gil = gil_enabled();
+    if (gil < 0) {
+        goto error;
+    }
+    if (gil) {
+        self->window = logger_window(self->lg);
+        logger_require_lock(self->lg, PyGILState_Check);    /* our lock */
+    }
+    else {
+        /* No GIL to guard the window (a free-threaded build run with
+         * PYTHON_GIL=0): every message takes the mutex instead. */
+        self->window = &no_window;
+    }
     if (callback != Py_None) {
         self->callback = Py_NewRef(callback);
     }
@@ -238,8 +276,16 @@ Logger_log(LoggerObject *self, PyObject *msg)
     }
     /* [excerpt: callback] */
     if (self->callback != NULL && logger_has_error_tag(text, (size_t)len)) {
-        /* Our own reference: the callback may replace self.callback. */
-        PyObject *callback = Py_NewRef(self->callback);
+        /* Our own reference: the callback may replace self.callback.
+         * (Without a GIL, the critical section keeps another thread's
+         * setter from freeing it between our read and our Py_NewRef.) */
+        PyObject *callback;
+        Py_BEGIN_CRITICAL_SECTION(self);
+        callback = Py_XNewRef(self->callback);
+        Py_END_CRITICAL_SECTION();
+        if (callback == NULL) {
+            Py_RETURN_NONE;         /* another thread removed it meanwhile */
+        }
         PyObject *result = PyObject_CallNoArgs(callback);
         Py_DECREF(callback);
         if (result == NULL) {
@@ -268,8 +314,10 @@ Logger_log_release_gil(LoggerObject *self, PyObject *msg)
      * window's rule is broken, so close it for good.  No thread is inside
      * log() now (we hold the GIL), and from now on log() finds no room and
      * takes the locked road. */
-    self->window = &no_window;
-    logger_require_lock(self->lg, NULL);
+    if (self->window != &no_window) {
+        self->window = &no_window;
+        logger_require_lock(self->lg, NULL);
+    }
     int status;
     Py_BEGIN_ALLOW_THREADS
     status = logger_log(self->lg, text, (size_t)len);
@@ -383,23 +431,14 @@ Logger_dealloc(LoggerObject *self)
     if (self->lg != NULL) {
         /* Dealloc can run while an exception is on its way up (the
          * article's script ends so): keep it aside while we close. */
-#if PY_VERSION_HEX >= 0x030C0000
         PyObject *pending = PyErr_GetRaisedException();
-#else
-        PyObject *type, *value, *traceback;
-        PyErr_Fetch(&type, &value, &traceback);
-#endif
         if (close_c_logger(self) < 0) {
             /* Nobody to raise to: report it like an exception in __del__.
              * Name the type, not self: a reference to an object whose
              * refcount reached 0 would run this dealloc a second time. */
             PyErr_WriteUnraisable((PyObject *)Py_TYPE(self));
         }
-#if PY_VERSION_HEX >= 0x030C0000
         PyErr_SetRaisedException(pending);
-#else
-        PyErr_Restore(type, value, traceback);
-#endif
         logger_free(self->lg);      /* closes it first if that failed above */
         self->lg = NULL;
     }
@@ -412,7 +451,11 @@ Logger_dealloc(LoggerObject *self)
 static PyObject *
 Logger_get_callback(LoggerObject *self, void *Py_UNUSED(closure))
 {
-    return Py_NewRef(self->callback != NULL ? self->callback : Py_None);
+    PyObject *callback;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    callback = Py_NewRef(self->callback != NULL ? self->callback : Py_None);
+    Py_END_CRITICAL_SECTION();
+    return callback;
 }
 
 /* Safe replacement: the old callback may run code when it dies (its
@@ -428,8 +471,11 @@ Logger_set_callback(LoggerObject *self, PyObject *value,
     if (check_callback(value) < 0) {
         return -1;
     }
-    PyObject *old = self->callback;
+    PyObject *old;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    old = self->callback;
     self->callback = value == Py_None ? NULL : Py_NewRef(value);
+    Py_END_CRITICAL_SECTION();
     Py_XDECREF(old);
     return 0;
 }
@@ -439,6 +485,12 @@ static PyObject *
 Logger_get_closed(LoggerObject *self, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(logger_is_closed(self->lg));
+}
+
+static PyObject *
+Logger_get_lock_free(LoggerObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->window != &no_window);
 }
 
 static PyObject *
@@ -476,7 +528,7 @@ static PyMethodDef Logger_methods[] = {
      .ml_meth = (PyCFunction)Logger_log_release_gil, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("The same as log(), releasing the GIL around each "
                          "message (for the benchmark; no callback).")},
-    {NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
 static PyGetSetDef Logger_getset[] = {
@@ -488,7 +540,10 @@ static PyGetSetDef Logger_getset[] = {
      .doc = PyDoc_STR("True once close() has run.")},
     {.name = "buffer_size", .get = (getter)Logger_get_buffer_size,
      .doc = PyDoc_STR("The size of one buffer, in bytes.")},
-    {NULL},
+    {.name = "lock_free", .get = (getter)Logger_get_lock_free,
+     .doc = PyDoc_STR("True while log() copies into the buffer guarded by "
+                      "the GIL alone; False when it takes the mutex.")},
+    {NULL, NULL, NULL, NULL, NULL},  /* sentinel */
 };
 
 static PyTypeObject LoggerType = {
@@ -521,7 +576,7 @@ static PyMethodDef module_methods[] = {
     {.ml_name = "_noop", .ml_meth = noop, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C "
                          "call.")},
-    {NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
 static int
@@ -535,7 +590,14 @@ module_exec(PyObject *module)
 
 static PyModuleDef_Slot module_slots[] = {
     {.slot = Py_mod_exec, .value = module_exec},
-    {0},
+    /* Logger is a static type, and logger.c flushes every open logger at
+     * process exit: one interpreter per process. */
+    {.slot = Py_mod_multiple_interpreters,
+     .value = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+    /* The window is guarded by the GIL.  A free-threaded build turns the GIL
+     * back on when it imports us, unless told not to (then see Logger_new). */
+    {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
+    {0, NULL},
 };
 
 static struct PyModuleDef tales_module = {

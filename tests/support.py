@@ -257,3 +257,41 @@ def without_gates(env=None):
                  "LSAN_OPTIONS", "FFI_GATE", "FFI_GATE_CHILD_PREFIX"):
         env.pop(name, None)
     return env
+
+
+# --- subinterpreters --------------------------------------------------------
+# CPython has no public Python API for subinterpreters before 3.14, but each
+# version 3.10-3.13 ships a private module that makes one: _xxsubinterpreters
+# (3.10-3.12; isolated, with its own GIL, from 3.12) and _interpreters (3.13).
+
+def subinterpreters_module():
+    """The private module that creates subinterpreters, or None."""
+    for name in ("_interpreters", "_xxsubinterpreters"):
+        try:
+            return __import__(name)
+        except ImportError:
+            pass
+    return None
+
+
+def run_in_subinterpreter(code):
+    """Run `code` (a string) in a new subinterpreter of this process, then
+    destroy it.  Returns None when the code ran to the end, else the text
+    of the exception it raised ("ImportError: ...")."""
+    interpreters = subinterpreters_module()
+    if interpreters is None:
+        raise unittest.SkipTest("this interpreter has no subinterpreter module"
+                                " (_interpreters or _xxsubinterpreters)")
+    interp = interpreters.create()
+    try:
+        try:
+            failure = interpreters.run_string(interp, code)
+        except Exception as exc:        # 3.10-3.12: RunFailedError, whose
+            # text is "<class 'ValueError'>: message"
+            return re.sub(r"^<class '(?:\w+\.)*(\w+)'>", r"\1", str(exc))
+        if failure is None:
+            return None
+        # 3.13: an exception snapshot
+        return "%s: %s" % (failure.type.__name__, failure.msg)
+    finally:
+        interpreters.destroy(interp)

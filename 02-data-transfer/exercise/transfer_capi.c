@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -676,12 +677,21 @@ static PyMethodDef transfer_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyModuleDef_Slot transfer_slots[] = {
+    /* no state outside the arguments: any interpreter, even with its own GIL */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    /* the borrowed objects and buffers are only safe while the GIL is held */
+    {Py_mod_gil, Py_MOD_GIL_USED},
+    {0, NULL},
+};
+
 static struct PyModuleDef transfer_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "transfer_capi",
     .m_doc = "Stage 02, road 1: moving data across with the C API by hand.",
     .m_size = 0,
     .m_methods = transfer_methods,
+    .m_slots = transfer_slots,
 };
 
 PyMODINIT_FUNC

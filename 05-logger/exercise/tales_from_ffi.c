@@ -55,6 +55,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 
 #include "logger.h"
 
@@ -326,23 +327,14 @@ Logger_dealloc(LoggerObject *self)
     if (self->lg != NULL) {
         /* Dealloc can run while an exception is on its way up (the
          * article's script ends so): keep it aside while we close. */
-#if PY_VERSION_HEX >= 0x030C0000
         PyObject *pending = PyErr_GetRaisedException();
-#else
-        PyObject *type, *value, *traceback;
-        PyErr_Fetch(&type, &value, &traceback);
-#endif
         if (close_c_logger(self) < 0) {
             /* Nobody to raise to: report it like an exception in __del__.
              * Name the type, not self: a reference to an object whose
              * refcount reached 0 would run this dealloc a second time. */
             PyErr_WriteUnraisable((PyObject *)Py_TYPE(self));
         }
-#if PY_VERSION_HEX >= 0x030C0000
         PyErr_SetRaisedException(pending);
-#else
-        PyErr_Restore(type, value, traceback);
-#endif
         logger_free(self->lg);      /* closes it first if that failed above */
         self->lg = NULL;
     }
@@ -415,7 +407,7 @@ static PyMethodDef Logger_methods[] = {
      .ml_meth = (PyCFunction)Logger_log_release_gil, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("The same as log(), releasing the GIL around each "
                          "message (for the benchmark; no callback).")},
-    {NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
 static PyGetSetDef Logger_getset[] = {
@@ -427,7 +419,7 @@ static PyGetSetDef Logger_getset[] = {
      .doc = PyDoc_STR("True once close() has run.")},
     {.name = "buffer_size", .get = (getter)Logger_get_buffer_size,
      .doc = PyDoc_STR("The size of one buffer, in bytes.")},
-    {NULL},
+    {NULL, NULL, NULL, NULL, NULL},  /* sentinel */
 };
 
 static PyTypeObject LoggerType = {
@@ -459,7 +451,7 @@ static PyMethodDef module_methods[] = {
     {.ml_name = "_noop", .ml_meth = noop, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C "
                          "call.")},
-    {NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
 static int
@@ -473,7 +465,14 @@ module_exec(PyObject *module)
 
 static PyModuleDef_Slot module_slots[] = {
     {.slot = Py_mod_exec, .value = module_exec},
-    {0},
+    /* Logger is a static type, and logger.c flushes every open logger at
+     * process exit: one interpreter per process. */
+    {.slot = Py_mod_multiple_interpreters,
+     .value = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+    /* The C library's mutex guards the buffers; the callback attribute
+     * relies on the GIL. */
+    {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
+    {0, NULL},
 };
 
 static struct PyModuleDef tales_module = {
