@@ -822,60 +822,6 @@ class TestCapi(LoggerContract, support.Road):
             self.assertEqual(repr(lg),
                              "<tales_from_ffi.Logger direct closed>")
 
-    def test_without_a_gil_log_takes_the_mutex(self):
-        # A free-threaded build run with PYTHON_GIL=0 answers False here.
-        # None of our interpreters can run without a GIL, so the child
-        # tells the module the same thing the way such a build would: the
-        # lock-free window must then stay shut, and lines from 4 threads
-        # must still all come out whole, in each thread's order.
-        code = textwrap.dedent("""
-            import sys, threading
-            sys._is_gil_enabled = lambda: False
-            from tales_from_ffi import Logger
-            from test_05_logger import line_for
-            lg = Logger(buffer_size=256)
-            assert not lg.lock_free, "the window is open without a GIL"
-            def work(t):
-                for i in range(%d):
-                    lg.log(line_for(t, i))
-                    if i %% 97 == 0:
-                        lg.flush()
-            threads = [threading.Thread(target=work, args=(t,))
-                       for t in range(4)]
-            for t in threads: t.start()
-            for t in threads: t.join()
-            lg.close()
-            """ % support.scale(5000, 300))
-        proc = support.run_python(code, env=child_env("05"))
-        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
-        counts = lines_per_thread(self, proc.stdout, "4 threads, no GIL")
-        self.assertEqual(counts, {t: support.scale(5000, 300)
-                                  for t in range(4)})
-
-    def test_lock_free_follows_the_gil(self):
-        real = getattr(sys, "_is_gil_enabled", None)
-        with captured_fds():
-            self.assertTrue(self.mod.Logger().lock_free)   # there is a GIL
-            try:
-                sys._is_gil_enabled = lambda: True
-                self.assertTrue(self.mod.Logger().lock_free)
-                sys._is_gil_enabled = lambda: False
-                self.assertFalse(self.mod.Logger().lock_free)
-                sys._is_gil_enabled = lambda: 1 / 0
-                with self.assertRaises(ZeroDivisionError):
-                    self.mod.Logger()
-            finally:
-                if real is None:
-                    del sys._is_gil_enabled
-                else:
-                    sys._is_gil_enabled = real
-            lg = self.mod.Logger()
-            lg._log_release_gil("x\n")       # the window closes for good
-            self.assertFalse(lg.lock_free)
-            lg.close()
-        with self.assertRaises(AttributeError):
-            lg.lock_free = True
-
     def test_the_article_script_runs_unchanged(self):
         script = support.stage_dir("05") / "hello_mic_testing.py"
         self.assertEqual(hashlib.sha256(script.read_bytes()).hexdigest(),
@@ -959,6 +905,66 @@ class TestCapi(LoggerContract, support.Road):
         self.assertIsNone(self.mod._noop(object()))
         with self.assertRaises(TypeError):
             self.mod._noop()
+
+
+class TestCapiWindow(support.Road):
+    """The window (road 1 only, not part of the exercise): open while a GIL
+    guards it, shut when there is none."""
+    stage, module = "05", "tales_from_ffi"
+
+    def test_without_a_gil_log_takes_the_mutex(self):
+        # A free-threaded build run with PYTHON_GIL=0 answers False here.
+        # None of our interpreters can run without a GIL, so the child
+        # tells the module the same thing the way such a build would: the
+        # lock-free window must then stay shut, and lines from 4 threads
+        # must still all come out whole, in each thread's order.
+        code = textwrap.dedent("""
+            import sys, threading
+            sys._is_gil_enabled = lambda: False
+            from tales_from_ffi import Logger
+            from test_05_logger import line_for
+            lg = Logger(buffer_size=256)
+            assert not lg.lock_free, "the window is open without a GIL"
+            def work(t):
+                for i in range(%d):
+                    lg.log(line_for(t, i))
+                    if i %% 97 == 0:
+                        lg.flush()
+            threads = [threading.Thread(target=work, args=(t,))
+                       for t in range(4)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            lg.close()
+            """ % support.scale(5000, 300))
+        proc = support.run_python(code, env=child_env("05"))
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        counts = lines_per_thread(self, proc.stdout, "4 threads, no GIL")
+        self.assertEqual(counts, {t: support.scale(5000, 300)
+                                  for t in range(4)})
+
+    def test_lock_free_follows_the_gil(self):
+        real = getattr(sys, "_is_gil_enabled", None)
+        with captured_fds():
+            self.assertTrue(self.mod.Logger().lock_free)   # there is a GIL
+            try:
+                sys._is_gil_enabled = lambda: True
+                self.assertTrue(self.mod.Logger().lock_free)
+                sys._is_gil_enabled = lambda: False
+                self.assertFalse(self.mod.Logger().lock_free)
+                sys._is_gil_enabled = lambda: 1 / 0
+                with self.assertRaises(ZeroDivisionError):
+                    self.mod.Logger()
+            finally:
+                if real is None:
+                    del sys._is_gil_enabled
+                else:
+                    sys._is_gil_enabled = real
+            lg = self.mod.Logger()
+            lg._log_release_gil("x\n")       # the window closes for good
+            self.assertFalse(lg.lock_free)
+            lg.close()
+        with self.assertRaises(AttributeError):
+            lg.lock_free = True
 
 
 class TestCffi(LoggerContract, support.Road):
