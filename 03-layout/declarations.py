@@ -37,6 +37,12 @@ class RecordPacked(ctypes.Structure):
 CTYPES = {"person": Person, "record": Record, "record_packed": RecordPacked}
 
 
+class PersonBigEndian(ctypes.BigEndianStructure):
+    """Looks right, is wrong here: the same fields at the same offsets, but
+    each stored most significant byte first ('>' in its buffer format)."""
+    _fields_ = Person._fields_
+
+
 def ctypes_layout(name):
     cls = CTYPES[name]
     fields = [(field, getattr(cls, field).offset, getattr(cls, field).size,

@@ -9,6 +9,9 @@ because we check first: a struct field set from Python is range-checked by
 cffi with a message that does not name the argument, so we check and name.
 """
 import operator
+import re
+import string
+import sys
 
 from _layout_cffi import ffi, lib
 
@@ -45,22 +48,87 @@ def _uint_arg(value, func, what, maximum, ctype):
 
 
 class _Kind:
-    """What a buffer of structs may look like (see buffer_arg in C)."""
+    """What a buffer of structs may look like (see buffer_kind in C): the
+    struct's fields as struct-module codes, and an item type that is one
+    field (or None)."""
 
-    def __init__(self, ctype, formats, expected):
-        self.ctype, self.formats, self.expected = ctype, formats, expected
+    def __init__(self, ctype, fields, element, expected):
+        self.ctype, self.fields, self.element = ctype, fields, element
+        self.expected = expected
         self.size = ffi.sizeof(ctype)
         self.align = ffi.alignof(ctype)
 
 
-_PERSON = _Kind("struct person", ("B", "b", "c", "I", "=I", "@I", "<I",
-                                  "T{<I:height:<I:age:}"),
+_PERSON = _Kind("struct person", "II", "I",
                 "bytes ('B'), uint32 ('I') or ctypes Person items")
-_RECORD = _Kind("struct record", ("B", "b", "c",
-                                  "T{<B:tag:<Q:id:<H:flags:}"),
+_RECORD = _Kind("struct record", "BQH", None,
                 "bytes ('B') or ctypes Record items")
-_RECORD_PACKED = _Kind("struct record_packed", ("B", "b", "c"),
-                       "bytes ('B')")
+_RECORD_PACKED = _Kind("struct record_packed", "BQH", None,
+                       "bytes ('B') or ctypes RecordPacked items")
+
+# Byte-order marks that mean this machine's order (see item_format in C).
+if sys.byteorder == "little":
+    _NATIVE_ORDER = "@=<"
+    _FOREIGN_ORDER = "big-endian fields on a little-endian machine"
+else:
+    _NATIVE_ORDER = "@=>!"
+    _FOREIGN_ORDER = "little-endian fields on a big-endian machine"
+_MAX_FIELDS = 16
+_CODES = string.ascii_letters + "?"
+
+
+def _item_format(fmt):
+    """Read a buffer's item format for its meaning, as layout_capi's
+    item_format does: (the codes of its fields in order, None), or
+    (None, what makes it unreadable).  T{...}, field names, padding and a
+    native byte-order mark are spelling: "T{<B:tag:7x<Q:id:<H:flags:6x}"
+    (ctypes from 3.12) and "T{<B:tag:<Q:id:<H:flags:}" (before) are both
+    "BQH"."""
+    if len(fmt) >= 3 and fmt.startswith("T{") and fmt.endswith("}"):
+        fmt = fmt[2:-1]
+    fields, i = "", 0
+    while i < len(fmt):
+        start, count = i, 1
+        if fmt[i] in _NATIVE_ORDER:
+            i += 1
+            continue
+        if fmt[i] in "<>!":
+            return None, _FOREIGN_ORDER
+        end = fmt.find(":", i + 1) if fmt[i] == ":" else -1
+        if end >= 0:                            # a name: ":tag:"
+            i = end + 1
+            continue
+        digits = re.match("[0-9]*", fmt[i:]).group()
+        if digits:                              # a count: "7x", "2I"
+            # 9 digits are plenty (more is more than _MAX_FIELDS anyway),
+            # and int() refuses a string of thousands of digits.
+            count = int(digits.lstrip("0")[:9] or "0")
+            i += len(digits)
+        code = fmt[i:i + 1]
+        i += 1
+        if code == "x":                         # padding
+            continue
+        if not code or code not in _CODES:
+            return None, "unreadable at '%s'" % fmt[start:start + 40]
+        if count > _MAX_FIELDS - len(fields):
+            return None, "more than %d fields" % _MAX_FIELDS
+        fields += code * count
+    return fields, None
+
+
+def _format_problem(view, kind):
+    """None if items of this format and size can hold structs of `kind`,
+    else what is wrong (see format_problem in C)."""
+    fields, problem = _item_format(view.format)
+    if problem is not None:
+        return problem
+    if fields in ("B", "b", "c") or fields == kind.element:
+        return None
+    if fields != kind.fields:
+        return "fields '%s', not '%s'" % (fields, kind.fields)
+    if view.itemsize != kind.size:
+        return "items of %d bytes, not %d" % (view.itemsize, kind.size)
+    return None
 
 
 # [excerpt: buffer_arg]
@@ -83,10 +151,11 @@ def _buffer_arg(obj, func, name, kind, writable, count):
             raise ValueError("%s() argument '%s' must be C-contiguous memory"
                              " (an array of %s has no gaps)"
                              % (func, name, kind.ctype))
-        if view.format not in kind.formats:
+        problem = _format_problem(view, kind)
+        if problem is not None:
             raise TypeError("%s() argument '%s' has items of format '%s', "
-                            "which cannot hold %s (expected %s)"
-                            % (func, name, view.format, kind.ctype,
+                            "which cannot hold %s: %s (expected %s)"
+                            % (func, name, view.format, kind.ctype, problem,
                                kind.expected))
         size = view.nbytes
         if count >= 0 and size != count * kind.size:

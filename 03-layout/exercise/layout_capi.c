@@ -26,7 +26,8 @@
  *         layout_lib.person_birthday(&person); return the new age
  *
  *     def total_age(people):               # an array of structs, no copy
- *         people is a buffer of n * sizeof(struct person) bytes
+ *         people is a buffer of n * sizeof(struct person) bytes, whose
+ *         items are bytes, uint32s or structs of fields (uint32, uint32)
  *         return layout_lib.people_total_age(people, n)
  *
  *     def fill_record(buffer, tag, id, flags):         # C fills memory
@@ -40,10 +41,13 @@
  * The same file is compiled twice: as layout_capi against the full C API,
  * and as layout_abi3 with Py_LIMITED_API defined, so it uses only
  * functions of the stable ABI (no struct internals such as tp_name).
+ * (layout_abi3 needs CPython 3.11: the Makefile skips it for 3.10.)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "layout_lib.h"
@@ -119,36 +123,134 @@ out_of_range:
     return -1;
 }
 
-/* What an argument that points at structs may look like.  `formats` are
- * the buffer item formats that can hold them: raw bytes, or items whose
- * layout matches (ctypes writes a struct's format as "T{...}"). */
+/* What an argument that points at structs may look like: the struct's
+ * size and alignment, and its fields written as struct-module codes
+ * (uint8_t 'B', uint16_t 'H', uint32_t 'I', uint64_t 'Q'), which is how a
+ * buffer describes its items (see item_format below). */
 struct buffer_kind {
     const char *ctype;          /* "struct person", for messages */
     size_t size, align;
+    const char *fields;         /* "II": height and age */
+    const char *element;        /* an item that is one field, or NULL */
     const char *expected;       /* for messages */
-    const char *const *formats; /* NULL-terminated */
 };
-
-static const char *const person_formats[] = {
-    "B", "b", "c", "I", "=I", "@I", "<I", "T{<I:height:<I:age:}", NULL,
-};
-static const char *const record_formats[] = {
-    "B", "b", "c", "T{<B:tag:<Q:id:<H:flags:}", NULL,
-};
-static const char *const bytes_formats[] = {"B", "b", "c", NULL};
 
 static const struct buffer_kind person_kind = {
     "struct person", sizeof(struct person), _Alignof(struct person),
-    "bytes ('B'), uint32 ('I') or ctypes Person items", person_formats,
+    "II", "I", "bytes ('B'), uint32 ('I') or ctypes Person items",
 };
 static const struct buffer_kind record_kind = {
     "struct record", sizeof(struct record), _Alignof(struct record),
-    "bytes ('B') or ctypes Record items", record_formats,
+    "BQH", NULL, "bytes ('B') or ctypes Record items",
 };
 static const struct buffer_kind record_packed_kind = {
     "struct record_packed", sizeof(struct record_packed),
-    _Alignof(struct record_packed), "bytes ('B')", bytes_formats,
+    _Alignof(struct record_packed), "BQH", NULL,
+    "bytes ('B') or ctypes RecordPacked items",
 };
+
+/* Byte-order marks: '@' and '=' mean this machine's order, and so does
+ * '<' (little-endian) on a little-endian CPU.  The others would mean that
+ * the bytes of every field are the other way round. */
+#if PY_LITTLE_ENDIAN
+#define NATIVE_ORDER "@=<"
+#define FOREIGN_ORDER "big-endian fields on a little-endian machine"
+#else
+#define NATIVE_ORDER "@=>!"
+#define FOREIGN_ORDER "little-endian fields on a big-endian machine"
+#endif
+#define MAX_FIELDS 16
+
+/* Read a buffer's item format for its meaning: the codes of its fields,
+ * in order ("BQH"), into `fields` (MAX_FIELDS + 1 chars).  The rest is
+ * spelling, which differs between exporters and Python versions for the
+ * same memory: T{...} around a struct, field names (":tag:"), padding
+ * ('x', "7x") and a byte-order mark that means this machine's order.
+ * ctypes writes struct record as "T{<B:tag:<Q:id:<H:flags:}" before 3.12
+ * and as "T{<B:tag:7x<Q:id:<H:flags:6x}" from 3.12 on.
+ * Returns NULL, or what makes the format unreadable here (in `why`). */
+static const char *
+item_format(const char *format, char *fields, char *why, size_t size)
+{
+    size_t len = strlen(format), n = 0;
+    if (len >= 3 && strncmp(format, "T{", 2) == 0
+        && format[len - 1] == '}') {
+        format += 2;
+        len -= 3;
+    }
+    for (size_t i = 0; i < len; i++) {
+        const char *at = format + i;
+        unsigned long count = 1;
+        if (strchr(NATIVE_ORDER, *at) != NULL) {
+            continue;
+        }
+        if (strchr("<>!", *at) != NULL) {
+            return FOREIGN_ORDER;
+        }
+        const char *end = *at == ':' ? memchr(at + 1, ':', len - i - 1)
+                                     : NULL;
+        if (end != NULL) {                      /* a name: ":tag:" */
+            i = (size_t)(end - format);
+            continue;
+        }
+        if (*at >= '0' && *at <= '9') {         /* a count: "7x", "2I" */
+            char *after;
+            count = strtoul(at, &after, 10);
+            i = (size_t)(after - format);
+        }
+        char code = i < len ? format[i] : '\0';
+        if (code == 'x') {                      /* padding */
+            continue;
+        }
+        if (!((code >= 'A' && code <= 'Z') || (code >= 'a' && code <= 'z')
+              || code == '?')) {
+            size_t rest = len - (size_t)(at - format);
+            PyOS_snprintf(why, size, "unreadable at '%.*s'",
+                          (int)(rest < 40 ? rest : 40), at);
+            return why;
+        }
+        if (count > MAX_FIELDS - n) {
+            PyOS_snprintf(why, size, "more than %d fields", MAX_FIELDS);
+            return why;
+        }
+        memset(fields + n, code, count);
+        n += count;
+    }
+    fields[n] = '\0';
+    return NULL;
+}
+
+/* Can items of this format and size hold structs of `kind`?  Returns NULL
+ * if so, or what is wrong.  Raw bytes always can (the length decides);
+ * otherwise the fields must be the struct's, in order, and an item must
+ * be exactly one struct. */
+static const char *
+format_problem(const Py_buffer *view, const struct buffer_kind *kind,
+               char *why, size_t size)
+{
+    char fields[MAX_FIELDS + 1];
+    const char *problem = item_format(view->format ? view->format : "B",
+                                      fields, why, size);
+    if (problem != NULL) {
+        return problem;
+    }
+    if (strcmp(fields, "B") == 0 || strcmp(fields, "b") == 0
+        || strcmp(fields, "c") == 0
+        || (kind->element != NULL && strcmp(fields, kind->element) == 0)) {
+        return NULL;
+    }
+    if (strcmp(fields, kind->fields) != 0) {
+        PyOS_snprintf(why, size, "fields '%s', not '%s'", fields,
+                      kind->fields);
+        return why;
+    }
+    if ((size_t)view->itemsize != kind->size) {
+        PyOS_snprintf(why, size, "items of %zd bytes, not %zu",
+                      view->itemsize, kind->size);
+        return why;
+    }
+    return NULL;
+}
 
 /* Borrow the memory of `obj` as structs of `kind`, without copying.
  * On success (0) the caller owns `view` and must PyBuffer_Release it;
@@ -174,11 +276,7 @@ buffer_arg(PyObject *obj, const char *func, const char *name,
     if (PyObject_GetBuffer(obj, view, PyBUF_FULL_RO) < 0) {
         return -1;
     }
-    const char *format = view->format ? view->format : "B";
-    int known = 0;
-    for (const char *const *f = kind->formats; *f != NULL; f++) {
-        known = known || strcmp(format, *f) == 0;
-    }
+    char why[80];
     size_t size = (size_t)view->len;
     if (writable && view->readonly) {
         type_error(func, what,
@@ -191,11 +289,13 @@ buffer_arg(PyObject *obj, const char *func, const char *name,
                      "(an array of %s has no gaps)", func, name, kind->ctype);
         goto error;
     }
-    if (!known) {
+    const char *problem = format_problem(view, kind, why, sizeof(why));
+    if (problem != NULL) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' has items of format '%s', which "
-                     "cannot hold %s (expected %s)",
-                     func, name, format, kind->ctype, kind->expected);
+                     "cannot hold %s: %s (expected %s)",
+                     func, name, view->format ? view->format : "B",
+                     kind->ctype, problem, kind->expected);
         goto error;
     }
     if (count >= 0 && size != (size_t)count * kind->size) {
@@ -523,7 +623,15 @@ static PyMethodDef layout_methods[] = {
      PyDoc_STR("describe(obj)\n--\n\nSay what kind of object obj is.")},
     {"walk", layout_walk, METH_O,
      PyDoc_STR("walk(items)\n--\n\ndescribe() every item of a list.")},
-    {NULL, NULL, 0, NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
+};
+
+static PyModuleDef_Slot layout_slots[] = {
+    /* no global state (only constant tables): each interpreter may own it */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    /* walk() borrows list items (PyList_GetItem): only the GIL keeps them */
+    {Py_mod_gil, Py_MOD_GIL_USED},
+    {0, NULL},
 };
 
 static struct PyModuleDef layout_module = {
@@ -532,6 +640,7 @@ static struct PyModuleDef layout_module = {
     .m_doc = "Stage 03, road 1: structs and objects with the C API.",
     .m_size = 0,
     .m_methods = layout_methods,
+    .m_slots = layout_slots,
 };
 
 PyMODINIT_FUNC
