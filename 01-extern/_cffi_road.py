@@ -6,6 +6,8 @@ should do with a Python exception.  This module adds both, so that the
 public functions behave exactly like road 1 (extern_capi).
 """
 
+import threading
+
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 
 # The C declarations, in the subset of C that cdef() parses.  The API-mode
@@ -33,13 +35,27 @@ def int_arg(value, func, name):
 
 class _Call:
     """What one call_n_times() needs inside the callback: the Python
-    callable, and a slot for the exception it raised, if any."""
+    callable, a slot for the exception it raised, if any, and how many
+    steps returned to C normally."""
 
-    __slots__ = ("callback", "error")
+    __slots__ = ("callback", "error", "returned")
 
     def __init__(self, callback):
         self.callback = callback
         self.error = None
+        self.returned = 0
+
+
+class _Active(threading.local):
+    """The call_n_times() calls running on this thread, innermost last:
+    C calls back on the thread that called it, so the innermost one is the
+    call whose callback is running."""
+
+    def __init__(self):
+        self.calls = []
+
+
+_active = _Active()
 
 
 # [excerpt: step]
@@ -54,8 +70,18 @@ def make_step(ffi):
         except BaseException as exc:
             call.error = exc
             return 1
+        call.returned += 1
         return 0
     return step
+
+
+def step_onerror(exc_type, exc, traceback):
+    """cffi calls this when an exception escapes step() itself.  That
+    happens before step's `try:` runs: a signal handler that raised as
+    Python code resumed, or a RecursionError on the way in.  Keep it for
+    the innermost call on this thread, and ask C to stop."""
+    _active.calls[-1].error = exc
+    return 1
 # [/excerpt: step]
 
 
@@ -87,10 +113,21 @@ class Road:
         # while the handle object is alive: this local keeps it so until
         # C has returned.
         handle = self._ffi.new_handle(call)
-        calls = self._lib.call_n_times(n, self._c_step, handle)
+        _active.calls.append(call)
+        try:
+            calls = self._lib.call_n_times(n, self._c_step, handle)
+        finally:
+            _active.calls.pop()
         error, call.error = call.error, None
         if error is not None:
             raise error         # the callback's own exception, unchanged
+        if call.returned != calls:
+            # Even step_onerror could not run (the stack was still too
+            # deep): cffi printed the exception and returned its error
+            # value, 1, so C stopped.  Do not return as if all went well.
+            raise RuntimeError("call_n_times(): the callback failed at step "
+                               "%d and its exception was lost (cffi printed "
+                               "it above)" % (calls - 1))
         return calls
     # [/excerpt: call_n_times]
 

@@ -8,7 +8,7 @@ import os
 
 import cffi
 
-from _cffi_road import CDEF, Road, make_step
+from _cffi_road import CDEF, Road, make_step, step_onerror
 
 # Built products live beside this file, or in the sub-folder $FFI_BUILD
 # (the sanitizer build); os.path.join keeps an absolute $FFI_BUILD as is.
@@ -26,7 +26,8 @@ lib = ffi.dlopen(LIBRARY)
 # ffi.callback writes a small piece of machine code at run time, for this
 # one Python function.  Made once here and kept alive by this global: C
 # must never call it after it is garbage collected.
-c_step = ffi.callback("int(void *, int)", make_step(ffi))
+c_step = ffi.callback("int(void *, int)", make_step(ffi), error=1,
+                      onerror=step_onerror)
 # [/excerpt: dlopen]
 
 Road(ffi, lib, c_step).export(globals())

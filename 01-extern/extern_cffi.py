@@ -4,14 +4,15 @@ The same public functions as extern_capi: add, call_n_times, set_trace.
 The callback C calls is py_step, a C function that cffi generated at
 build time and that runs the Python function registered below.
 """
-from _cffi_road import Road, make_step
+from _cffi_road import Road, make_step, step_onerror
 from _extern_cffi import ffi, lib
 
 # [excerpt: def_extern]
 # Attach Python code to the extern "Python" function py_step.  C sees a
 # real C function, compiled into _extern_cffi, so nothing is generated at
-# run time (unlike ffi.callback, see extern_abi.py).
-ffi.def_extern(name="py_step")(make_step(ffi))
+# run time (unlike ffi.callback, see extern_abi.py).  error=1: what C gets
+# if even onerror fails.
+ffi.def_extern(name="py_step", error=1, onerror=step_onerror)(make_step(ffi))
 # [/excerpt: def_extern]
 
 

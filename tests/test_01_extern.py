@@ -3,9 +3,12 @@
 Road 1 is extern_capi (C API by hand); road 2 is extern_cffi (API mode,
 @ffi.def_extern) and extern_abi (ABI mode, dlopen + ffi.callback).
 """
+import inspect
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import unittest
 
 import support
@@ -140,6 +143,74 @@ class ExternContract:
 
         with self.assertRaises(KeyboardInterrupt):
             self.mod.call_n_times(3, interrupt)
+
+    def test_the_recursion_limit_inside_callbacks_raises(self):
+        # Python -> C -> Python -> C ... until the recursion limit is hit
+        # somewhere on the way into a callback.  Wherever that is, the call
+        # must raise: never return as if every step had run.
+        def callback(i):
+            self.mod.call_n_times(1, callback)
+
+        old = sys.getrecursionlimit()
+        here = len(inspect.stack(0))
+        for extra in range(100, 112):       # every point of the cycle
+            with self.subTest(limit=here + extra):
+                sys.setrecursionlimit(here + extra)
+                try:
+                    with self.assertRaises((RecursionError,
+                                            RuntimeError)) as cm:
+                        self.mod.call_n_times(1, callback)
+                finally:
+                    sys.setrecursionlimit(old)
+                if isinstance(cm.exception, RuntimeError) and not isinstance(
+                        cm.exception, RecursionError):
+                    # road 2 only, when cffi could not even run onerror
+                    self.assertIn("its exception was lost",
+                                  str(cm.exception))
+
+    def test_a_signal_handler_that_raises_stops_the_loop(self):
+        # The handler runs wherever Python code next runs: often inside
+        # the callback, sometimes as the callback is entered, before any
+        # `try:` in it.  Either way its exception must come out of
+        # call_n_times, and C must stop calling.
+        if not hasattr(signal, "pthread_kill"):
+            self.skipTest("signal.pthread_kill is not available here")
+
+        go, done = threading.Event(), threading.Event()
+
+        def handler(signum, frame):
+            if go.is_set() and not done.is_set():   # once per attempt
+                done.set()
+                raise Boom("signal %d" % signum)
+
+        def sender():
+            go.wait()
+            while not done.wait(0.0005):
+                signal.pthread_kill(threading.main_thread().ident,
+                                    signal.SIGUSR1)
+
+        # Long enough for many signals to land while C runs, short enough
+        # that a loop which ignores them ends and fails the test.
+        n = support.scale(2000000, 200000)
+        steps = []
+        old = signal.signal(signal.SIGUSR1, handler)
+        try:
+            for attempt in range(20):
+                go.clear()
+                done.clear()
+                thread = threading.Thread(target=sender)
+                thread.start()
+                try:
+                    with self.assertRaises(Boom):
+                        go.set()
+                        self.mod.call_n_times(n, lambda i: steps.append(i))
+                finally:
+                    done.set()
+                    thread.join()
+                self.assertLess(len(steps), n)
+                steps.clear()
+        finally:
+            signal.signal(signal.SIGUSR1, old)
 
     def test_callback_keeps_its_reference_count(self):
         def callback(i):
