@@ -54,6 +54,9 @@ SWEEP = "test_gate_hostile.py"      # also run under both gates
 
 SANITIZE_FLAGS = "-fsanitize=address,undefined -fno-omit-frame-pointer"
 SANITIZE_LDFLAGS = "-fsanitize=address,undefined"
+# The runtime the gate preloads is gcc's libasan, so gcc builds for it
+# (clang's objects would want clang's runtime), whatever CC says.
+SANITIZE_CC = "gcc"
 
 VALGRIND_MISSING = ("valgrind is not installed "
                     "(install: sudo apt-get install valgrind)")
@@ -505,7 +508,7 @@ def sanitize(stage_names, workers):
     print("sanitize: copying the working tree to %s" % tree)
     copy_tree(tree)
     flags = ["EXTRA_CFLAGS=" + SANITIZE_FLAGS,
-             "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS]
+             "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS, "CC=" + SANITIZE_CC]
     print("sanitize: building every stage with %s" % SANITIZE_FLAGS)
     subprocess.run(["make", "-s", "--no-print-directory", "all",
                     "PYTHON=" + PYTHON] + flags, cwd=tree, check=True)
@@ -513,7 +516,8 @@ def sanitize(stage_names, workers):
         folder = logdir / (name if leaks else name + ".no-leak-check")
         env = sanitizer_env(_fresh(folder), leaks=leaks)
         # Builds a test starts itself (the exercise skeleton) get the flags.
-        env.update(EXTRA_CFLAGS=SANITIZE_FLAGS, EXTRA_LDFLAGS=SANITIZE_LDFLAGS)
+        env.update(EXTRA_CFLAGS=SANITIZE_FLAGS, EXTRA_LDFLAGS=SANITIZE_LDFLAGS,
+                   CC=SANITIZE_CC)
         return env
 
     chosen = select_stages(stage_names, tree)
@@ -593,7 +597,7 @@ def build_canary(gate, work):
     folder = Path(work) / ("canary-" + gate)
     extra = ([] if gate == "memcheck" else
              ["EXTRA_CFLAGS=" + SANITIZE_FLAGS,
-              "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS])
+              "EXTRA_LDFLAGS=" + SANITIZE_LDFLAGS, "CC=" + SANITIZE_CC])
     subprocess.run(["make", "-s", "--no-print-directory", "-B", "-C",
                     str(CANARY_SOURCE), "BUILD=" + str(folder),
                     "PYTHON=" + PYTHON] + extra,
