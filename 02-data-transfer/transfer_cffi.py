@@ -81,11 +81,15 @@ def is_nan(x):
 # [excerpt: utf8_arg]
 def _utf8_arg(text, func, name):
     """The UTF-8 bytes of a str.  encode() makes a new bytes object; cffi
-    passes a pointer into it to a `char *` parameter, without a copy."""
+    passes a pointer into it to a `char *` parameter, without a copy.
+
+    str.encode(text), not text.encode(): a str subclass may override
+    encode() to return anything, even an object that lies about its len(),
+    and C would then read past the end of the real bytes."""
     if not isinstance(text, str):
         raise TypeError("%s() argument '%s' must be str, not %s"
                         % (func, name, type(text).__name__))
-    return text.encode("utf-8")      # a lone surrogate: UnicodeEncodeError
+    return str.encode(text, "utf-8")    # a lone surrogate: UnicodeEncodeError
 # [/excerpt: utf8_arg]
 
 
@@ -96,10 +100,11 @@ def char_count(text):
 
 def char_count_nul(text):
     data = _utf8_arg(text, "char_count_nul", "text")
-    if "\0" in text:
+    nul = str.find(text, "\0")         # str's own find(), as above
+    if nul >= 0:
         raise ValueError("char_count_nul() argument 'text' contains a NUL "
                          "character at index %d: C would stop reading there"
-                         % text.index("\0"))
+                         % nul)
     return lib.utf8_count_nul(data)
 
 
@@ -240,23 +245,43 @@ def _ll_array(values, func, name):
                             "not %s" % (func, name, type(values).__name__)
                             ) from None
         values = list(iterator)
+    # cffi would convert any object with an __int__, by calling it, and it
+    # reads a list by index meanwhile: an __int__ that empties the list
+    # makes it read freed memory.  So first make sure that every item is
+    # an exact int, by its real type, in C (set and map): then no Python
+    # code can run while cffi copies.
+    if not _EXACT_INT.issuperset(map(type, values)):
+        values = _checked_ints(values, func, name)
     try:
         return ffi.new("long long[]", values), len(values)
-    except (TypeError, OverflowError):
-        _raise_for_bad_item(values, func, name)
+    except OverflowError:
+        for index, item in enumerate(values):
+            if not LLONG_MIN <= item <= LLONG_MAX:
+                raise OverflowError("%s() argument '%s': item %d does not fit"
+                                    " in a C long long" % (func, name, index)
+                                    ) from None
         raise                   # no bad item found: cffi's own reason
 
 
-def _raise_for_bad_item(values, func, name):
-    for index, item in enumerate(values):
-        if not isinstance(item, int):
+_EXACT_INT = frozenset([int])
+
+
+def _checked_ints(values, func, name):
+    """The slow road, for anything but exact ints: a new list of exact
+    ints, or the error for the first bad item, in order.  The type is read
+    with type(), which cannot be faked (isinstance() asks __class__), and
+    the value with int.__index__, not with the item's own methods."""
+    items = []
+    for index, item in enumerate(tuple(values)):
+        if not issubclass(type(item), int):
             raise TypeError("%s() argument '%s': item %d must be int, not %s"
-                            % (func, name, index, type(item).__name__)
-                            ) from None
+                            % (func, name, index, type(item).__name__))
+        item = int.__index__(item)
         if not LLONG_MIN <= item <= LLONG_MAX:
             raise OverflowError("%s() argument '%s': item %d does not fit in "
-                                "a C long long" % (func, name, index)
-                                ) from None
+                                "a C long long" % (func, name, index))
+        items.append(item)
+    return items
 # [/excerpt: ll_array]
 
 

@@ -50,6 +50,55 @@ class BadIndex:
         raise Boom("__index__ called")
 
 
+class LyingStr(str):
+    """A str whose own methods lie: the bytes must still come from the
+    real characters."""
+
+    def encode(self, *args, **kwargs):
+        return LyingBytes()
+
+    def __len__(self):
+        return 1 << 20
+
+    def __contains__(self, item):
+        return False
+
+    def find(self, *args):
+        return -1
+
+    def index(self, *args):
+        raise ValueError("lying")
+
+
+class LyingBytes(bytes):
+    def __len__(self):
+        return 4096
+
+
+class ClearsTheList:
+    """Not an int, but has an __int__ that empties the list it is in, and
+    a __class__ that says int (isinstance() believes it)."""
+
+    def __init__(self, victim):
+        self.victim = victim
+
+    @property
+    def __class__(self):
+        return int
+
+    def __int__(self):
+        self.victim.clear()
+        return 1
+
+
+class IntLike:
+    """Has __int__ (and so looks like a number to some converters), but is
+    not an int."""
+
+    def __int__(self):
+        return 7
+
+
 class TransferContract:
     """What every road must do.  self.mod is the module under test."""
 
@@ -271,6 +320,36 @@ class TransferContract:
     def test_sorted_ints_round_trips_a_million_elements(self):
         values = list(range(BIG, 0, -1))
         self.assertEqual(self.mod.sorted_ints(values), values[::-1])
+
+    def test_str_subclasses_cannot_lie_about_their_bytes(self):
+        for text in ("plain", "café", "a\0b", ""):
+            lying = LyingStr(text)
+            with self.subTest(text=text):
+                self.assertEqual(self.mod.char_count(lying), len(text))
+                self.assertEqual(self.mod.reversed_text(lying), text[::-1])
+                if "\0" in text:
+                    with self.assertRaisesRegex(ValueError, "index 1"):
+                        self.mod.char_count_nul(lying)
+                else:
+                    self.assertEqual(self.mod.char_count_nul(lying),
+                                     len(text))
+
+    def test_items_cannot_change_the_list_while_it_is_copied(self):
+        for func in (self.mod.sum_list, self.mod.sorted_ints):
+            with self.subTest(func=func.__name__):
+                victim = list(range(100))
+                victim[50] = ClearsTheList(victim)
+                with self.assertRaisesRegex(
+                        TypeError, "item 50 must be int, not ClearsTheList"):
+                    func(victim)
+                self.assertEqual(len(victim), 100)   # nobody ran __int__
+
+    def test_objects_with_only_int_are_not_ints(self):
+        for func in (self.mod.sum_list, self.mod.sorted_ints):
+            with self.subTest(func=func.__name__):
+                with self.assertRaisesRegex(
+                        TypeError, "item 1 must be int, not IntLike"):
+                    func([1, IntLike(), 3])
 
     def test_sum_list_copies_then_sums(self):
         self.assertEqual(self.mod.sum_list([1, 2, 3]), 6)
