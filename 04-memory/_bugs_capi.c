@@ -14,6 +14,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 #include <stdlib.h>
 
 #include "memory_lib.h"
@@ -101,7 +102,16 @@ static PyMethodDef bugs_methods[] = {
     {"forget_person", bugs_forget_person, METH_NOARGS, NULL},
     {"keep_without_incref", bugs_keep_without_incref, METH_O, NULL},
     {"fetch_kept", bugs_fetch_kept, METH_NOARGS, NULL},
-    {NULL, NULL, 0, NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
+};
+
+static PyModuleDef_Slot bugs_slots[] = {
+    /* `kept` is one C global pointing at a Python object: one interpreter */
+    {.slot = Py_mod_multiple_interpreters,
+     .value = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+    /* `kept` and memory_lib's counters rely on the GIL */
+    {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
+    {0, NULL},
 };
 
 static struct PyModuleDef bugs_module = {
@@ -110,6 +120,7 @@ static struct PyModuleDef bugs_module = {
     .m_doc = "Stage 04: memory bugs on purpose.  Only for child processes.",
     .m_size = 0,
     .m_methods = bugs_methods,
+    .m_slots = bugs_slots,
 };
 
 PyMODINIT_FUNC

@@ -28,10 +28,11 @@ ffi.cdef("""
     void mem_fail_allocation(int nth);
 
     #define REGISTRY_SLOTS ...
-    int registry_put(void *item);
-    void *registry_get(int slot);
-    void *registry_take(int slot);
-    int registry_count(void);
+    typedef struct Registry { ...; } Registry;      /* its size: from C */
+    int registry_put(Registry *registry, void *item);
+    void *registry_get(const Registry *registry, int slot);
+    void *registry_take(Registry *registry, int slot);
+    int registry_count(const Registry *registry);
 """)
 # API mode: this C is compiled against the real header, so a cdef that
 # disagrees with memory_lib.h is a compile error, not a crash.

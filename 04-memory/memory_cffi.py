@@ -249,15 +249,21 @@ class Block:
 # --- the registry: C holding Python objects -------------------------------
 
 # [excerpt: registry]
+# This module's own registry: memory from cffi's allocator, zero-filled
+# (empty), freed by cffi when the module is gone.  C only borrows it.  A
+# re-import makes a new module object, with a registry of its own.
+_registry = _ffi.new("Registry *")
+
 # C stores a void *; ffi.new_handle(obj) makes one that stands for obj and
 # holds a strong reference to it, but only while the handle itself lives.
 # This dict is what keeps each handle alive: it is our strong reference.
+# It lives and dies with _registry, so C never holds a dead handle.
 _handles = {}
 
 
 def registry_put(obj):
     handle = _ffi.new_handle(obj)
-    slot = _lib.registry_put(handle)
+    slot = _lib.registry_put(_registry, handle)
     if slot < 0:
         raise RuntimeError("registry_put(): the registry is full (%d slots): "
                            "take something out first" % REGISTRY_SLOTS)
@@ -268,7 +274,7 @@ def registry_put(obj):
 def registry_take(slot):
     _range_arg(slot, "registry_take", "slot", 0, REGISTRY_SLOTS - 1,
                IndexError)
-    item = _lib.registry_take(slot)
+    item = _lib.registry_take(_registry, slot)
     if item == _ffi.NULL:
         raise LookupError("registry_take(): slot %d is empty" % slot)
     obj = _ffi.from_handle(item)        # valid: _handles still holds it
@@ -280,7 +286,7 @@ def registry_take(slot):
 def registry_get(slot):
     _range_arg(slot, "registry_get", "slot", 0, REGISTRY_SLOTS - 1,
                IndexError)
-    item = _lib.registry_get(slot)
+    item = _lib.registry_get(_registry, slot)
     if item == _ffi.NULL:
         raise LookupError("registry_get(): slot %d is empty" % slot)
     return _ffi.from_handle(item)
@@ -290,7 +296,7 @@ def counters():
     return {"allocations": _lib.mem_live_allocations(),
             "persons": _lib.mem_live_persons(),
             "blocks": _lib.mem_live_blocks(),
-            "registry": _lib.registry_count()}
+            "registry": _lib.registry_count(_registry)}
 
 
 def fail_allocation(nth):

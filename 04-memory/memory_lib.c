@@ -130,14 +130,12 @@ block_free(Block *block)
 }
 
 /* [excerpt: registry_impl] */
-static void *registry[REGISTRY_SLOTS];
-
 int
-registry_put(void *item)
+registry_put(Registry *registry, void *item)
 {
     for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
-        if (registry[slot] == NULL) {
-            registry[slot] = item;
+        if (registry->slots[slot] == NULL) {
+            registry->slots[slot] = item;
             return slot;
         }
     }
@@ -146,30 +144,30 @@ registry_put(void *item)
 /* [/excerpt: registry_impl] */
 
 void *
-registry_get(int slot)
+registry_get(const Registry *registry, int slot)
 {
     if (slot < 0 || slot >= REGISTRY_SLOTS) {
         return NULL;
     }
-    return registry[slot];
+    return registry->slots[slot];
 }
 
 void *
-registry_take(int slot)
+registry_take(Registry *registry, int slot)
 {
-    void *item = registry_get(slot);
+    void *item = registry_get(registry, slot);
     if (item != NULL) {
-        registry[slot] = NULL;
+        registry->slots[slot] = NULL;
     }
     return item;
 }
 
 int
-registry_count(void)
+registry_count(const Registry *registry)
 {
     int count = 0;
     for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
-        count += registry[slot] != NULL;
+        count += registry->slots[slot] != NULL;
     }
     return count;
 }

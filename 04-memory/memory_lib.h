@@ -54,7 +54,9 @@ void block_free(Block *block);
 /* [/excerpt: block] */
 
 /* [excerpt: counters] */
-/* What is allocated and not yet freed, counted by the library itself. */
+/* What is allocated and not yet freed, counted by the library itself.
+ * The counters and the switch are process-wide and unsynchronised: its
+ * callers take turns (under the GIL, in this tutorial). */
 long mem_live_allocations(void);    /* every malloc not yet freed */
 long mem_live_persons(void);
 long mem_live_blocks(void);
@@ -66,17 +68,24 @@ void mem_fail_allocation(int nth);
 
 /* [excerpt: registry] */
 /* A registry of opaque pointers, REGISTRY_SLOTS of them.  C only stores
- * the pointer: keeping what it points to alive is the caller's job. */
+ * the pointers: keeping what they point to alive is the caller's job.
+ * The library has no registry of its own: each caller brings one (a
+ * module object its state, the cffi module an ffi.new), owns its memory,
+ * and starts it zero-filled, which is empty. */
 #define REGISTRY_SLOTS 8
 
+typedef struct Registry {
+    void *slots[REGISTRY_SLOTS];
+} Registry;
+
 /* Stores `item` (not NULL) in a free slot; returns the slot, -1 if full. */
-int registry_put(void *item);
+int registry_put(Registry *registry, void *item);
 /* The item in `slot`, still stored; NULL if the slot is empty or bad. */
-void *registry_get(int slot);
+void *registry_get(const Registry *registry, int slot);
 /* Removes and returns the item in `slot`; NULL if empty or bad. */
-void *registry_take(int slot);
+void *registry_take(Registry *registry, int slot);
 /* How many slots hold an item. */
-int registry_count(void);
+int registry_count(const Registry *registry);
 /* [/excerpt: registry] */
 
 #endif /* MEMORY_LIB_H */

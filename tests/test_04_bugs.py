@@ -140,5 +140,28 @@ class BugDemos(unittest.TestCase):
         support.assert_run_output(self, STAGE)
 
 
+class BugsModule(unittest.TestCase):
+    """What _bugs_capi says about itself (no checker needed)."""
+
+    def test_refuses_subinterpreters(self):
+        # `kept` is one C global that points at a Python object, so the
+        # module declares Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED, and
+        # every version refuses it in a subinterpreter (3.10 and 3.11
+        # through pycompat.h), while the main interpreter imports it.
+        code, out = support.run_make(STAGE, "demo")
+        self.assertEqual(code, 0, out)
+        demo = str(support.stage_dir(STAGE) / "build-demo")
+        proc = support.run_python(
+            "import sys, support\n"
+            "sys.path.insert(0, %r)\n"
+            "import _bugs_capi\n"
+            "print(support.run_in_subinterpreter(\n"
+            "    'import sys; sys.path.insert(0, %%r); import _bugs_capi'\n"
+            "    %% %r))\n" % (demo, demo), stage=STAGE)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "ImportError: module _bugs_capi does "
+                         "not support loading in subinterpreters\n")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -31,6 +31,8 @@
  *     def registry_put(obj): -> slot    # C keeps a strong reference
  *     def registry_get(slot): -> obj    # a new reference for the caller
  *     def registry_take(slot): -> obj   # C hands its reference over
+ *     # each module object has a registry of its own, emptied when the
+ *     # module object goes (a re-import, a subinterpreter: another one)
  *
  *     def counters(): -> {"allocations", "persons", "blocks", "registry"}
  *     def fail_allocation(nth):         # the nth C allocation fails
@@ -41,6 +43,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 #include <limits.h>
 
 #include "memory_lib.h"
@@ -250,6 +253,8 @@ typedef struct {
     PyObject *capsule;      /* owned; NULL once closed */
 } PersonObject;
 
+#define PersonObject_CAST(op) ((PersonObject *)(op))
+
 static PyObject *
 Person_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -275,20 +280,24 @@ Person_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
-/* Dropping the capsule runs its destructor, which frees the Person. */
+/* Dropping the capsule runs its destructor, which frees the Person.  The
+ * object also held a reference to its type (a heap type): give it back. */
 static void
-Person_dealloc(PersonObject *self)
+Person_dealloc(PyObject *op)
 {
-    PyObject_GC_UnTrack(self);
-    Py_CLEAR(self->capsule);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    Py_CLEAR(PersonObject_CAST(op)->capsule);
+    type->tp_free(op);
+    Py_DECREF(type);
 }
 
 /* Early release: free the Person now.  Closing twice is allowed, as it is
  * for files; using a closed Person raises ValueError. */
 static PyObject *
-Person_close(PersonObject *self, PyObject *Py_UNUSED(ignored))
+Person_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
+    PersonObject *self = PersonObject_CAST(op);
     if (self->capsule != NULL) {
         if (person_release(self->capsule, "close") < 0) {
             return NULL;
@@ -299,26 +308,32 @@ Person_close(PersonObject *self, PyObject *Py_UNUSED(ignored))
 }
 /* [/excerpt: person_type] */
 
-/* A capsule cannot point back at us, but GC support costs little and
- * keeps the rule simple: a type that holds Python objects supports GC. */
+/* [excerpt: person_traverse] */
+/* What the garbage collector may follow from a Person: its type (every
+ * object of a heap type holds one; the type holds its module) and its
+ * capsule.  A capsule cannot point back at us, but the rule is simple: a
+ * type that holds Python objects supports the GC. */
 static int
-Person_traverse(PersonObject *self, visitproc visit, void *arg)
+Person_traverse(PyObject *op, visitproc visit, void *arg)
 {
-    Py_VISIT(self->capsule);
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(PersonObject_CAST(op)->capsule);
     return 0;
 }
+/* [/excerpt: person_traverse] */
 
 static int
-Person_clear(PersonObject *self)
+Person_clear(PyObject *op)
 {
-    Py_CLEAR(self->capsule);
+    Py_CLEAR(PersonObject_CAST(op)->capsule);
     return 0;
 }
 
 /* The Person of an open Person object, borrowed; NULL with ValueError. */
 static Person *
-open_person(PersonObject *self, const char *func)
+open_person(PyObject *op, const char *func)
 {
+    PersonObject *self = PersonObject_CAST(op);
     if (self->capsule == NULL) {
         PyErr_Format(PyExc_ValueError, "%s: the Person is closed", func);
         return NULL;
@@ -327,29 +342,29 @@ open_person(PersonObject *self, const char *func)
 }
 
 static PyObject *
-Person_get_height_cm(PersonObject *self, void *Py_UNUSED(closure))
+Person_get_height_cm(PyObject *op, void *Py_UNUSED(closure))
 {
-    Person *person = open_person(self, "height_cm");
+    Person *person = open_person(op, "height_cm");
     return person == NULL ? NULL : PyLong_FromUnsignedLong(person->height_cm);
 }
 
 static PyObject *
-Person_get_age(PersonObject *self, void *Py_UNUSED(closure))
+Person_get_age(PyObject *op, void *Py_UNUSED(closure))
 {
-    Person *person = open_person(self, "age");
+    Person *person = open_person(op, "age");
     return person == NULL ? NULL : PyLong_FromUnsignedLong(person->age);
 }
 
 static PyObject *
-Person_get_closed(PersonObject *self, void *Py_UNUSED(closure))
+Person_get_closed(PyObject *op, void *Py_UNUSED(closure))
 {
-    return PyBool_FromLong(self->capsule == NULL);
+    return PyBool_FromLong(PersonObject_CAST(op)->capsule == NULL);
 }
 
 static PyObject *
-Person_birthday(PersonObject *self, PyObject *Py_UNUSED(ignored))
+Person_birthday(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    Person *person = open_person(self, "birthday()");
+    Person *person = open_person(op, "birthday()");
     return person == NULL ? NULL : birthday(person, "birthday");
 }
 
@@ -360,10 +375,10 @@ enter_self(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-Person_exit(PersonObject *self, PyObject *args)
+Person_exit(PyObject *op, PyObject *args)
 {
     (void)args;                 /* an exception in the block is not ours */
-    PyObject *result = Person_close(self, NULL);
+    PyObject *result = Person_close(op, NULL);
     if (result == NULL) {
         return NULL;
     }
@@ -372,39 +387,50 @@ Person_exit(PersonObject *self, PyObject *args)
 }
 
 static PyMethodDef Person_methods[] = {
-    {"birthday", (PyCFunction)Person_birthday, METH_NOARGS,
+    {"birthday", Person_birthday, METH_NOARGS,
      PyDoc_STR("birthday()\n--\n\nAdd one to the age; return the new age.")},
-    {"close", (PyCFunction)Person_close, METH_NOARGS,
+    {"close", Person_close, METH_NOARGS,
      PyDoc_STR("close()\n--\n\nFree the C Person now (again: no-op).")},
     {"__enter__", enter_self, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)Person_exit, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL},
+    {"__exit__", Person_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
 static PyGetSetDef Person_getset[] = {
-    {"height_cm", (getter)Person_get_height_cm, NULL,
+    {"height_cm", Person_get_height_cm, NULL,
      PyDoc_STR("Height in cm, read from the C struct."), NULL},
-    {"age", (getter)Person_get_age, NULL,
+    {"age", Person_get_age, NULL,
      PyDoc_STR("Age in years, read from the C struct."), NULL},
-    {"closed", (getter)Person_get_closed, NULL,
+    {"closed", Person_get_closed, NULL,
      PyDoc_STR("True once close() has freed the C Person."), NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},  /* sentinel */
 };
 
-static PyTypeObject Person_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "memory_capi.Person",
-    .tp_doc = PyDoc_STR("Person(height_cm, age)\n--\n\n"
-                        "A C-allocated Person; close() or `with` frees it."),
-    .tp_basicsize = sizeof(PersonObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_new = Person_new,
-    .tp_dealloc = (destructor)Person_dealloc,
-    .tp_traverse = (traverseproc)Person_traverse,
-    .tp_clear = (inquiry)Person_clear,
-    .tp_methods = Person_methods,
-    .tp_getset = Person_getset,
+/* [excerpt: person_spec] */
+/* Not a static PyTypeObject: a recipe.  Each module object makes its own
+ * Person type from it (PyType_FromModuleAndSpec, in memory_exec), so
+ * nothing of one module object is shared with another. */
+static PyType_Slot Person_slots[] = {
+    {.slot = Py_tp_doc,
+     .pfunc = PyDoc_STR("Person(height_cm, age)\n--\n\n"
+                        "A C-allocated Person; close() or `with` frees it.")},
+    {.slot = Py_tp_new, .pfunc = Person_new},
+    {.slot = Py_tp_dealloc, .pfunc = Person_dealloc},
+    {.slot = Py_tp_traverse, .pfunc = Person_traverse},
+    {.slot = Py_tp_clear, .pfunc = Person_clear},
+    {.slot = Py_tp_methods, .pfunc = Person_methods},
+    {.slot = Py_tp_getset, .pfunc = Person_getset},
+    {0, NULL},
 };
+
+static PyType_Spec Person_spec = {
+    .name = "memory_capi.Person",
+    .basicsize = sizeof(PersonObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Person_slots,
+};
+/* [/excerpt: person_spec] */
 
 /* --- Block: C-owned memory exported through the buffer protocol -------- */
 
@@ -415,30 +441,33 @@ typedef struct {
     Py_ssize_t exports;     /* buffers handed out and not yet released */
 } BlockObject;
 
+#define BlockObject_CAST(op) ((BlockObject *)(op))
+
 /* Every memoryview of a Block holds a reference to the Block object, so
  * the Block, and the C memory it owns, outlives all its views.  While any
  * view exists, its pointer must stay valid: no resize, no free. */
 static int
-Block_getbuffer(BlockObject *self, Py_buffer *view, int flags)
+Block_getbuffer(PyObject *op, Py_buffer *view, int flags)
 {
     /* Exercise 3.  A closed Block raises ValueError "memoryview(): the
      * Block is closed".  Otherwise fill the view with PyBuffer_FillInfo()
-     * (writable: readonly = 0; it stores a new reference to self in
+     * (writable: readonly = 0; it stores a new reference to op in
      * view->obj) and count the export in self->exports. */
+    BlockObject *self = BlockObject_CAST(op);
     (void)self;
     (void)flags;
     view->obj = NULL;
     PyErr_SetString(PyExc_NotImplementedError,
                     "exercise 3: implement Block_getbuffer() in "
-                    "exercise/memory_capi.c: PyBuffer_FillInfo(view, self, "
+                    "exercise/memory_capi.c: PyBuffer_FillInfo(view, op, "
                     "data, size, 0, flags), then self->exports++");
     return -1;
 }
 
 static void
-Block_releasebuffer(BlockObject *self, Py_buffer *Py_UNUSED(view))
+Block_releasebuffer(PyObject *op, Py_buffer *Py_UNUSED(view))
 {
-    self->exports--;
+    BlockObject_CAST(op)->exports--;
 }
 
 static int
@@ -481,16 +510,28 @@ Block_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 
 /* No view can exist here: each one holds a reference to us. */
 static void
-Block_dealloc(BlockObject *self)
+Block_dealloc(PyObject *op)
 {
-    block_free(self->block);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    block_free(BlockObject_CAST(op)->block);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+/* A Block holds no Python object but its type: that is all the GC sees. */
+static int
+Block_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    return 0;
 }
 
 /* [excerpt: block_close] */
 static PyObject *
-Block_close(BlockObject *self, PyObject *Py_UNUSED(ignored))
+Block_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
+    BlockObject *self = BlockObject_CAST(op);
     if (refuse_if_exported(self, "close", "free") < 0) {
         return NULL;
     }
@@ -500,8 +541,9 @@ Block_close(BlockObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-Block_resize(BlockObject *self, PyObject *size_obj)
+Block_resize(PyObject *op, PyObject *size_obj)
 {
+    BlockObject *self = BlockObject_CAST(op);
     long long size;
     if (self->block == NULL) {
         PyErr_SetString(PyExc_ValueError, "resize(): the Block is closed");
@@ -520,16 +562,16 @@ Block_resize(BlockObject *self, PyObject *size_obj)
 /* [/excerpt: block_close] */
 
 static PyObject *
-Block_view(BlockObject *self, PyObject *Py_UNUSED(ignored))
+Block_view(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    return PyMemoryView_FromObject((PyObject *)self);
+    return PyMemoryView_FromObject(op);
 }
 
 static PyObject *
-Block_exit(BlockObject *self, PyObject *args)
+Block_exit(PyObject *op, PyObject *args)
 {
     (void)args;
-    PyObject *result = Block_close(self, NULL);
+    PyObject *result = Block_close(op, NULL);
     if (result == NULL) {
         return NULL;
     }
@@ -538,8 +580,9 @@ Block_exit(BlockObject *self, PyObject *args)
 }
 
 static PyObject *
-Block_get_size(BlockObject *self, void *Py_UNUSED(closure))
+Block_get_size(PyObject *op, void *Py_UNUSED(closure))
 {
+    BlockObject *self = BlockObject_CAST(op);
     if (self->block == NULL) {
         PyErr_SetString(PyExc_ValueError, "size: the Block is closed");
         return NULL;
@@ -548,58 +591,79 @@ Block_get_size(BlockObject *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
-Block_get_exports(BlockObject *self, void *Py_UNUSED(closure))
+Block_get_exports(PyObject *op, void *Py_UNUSED(closure))
 {
-    return PyLong_FromSsize_t(self->exports);
+    return PyLong_FromSsize_t(BlockObject_CAST(op)->exports);
 }
 
 static PyObject *
-Block_get_closed(BlockObject *self, void *Py_UNUSED(closure))
+Block_get_closed(PyObject *op, void *Py_UNUSED(closure))
 {
-    return PyBool_FromLong(self->block == NULL);
+    return PyBool_FromLong(BlockObject_CAST(op)->block == NULL);
 }
 
 static PyMethodDef Block_methods[] = {
-    {"view", (PyCFunction)Block_view, METH_NOARGS,
+    {"view", Block_view, METH_NOARGS,
      PyDoc_STR("view()\n--\n\nA writable memoryview of the C memory.")},
-    {"resize", (PyCFunction)Block_resize, METH_O,
+    {"resize", Block_resize, METH_O,
      PyDoc_STR("resize(size)\n--\n\nGrow or shrink (BufferError while "
                "exported).")},
-    {"close", (PyCFunction)Block_close, METH_NOARGS,
+    {"close", Block_close, METH_NOARGS,
      PyDoc_STR("close()\n--\n\nFree the C memory now (BufferError while "
                "exported).")},
     {"__enter__", enter_self, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)Block_exit, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL},
+    {"__exit__", Block_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
 static PyGetSetDef Block_getset[] = {
-    {"size", (getter)Block_get_size, NULL, PyDoc_STR("Size in bytes."), NULL},
-    {"exports", (getter)Block_get_exports, NULL,
+    {"size", Block_get_size, NULL, PyDoc_STR("Size in bytes."), NULL},
+    {"exports", Block_get_exports, NULL,
      PyDoc_STR("How many buffers of this Block are alive."), NULL},
-    {"closed", (getter)Block_get_closed, NULL,
+    {"closed", Block_get_closed, NULL,
      PyDoc_STR("True once close() has freed the C memory."), NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},  /* sentinel */
 };
 
-static PyBufferProcs Block_as_buffer = {
-    .bf_getbuffer = (getbufferproc)Block_getbuffer,
-    .bf_releasebuffer = (releasebufferproc)Block_releasebuffer,
+static PyType_Slot Block_slots[] = {
+    {.slot = Py_tp_doc,
+     .pfunc = PyDoc_STR("Block(size)\n--\n\n"
+                        "size zero bytes owned by C, shared without a copy.")},
+    {.slot = Py_tp_new, .pfunc = Block_new},
+    {.slot = Py_tp_dealloc, .pfunc = Block_dealloc},
+    {.slot = Py_tp_traverse, .pfunc = Block_traverse},
+    {.slot = Py_bf_getbuffer, .pfunc = Block_getbuffer},
+    {.slot = Py_bf_releasebuffer, .pfunc = Block_releasebuffer},
+    {.slot = Py_tp_methods, .pfunc = Block_methods},
+    {.slot = Py_tp_getset, .pfunc = Block_getset},
+    {0, NULL},
 };
 
-static PyTypeObject Block_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "memory_capi.Block",
-    .tp_doc = PyDoc_STR("Block(size)\n--\n\n"
-                        "size zero bytes owned by C, shared without a copy."),
-    .tp_basicsize = sizeof(BlockObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_new = Block_new,
-    .tp_dealloc = (destructor)Block_dealloc,
-    .tp_as_buffer = &Block_as_buffer,
-    .tp_methods = Block_methods,
-    .tp_getset = Block_getset,
+static PyType_Spec Block_spec = {
+    .name = "memory_capi.Block",
+    .basicsize = sizeof(BlockObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Block_slots,
 };
+
+/* --- the module's state: one per module object --------------------------- */
+
+/* [excerpt: module_state] */
+/* One process can hold several memory_capi module objects: an import after
+ * `del sys.modules["memory_capi"]` makes a new one, and so does each
+ * subinterpreter.  What a module object owns lives in its state, never in
+ * a C global, so that one module's end leaves the others alone. */
+typedef struct {
+    Registry registry;      /* strong references to the objects C keeps */
+} memory_state;
+
+static memory_state *
+get_state(PyObject *module)
+{
+    return PyModule_GetState(module);
+}
+/* [/excerpt: module_state] */
 
 /* --- the registry: C holding Python objects ----------------------------- */
 
@@ -621,17 +685,19 @@ slot_arg(PyObject *obj, const char *func, int *slot)
 static PyObject *
 memory_registry_put(PyObject *module, PyObject *obj)
 {
-    /* Exercise 2.  Store obj with registry_put() and return the slot as an
-     * int.  C keeps obj after we return: take a reference of our own
-     * first, and give it back if the registry is full (RuntimeError
-     * "registry_put(): the registry is full (8 slots): take something out
-     * first"). */
-    (void)module;
+    /* Exercise 2.  Store obj in this module's registry with
+     * registry_put(registry, ...) and return the slot as an int.  C keeps
+     * obj after we return: take a reference of our own first, and give it
+     * back if the registry is full (RuntimeError "registry_put(): the
+     * registry is full (8 slots): take something out first"). */
+    Registry *registry = &get_state(module)->registry;
+    (void)registry;
     (void)obj;
     PyErr_SetString(PyExc_NotImplementedError,
                     "exercise 2: implement memory_registry_put() in "
                     "exercise/memory_capi.c: store a strong reference "
-                    "(Py_NewRef) with registry_put(), Py_DECREF it if full");
+                    "(Py_NewRef) with registry_put(registry, ...), "
+                    "Py_DECREF it if full");
     return NULL;
 }
 
@@ -639,12 +705,12 @@ memory_registry_put(PyObject *module, PyObject *obj)
 static PyObject *
 memory_registry_get(PyObject *module, PyObject *slot_obj)
 {
-    (void)module;
+    Registry *registry = &get_state(module)->registry;
     int slot;
     if (slot_arg(slot_obj, "registry_get", &slot) < 0) {
         return NULL;
     }
-    PyObject *obj = registry_get(slot);     /* borrowed from the registry */
+    PyObject *obj = registry_get(registry, slot);   /* borrowed */
     if (obj == NULL) {
         PyErr_Format(PyExc_LookupError, "registry_get(): slot %d is empty",
                      slot);
@@ -657,12 +723,12 @@ memory_registry_get(PyObject *module, PyObject *slot_obj)
 static PyObject *
 memory_registry_take(PyObject *module, PyObject *slot_obj)
 {
-    (void)module;
+    Registry *registry = &get_state(module)->registry;
     int slot;
     if (slot_arg(slot_obj, "registry_take", &slot) < 0) {
         return NULL;
     }
-    PyObject *obj = registry_take(slot);
+    PyObject *obj = registry_take(registry, slot);
     if (obj == NULL) {
         PyErr_Format(PyExc_LookupError, "registry_take(): slot %d is empty",
                      slot);
@@ -673,15 +739,17 @@ memory_registry_take(PyObject *module, PyObject *slot_obj)
 
 /* --- counters and the failure switch ------------------------------------ */
 
+/* The library's counters are the whole process's; the registry's count is
+ * this module object's. */
 static PyObject *
 memory_counters(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     return Py_BuildValue("{s:l,s:l,s:l,s:i}",
                          "allocations", mem_live_allocations(),
                          "persons", mem_live_persons(),
                          "blocks", mem_live_blocks(),
-                         "registry", registry_count());
+                         "registry",
+                         registry_count(&get_state(module)->registry));
 }
 
 static PyObject *
@@ -699,16 +767,17 @@ memory_fail_allocation(PyObject *module, PyObject *nth_obj)
 
 /* --- the module ---------------------------------------------------------- */
 
-/* The registry lives in C, but what it holds are our Python objects: the
- * garbage collector must see them (a cycle through the registry could
- * otherwise never be collected), and the module gives them back when it
- * goes away. */
+/* [excerpt: module_gc] */
+/* The registry is C memory, but what it holds are Python objects that this
+ * module object owns: the garbage collector must see them (a cycle through
+ * the registry could otherwise never be collected), and the module gives
+ * them back when it goes away.  Its own registry, no other module's. */
 static int
 memory_traverse(PyObject *module, visitproc visit, void *arg)
 {
-    (void)module;
+    Registry *registry = &get_state(module)->registry;
     for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
-        PyObject *obj = registry_get(slot);
+        PyObject *obj = registry_get(registry, slot);
         Py_VISIT(obj);
     }
     return 0;
@@ -717,9 +786,9 @@ memory_traverse(PyObject *module, visitproc visit, void *arg)
 static int
 memory_clear(PyObject *module)
 {
-    (void)module;
+    Registry *registry = &get_state(module)->registry;
     for (int slot = 0; slot < REGISTRY_SLOTS; slot++) {
-        PyObject *obj = registry_take(slot);    /* the registry's reference */
+        PyObject *obj = registry_take(registry, slot);  /* its reference */
         Py_XDECREF(obj);
     }
     return 0;
@@ -730,12 +799,30 @@ memory_free(void *module)
 {
     memory_clear(module);
 }
+/* [/excerpt: module_gc] */
 
+/* [excerpt: module_exec] */
+/* A new heap type for this module object, added to it as an attribute.
+ * The type keeps a reference to the module (PyType_GetModule finds it). */
+static int
+add_type(PyObject *module, PyType_Spec *spec)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int result = PyModule_AddType(module, (PyTypeObject *)type);
+    Py_DECREF(type);
+    return result;
+}
+
+/* Runs once for each module object, with its state zero-filled: the
+ * registry starts empty. */
 static int
 memory_exec(PyObject *module)
 {
-    if (PyModule_AddType(module, &Person_Type) < 0
-        || PyModule_AddType(module, &Block_Type) < 0
+    if (add_type(module, &Person_spec) < 0
+        || add_type(module, &Block_spec) < 0
         || PyModule_AddIntConstant(module, "REGISTRY_SLOTS",
                                    REGISTRY_SLOTS) < 0
         || PyModule_AddIntConstant(module, "BLOCK_MAX", BLOCK_MAX) < 0) {
@@ -743,6 +830,7 @@ memory_exec(PyObject *module)
     }
     return 0;
 }
+/* [/excerpt: module_exec] */
 
 static PyMethodDef memory_methods[] = {
     {"person_new", (PyCFunction)(void (*)(void))memory_person_new,
@@ -766,11 +854,17 @@ static PyMethodDef memory_methods[] = {
     {"fail_allocation", memory_fail_allocation, METH_O,
      PyDoc_STR("fail_allocation(nth)\n--\n\n"
                "Make C's nth allocation from now fail (0: off).")},
-    {NULL, NULL, 0, NULL},
+    {NULL, NULL, 0, NULL},  /* sentinel */
 };
 
+/* [excerpt: module_def] */
 static PyModuleDef_Slot memory_slots[] = {
-    {Py_mod_exec, memory_exec},
+    {.slot = Py_mod_exec, .value = memory_exec},
+    /* memory_lib's counters are unsynchronised globals: one shared GIL */
+    {.slot = Py_mod_multiple_interpreters,
+     .value = Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+    /* those counters, and every registry, rely on the GIL */
+    {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
     {0, NULL},
 };
 
@@ -778,13 +872,14 @@ static struct PyModuleDef memory_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "memory_capi",
     .m_doc = "Stage 04, road 1: who allocates, who holds, who frees.",
-    .m_size = 0,
+    .m_size = sizeof(memory_state),     /* Python allocates it, zero-filled */
     .m_methods = memory_methods,
     .m_slots = memory_slots,
     .m_traverse = memory_traverse,
     .m_clear = memory_clear,
     .m_free = memory_free,
 };
+/* [/excerpt: module_def] */
 
 PyMODINIT_FUNC
 PyInit_memory_capi(void)
