@@ -12,6 +12,7 @@ import operator
 import re
 import string
 import sys
+import threading
 
 from _layout_cffi import ffi, lib
 
@@ -135,7 +136,11 @@ def _format_problem(view, kind):
 def _buffer_arg(obj, func, name, kind, writable, count):
     """Check `obj` the way layout_capi's buffer_arg does; return a cdata
     array of its structs that shares obj's memory (ffi.from_buffer copies
-    nothing).  Use it in a `with` block: that releases the buffer."""
+    nothing).  Use it in a `with` block: that releases the buffer.
+
+    C gets the very buffer that was checked: the memoryview stays open
+    until the `with` block ends.  Asking obj for its buffer a second time
+    could get other memory (a bytearray resized in between)."""
     expected = ("a writable buffer (bytearray, ctypes object)" if writable
                 else "a buffer (bytes, bytearray, array, ctypes)")
     try:
@@ -143,7 +148,7 @@ def _buffer_arg(obj, func, name, kind, writable, count):
     except TypeError:
         raise TypeError("%s() argument '%s' must be %s, not %s"
                         % (func, name, expected, _type_name(obj))) from None
-    with view:
+    try:
         if writable and view.readonly:
             raise TypeError("%s() argument '%s' must be %s, not %s"
                             % (func, name, expected, _type_name(obj)))
@@ -166,16 +171,39 @@ def _buffer_arg(obj, func, name, kind, writable, count):
             raise ValueError("%s() argument '%s' has %d bytes, which is not "
                              "a multiple of sizeof(%s) = %d"
                              % (func, name, size, kind.ctype, kind.size))
-    # The checks are done; now share obj's memory (the view above is
-    # released, and a view with a cdata alive on it could not be).
-    structs = ffi.from_buffer(kind.ctype + "[]", obj,
-                              require_writable=writable)
+        structs = ffi.from_buffer(kind.ctype + "[]", view,
+                                  require_writable=writable)
+    except BaseException:
+        view.release()
+        raise
+    shared = _Shared(structs, view)
     if int(ffi.cast("uintptr_t", structs)) % kind.align != 0:
-        ffi.release(structs)
+        shared.release()
         raise ValueError("%s() argument '%s' starts at an address that is "
                          "not a multiple of _Alignof(%s) = %d"
                          % (func, name, kind.ctype, kind.align))
-    return structs
+    return shared
+
+
+class _Shared:
+    """`with` gives the cdata; leaving gives the buffer back: first the
+    cdata's hold on the memoryview, then the memoryview's hold on obj."""
+
+    __slots__ = ("structs", "view")
+
+    def __init__(self, structs, view):
+        self.structs, self.view = structs, view
+
+    def release(self):
+        ffi.release(self.structs)
+        self.view.release()
+
+    def __enter__(self):
+        return self.structs
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
 # [/excerpt: buffer_arg]
 
 
@@ -240,16 +268,16 @@ def fill_record(buffer, tag, id, flags):
     """C fills one struct record in a writable buffer."""
     out, tag, id, flags = _record_args("fill_record", _RECORD, buffer, tag,
                                        id, flags)
-    with out:
-        lib.record_fill(out, tag, id, flags)
+    with out as record:
+        lib.record_fill(record, tag, id, flags)
 
 
 def fill_record_packed(buffer, tag, id, flags):
     """C fills one struct record_packed in a writable buffer."""
     out, tag, id, flags = _record_args("fill_record_packed", _RECORD_PACKED,
                                        buffer, tag, id, flags)
-    with out:
-        lib.record_packed_fill(out, tag, id, flags)
+    with out as record:
+        lib.record_packed_fill(record, tag, id, flags)
 
 
 # [excerpt: describe]
@@ -288,8 +316,26 @@ class _Walk:
         self.error = None
 
 
+class _Active(threading.local):
+    """The walk() calls running on this thread, innermost last."""
+
+    def __init__(self):
+        self.walks = []
+
+
+_active = _Active()
+
+
+def _visit_onerror(exc_type, exc, traceback):
+    """An exception escaped _py_visit itself, before its `try:` ran (a
+    signal handler's, or a RecursionError on the way in): keep it for the
+    innermost walk() on this thread, and ask C to stop."""
+    _active.walks[-1].error = exc
+    return 1
+
+
 # [excerpt: walk]
-@ffi.def_extern(name="py_visit")
+@ffi.def_extern(name="py_visit", error=1, onerror=_visit_onerror)
 def _py_visit(context, index, item):
     """Called by C's walk_items for each item.  C holds only opaque
     handles: turning one back into a Python object is Python's job."""
@@ -314,9 +360,19 @@ def walk(items):
     handles = [ffi.new_handle(item) for item in items]
     walk = _Walk()
     context = ffi.new_handle(walk)
-    lib.walk_items(ffi.new("void *[]", handles), len(handles),
-                   lib.py_visit, context)
+    _active.walks.append(walk)
+    try:
+        lib.walk_items(ffi.new("void *[]", handles), len(handles),
+                       lib.py_visit, context)
+    finally:
+        _active.walks.pop()
     if walk.error is not None:
         raise walk.error
+    if len(walk.results) != len(items):
+        # Even _visit_onerror could not run: cffi printed the exception
+        # and returned error=1, so C stopped early.
+        raise RuntimeError("walk(): visiting item %d failed and its "
+                           "exception was lost (cffi printed it above)"
+                           % len(walk.results))
     return walk.results
 # [/excerpt: walk]

@@ -9,6 +9,7 @@ the Python declarations in 03-layout/declarations.py.
 import array
 import ctypes
 import glob
+import inspect
 import os
 import shutil
 import struct
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
+import time
 import unittest
 
 import support
@@ -255,6 +258,56 @@ class LayoutContract:
         people = bytearray(struct.pack("@IIII", 1, 2, 3, 4))
         self.assertEqual(self.mod.birthday(memoryview(people)[8:]), 5)
         self.assertEqual(struct.unpack("@IIII", people), (1, 2, 3, 5))
+
+    def test_the_buffer_checked_is_the_buffer_c_gets(self):
+        # An object that hands out a different buffer each time it is
+        # asked (3.12's __buffer__ lets Python code do it): the first one
+        # passes the checks, a second one would be 1 byte long.  C must get
+        # the first, or write past the end of the second.
+        if sys.version_info < (3, 12):
+            self.skipTest("__buffer__ (a buffer from Python code) is 3.12+")
+
+        class Shifty:
+            def __init__(self):
+                self.given = [bytearray(8), bytearray(1)]
+
+            def __buffer__(self, flags):
+                return memoryview(self.given.pop(0) if len(self.given) > 1
+                                  else self.given[0])
+
+        shifty = Shifty()
+        struct.pack_into("=II", shifty.given[0], 0, 170, 41)
+        self.assertEqual(self.mod.birthday(shifty), 42)
+        self.assertEqual(shifty.given, [bytearray(1)])
+
+    def test_a_buffer_resized_by_another_thread_is_never_overrun(self):
+        # While one thread calls birthday(), another resizes the bytearray
+        # between 8 bytes (one struct person) and 1.  Each call either
+        # sees 8 bytes and writes into them, or refuses: the resize waits
+        # (BufferError) while C holds the buffer.
+        data = bytearray(8)
+        stop = threading.Event()
+
+        def resize():
+            while not stop.is_set():
+                for size in (1, 8):
+                    try:
+                        data[:] = bytes(size)
+                    except BufferError:
+                        pass
+                    time.sleep(0)           # let the other thread run
+
+        thread = threading.Thread(target=resize)
+        thread.start()
+        try:
+            for _ in range(support.scale(20000, 2000)):
+                try:
+                    self.mod.birthday(data)
+                except ValueError as exc:
+                    self.assertIn("must be exactly 8 bytes", str(exc))
+        finally:
+            stop.set()
+            thread.join()
 
     def test_birthday_at_the_largest_age_changes_nothing(self):
         someone = declarations().Person(height=1, age=UINT32_MAX)
@@ -529,6 +582,29 @@ class LayoutContract:
                  (TrapClass(), "other: TrapClass")]
         for obj, text in cases:
             self.assertEqual(self.mod.describe(obj), text)
+
+    def test_walk_near_the_recursion_limit_is_whole_or_raises(self):
+        # walk() called at every depth close to the recursion limit: it
+        # either describes every item or raises, never returns a short
+        # list (the limit may be hit as C calls back into Python).
+        items = [1, "a", None, 2.5]
+        whole = self.mod.walk(items)
+
+        def dive(k):
+            return dive(k - 1) if k else self.mod.walk(items)
+
+        old = sys.getrecursionlimit()
+        here = len(inspect.stack(0))
+        for depth in range(20, 42):
+            with self.subTest(depth=depth):
+                sys.setrecursionlimit(here + 40)
+                try:
+                    result = dive(depth)
+                except (RecursionError, RuntimeError):
+                    continue
+                finally:
+                    sys.setrecursionlimit(old)
+                self.assertEqual(result, whole)
 
     def test_walk_a_list_that_mixes_every_type(self):
         items = [42, 2.5, "text", b"raw", [1, 2, 3], {"k": "v"}, None,
