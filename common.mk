@@ -41,8 +41,9 @@ RUN ?=
 B := $(if $(BUILD),$(BUILD),.)
 
 # C11, every warning an error, position-independent so that any object can
-# end up in a shared object, optimised but debuggable.
-CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -O2 -g -I. $(EXTRA_CFLAGS)
+# end up in a shared object, optimised but debuggable.  -gdwarf-4: the
+# debug format valgrind 3.19 reads (clang 14 writes DWARF 5 by default).
+CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -O2 -gdwarf-4 -I. $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
 PY_CFLAGS := -I$(PY_INCLUDE) -I$(TOP)
 
