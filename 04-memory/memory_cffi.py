@@ -11,6 +11,7 @@ attaches C's free function to the cdata pointer with ffi.gc().  A raw
 cdata pointer cannot tell whether it has been freed, so each one is kept
 inside a small Python object that can.
 """
+import threading as _threading
 import weakref as _weakref
 
 from _memory_cffi import ffi as _ffi, lib as _lib
@@ -177,7 +178,7 @@ class Block:
     lives as long as any view of it; resize() and close() raise
     BufferError while a view exists."""
 
-    __slots__ = ("_ptr", "_exports")
+    __slots__ = ("_ptr", "_exports", "_lock")
 
     def __init__(self, size):
         _range_arg(size, "Block", "size", 0, BLOCK_MAX, ValueError)
@@ -186,53 +187,67 @@ class Block:
             raise _out_of_memory("Block")
         self._ptr = _ffi.gc(raw, _lib.block_free)
         self._exports = []
+        # cffi releases the GIL inside every C call, so another thread can
+        # run view() while block_resize() frees the old data.  This lock
+        # makes "check for views, then resize or free" one step, and
+        # "make a view" another.
+        self._lock = _threading.RLock()
 
     # [excerpt: block_view]
     def view(self):
-        if self._ptr is None:
-            raise ValueError("memoryview(): the Block is closed")
-        owner = self._ptr
-        # ffi.buffer() keeps alive the cdata it is given, and no more.
-        # owner.data is a plain pointer that owns nothing, so wrap it in a
-        # cdata whose (do-nothing) destructor holds `owner`: as long as a
-        # view exists, so does the Block's C memory.
-        data = _ffi.gc(_ffi.cast("unsigned char *", owner.data),
-                       lambda _data, owner=owner: None)
-        self._exports.append(_weakref.ref(data))
-        return memoryview(_ffi.buffer(data, owner.size))
+        with self._lock:
+            if self._ptr is None:
+                raise ValueError("memoryview(): the Block is closed")
+            owner = self._ptr
+            # ffi.buffer() keeps alive the cdata it is given, and no more.
+            # owner.data is a plain pointer that owns nothing, so wrap it
+            # in a cdata whose (do-nothing) destructor holds `owner`: as
+            # long as a view exists, so does the Block's C memory.
+            data = _ffi.gc(_ffi.cast("unsigned char *", owner.data),
+                           lambda _data, owner=owner: None)
+            self._exports.append(_weakref.ref(data))
+            return memoryview(_ffi.buffer(data, owner.size))
 
     @property
     def exports(self):
         """How many views (from view()) are alive."""
+        with self._lock:
+            return self._live_exports()
+
+    def _live_exports(self):            # with self._lock held
         self._exports = [ref for ref in self._exports if ref() is not None]
         return len(self._exports)
 
-    def _refuse_if_exported(self, func, what):
-        if self.exports > 0:
+    def _refuse_if_exported(self, func, what):  # with self._lock held
+        live = self._live_exports()
+        if live > 0:
             raise BufferError("%s(): cannot %s a Block while %d memoryview(s)"
                               " of it exist: release them first"
-                              % (func, what, self.exports))
+                              % (func, what, live))
     # [/excerpt: block_view]
 
     def resize(self, size):
-        if self._ptr is None:
-            raise ValueError("resize(): the Block is closed")
-        self._refuse_if_exported("resize", "resize")
         _range_arg(size, "resize", "size", 0, BLOCK_MAX, ValueError)
-        if _lib.block_resize(self._ptr, size) < 0:
-            raise _out_of_memory("resize")
+        with self._lock:
+            if self._ptr is None:
+                raise ValueError("resize(): the Block is closed")
+            self._refuse_if_exported("resize", "resize")
+            if _lib.block_resize(self._ptr, size) < 0:
+                raise _out_of_memory("resize")
 
     def close(self):
-        self._refuse_if_exported("close", "free")
-        if self._ptr is not None:
-            ptr, self._ptr = self._ptr, None
-            _ffi.release(ptr)           # block_free() now, and never again
+        with self._lock:
+            self._refuse_if_exported("close", "free")
+            if self._ptr is not None:
+                ptr, self._ptr = self._ptr, None
+                _ffi.release(ptr)       # block_free() now, and never again
 
     @property
     def size(self):
-        if self._ptr is None:
-            raise ValueError("size: the Block is closed")
-        return self._ptr.size
+        with self._lock:
+            if self._ptr is None:
+                raise ValueError("size: the Block is closed")
+            return self._ptr.size
 
     @property
     def closed(self):
@@ -259,26 +274,34 @@ _registry = _ffi.new("Registry *")
 # This dict is what keeps each handle alive: it is our strong reference.
 # It lives and dies with _registry, so C never holds a dead handle.
 _handles = {}
+# C's slot and our dict entry change together, under this lock: cffi
+# releases the GIL inside each C call, and a slot that registry_take() has
+# emptied in C could otherwise be filled by another thread's registry_put()
+# before take's `del _handles[slot]`, which would then drop the new handle.
+_registry_lock = _threading.Lock()
 
 
 def registry_put(obj):
     handle = _ffi.new_handle(obj)
-    slot = _lib.registry_put(_registry, handle)
-    if slot < 0:
-        raise RuntimeError("registry_put(): the registry is full (%d slots): "
-                           "take something out first" % REGISTRY_SLOTS)
-    _handles[slot] = handle
+    with _registry_lock:
+        slot = _lib.registry_put(_registry, handle)
+        if slot < 0:
+            raise RuntimeError("registry_put(): the registry is full (%d "
+                               "slots): take something out first"
+                               % REGISTRY_SLOTS)
+        _handles[slot] = handle
     return slot
 
 
 def registry_take(slot):
     _range_arg(slot, "registry_take", "slot", 0, REGISTRY_SLOTS - 1,
                IndexError)
-    item = _lib.registry_take(_registry, slot)
-    if item == _ffi.NULL:
-        raise LookupError("registry_take(): slot %d is empty" % slot)
-    obj = _ffi.from_handle(item)        # valid: _handles still holds it
-    del _handles[slot]
+    with _registry_lock:
+        item = _lib.registry_take(_registry, slot)
+        if item == _ffi.NULL:
+            raise LookupError("registry_take(): slot %d is empty" % slot)
+        obj = _ffi.from_handle(item)    # valid: _handles still holds it
+        del _handles[slot]
     return obj
 # [/excerpt: registry]
 
@@ -286,10 +309,11 @@ def registry_take(slot):
 def registry_get(slot):
     _range_arg(slot, "registry_get", "slot", 0, REGISTRY_SLOTS - 1,
                IndexError)
-    item = _lib.registry_get(_registry, slot)
-    if item == _ffi.NULL:
-        raise LookupError("registry_get(): slot %d is empty" % slot)
-    return _ffi.from_handle(item)
+    with _registry_lock:
+        item = _lib.registry_get(_registry, slot)
+        if item == _ffi.NULL:
+            raise LookupError("registry_get(): slot %d is empty" % slot)
+        return _ffi.from_handle(item)
 
 
 def counters():

@@ -4,15 +4,36 @@
  * and every free through mem_free(), which keep the live counters and
  * obey the failure switch.
  */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memory_lib.h"
 
-static long live_allocations = 0;
-static long live_persons = 0;
-static long live_blocks = 0;
-static int fail_countdown = 0;      /* 0: off; n: the nth allocation fails */
+/* The counters and the switch are shared by every thread of the process:
+ * the cffi road calls into this library without the GIL, so two threads
+ * may count at once.  C11 atomics make each ++ and -- one indivisible step
+ * (a plain long would lose updates). */
+static atomic_long live_allocations;
+static atomic_long live_persons;
+static atomic_long live_blocks;
+static atomic_int fail_countdown;   /* 0: off; n: the nth allocation fails */
+
+/* True for the one allocation that the failure switch makes fail. */
+static bool
+switch_fires(void)
+{
+    int left = atomic_load(&fail_countdown);
+    while (left > 0) {
+        /* Count down by one, unless another thread did meanwhile (then
+         * `left` is reloaded and we try again). */
+        if (atomic_compare_exchange_weak(&fail_countdown, &left, left - 1)) {
+            return left == 1;
+        }
+    }
+    return false;
+}
 
 /* [excerpt: mem_alloc] */
 /* Returns memory the caller owns (give it back with mem_free), or NULL:
@@ -20,13 +41,13 @@ static int fail_countdown = 0;      /* 0: off; n: the nth allocation fails */
 static void *
 mem_alloc(size_t size)
 {
-    if (fail_countdown > 0 && --fail_countdown == 0) {
+    if (switch_fires()) {
         return NULL;                /* the switch: pretend malloc failed */
     }
     /* malloc(0) may return NULL; ask for at least one byte. */
     void *memory = malloc(size > 0 ? size : 1);
     if (memory != NULL) {
-        live_allocations++;
+        atomic_fetch_add(&live_allocations, 1);
     }
     return memory;
 }
@@ -36,20 +57,20 @@ static void
 mem_free(void *memory)
 {
     if (memory != NULL) {
-        live_allocations--;
+        atomic_fetch_sub(&live_allocations, 1);
         free(memory);
     }
 }
 /* [/excerpt: mem_alloc] */
 
-long mem_live_allocations(void) { return live_allocations; }
-long mem_live_persons(void) { return live_persons; }
-long mem_live_blocks(void) { return live_blocks; }
+long mem_live_allocations(void) { return atomic_load(&live_allocations); }
+long mem_live_persons(void) { return atomic_load(&live_persons); }
+long mem_live_blocks(void) { return atomic_load(&live_blocks); }
 
 void
 mem_fail_allocation(int nth)
 {
-    fail_countdown = nth > 0 ? nth : 0;
+    atomic_store(&fail_countdown, nth > 0 ? nth : 0);
 }
 
 /* [excerpt: person_new] */
@@ -61,7 +82,7 @@ person_new(uint32_t height_cm, uint32_t age)
         return NULL;
     }
     *person = (Person){.height_cm = height_cm, .age = age};
-    live_persons++;
+    atomic_fetch_add(&live_persons, 1);
     return person;                  /* ownership goes to the caller */
 }
 
@@ -69,7 +90,7 @@ void
 person_free(Person *person)
 {
     if (person != NULL) {
-        live_persons--;
+        atomic_fetch_sub(&live_persons, 1);
         mem_free(person);           /* the allocator that allocated it */
     }
 }
@@ -96,7 +117,7 @@ block_new(size_t size)
     }
     memset(block->data, 0, size);
     block->size = size;
-    live_blocks++;
+    atomic_fetch_add(&live_blocks, 1);
     return block;
 }
 /* [/excerpt: block_new] */
@@ -123,7 +144,7 @@ void
 block_free(Block *block)
 {
     if (block != NULL) {
-        live_blocks--;
+        atomic_fetch_sub(&live_blocks, 1);
         mem_free(block->data);
         mem_free(block);
     }

@@ -12,6 +12,7 @@ allocator) are in test_04_bugs.py.
 import gc
 import sys
 import textwrap
+import threading
 import unittest
 import weakref
 
@@ -666,6 +667,98 @@ class TestCffi(MemoryContract, support.Road):
         self.assertIn("Person handle at 0x", repr(person))
         self.mod.person_free(person)
         self.assertIn("Person handle released", repr(person))
+
+
+class ThreadsContract:
+    """Several threads on one module at once.  On the cffi road every C
+    call runs without the GIL, so these are races for real; on road 1 the
+    GIL serialises the C calls and the same tests must pass too."""
+
+    def run_threads(self, target, count=4):
+        errors = []
+
+        def guarded(index):
+            try:
+                target(index)
+            except BaseException as exc:    # re-raised in the test
+                errors.append(exc)
+
+        threads = [threading.Thread(target=guarded, args=(i,))
+                   for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def test_counters_stay_exact_under_threads(self):
+        before = self.mod.counters()
+        rounds = support.scale(20000, 500)
+
+        def churn(index):
+            for _ in range(rounds):
+                self.mod.person_free(self.mod.person_new(170, index))
+
+        self.run_threads(churn)
+        self.assertEqual(self.mod.counters(), before)
+
+    def test_registry_from_threads_gives_back_what_was_put(self):
+        rounds = support.scale(3000, 100)
+
+        def cycle(index):
+            for i in range(rounds):
+                payload = (index, i)
+                slot = self.mod.registry_put(payload)
+                self.assertIs(self.mod.registry_get(slot), payload)
+                self.assertIs(self.mod.registry_take(slot), payload)
+
+        before = self.mod.counters()["registry"]
+        self.run_threads(cycle)
+        self.assertEqual(self.mod.counters()["registry"], before)
+
+    def test_view_races_resize_and_close_safely(self):
+        rounds = support.scale(3000, 100)
+        for _ in range(support.scale(20, 2)):
+            block = self.mod.Block(64)
+            stop = threading.Event()
+
+            def viewer(index):
+                while not stop.is_set():
+                    try:
+                        with block.view() as view:
+                            view[0] = 1         # the memory is still ours
+                            view[len(view) - 1] = 2
+                    except ValueError:          # closed: the race is over
+                        return
+
+            def resizer(index):
+                try:
+                    for i in range(rounds):
+                        try:
+                            block.resize(64 + i % 64)
+                        except BufferError:
+                            pass
+                    while True:
+                        try:
+                            block.close()
+                            return
+                        except BufferError:
+                            pass
+                finally:
+                    stop.set()
+
+            self.run_threads(lambda i: (resizer if i == 0 else viewer)(i),
+                             count=3)
+            self.assertTrue(block.closed)
+
+
+class TestCapiThreads(ThreadsContract, support.Road):
+    stage, module = "04", "memory_capi"
+
+
+class TestCffiThreads(ThreadsContract, support.Road):
+    stage, module, needs_cffi = "04", "memory_cffi", True
 
 
 EXERCISE = ["TestCapi"]
