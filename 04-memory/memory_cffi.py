@@ -271,25 +271,32 @@ _registry = _ffi.new("Registry *")
 
 # C stores a void *; ffi.new_handle(obj) makes one that stands for obj and
 # holds a strong reference to it, but only while the handle itself lives.
-# This dict is what keeps each handle alive: it is our strong reference.
-# It lives and dies with _registry, so C never holds a dead handle.
+# This dict is what keeps each handle alive: it is our strong reference,
+# keyed by the handle's own address.  The rule: a handle is in the dict
+# for as long as C may hold it.  So put adds it *before* the C call and
+# take removes it *after*: an exception between two lines (a signal
+# handler's KeyboardInterrupt) cannot leave C holding a dead handle.
 _handles = {}
-# C's slot and our dict entry change together, under this lock: cffi
-# releases the GIL inside each C call, and a slot that registry_take() has
-# emptied in C could otherwise be filled by another thread's registry_put()
-# before take's `del _handles[slot]`, which would then drop the new handle.
+# And one lock, because cffi releases the GIL inside each C call: without
+# it, registry_get() could read a slot, another thread take it and drop
+# its handle, and get() then turn a dead handle into an object.
 _registry_lock = _threading.Lock()
+
+
+def _key(handle):
+    return int(_ffi.cast("uintptr_t", handle))
 
 
 def registry_put(obj):
     handle = _ffi.new_handle(obj)
     with _registry_lock:
+        _handles[_key(handle)] = handle     # first: alive before C has it
         slot = _lib.registry_put(_registry, handle)
         if slot < 0:
+            del _handles[_key(handle)]
             raise RuntimeError("registry_put(): the registry is full (%d "
                                "slots): take something out first"
                                % REGISTRY_SLOTS)
-        _handles[slot] = handle
     return slot
 
 
@@ -300,9 +307,8 @@ def registry_take(slot):
         item = _lib.registry_take(_registry, slot)
         if item == _ffi.NULL:
             raise LookupError("registry_take(): slot %d is empty" % slot)
-        obj = _ffi.from_handle(item)    # valid: _handles still holds it
-        del _handles[slot]
-    return obj
+        handle = _handles.pop(_key(item))   # last: C no longer has it
+    return _ffi.from_handle(handle)
 # [/excerpt: registry]
 
 
@@ -313,7 +319,7 @@ def registry_get(slot):
         item = _lib.registry_get(_registry, slot)
         if item == _ffi.NULL:
             raise LookupError("registry_get(): slot %d is empty" % slot)
-        return _ffi.from_handle(item)
+        return _ffi.from_handle(item)       # valid: _handles holds it
 
 
 def counters():

@@ -760,6 +760,70 @@ class TestCapiThreads(ThreadsContract, support.Road):
 class TestCffiThreads(ThreadsContract, support.Road):
     stage, module, needs_cffi = "04", "memory_cffi", True
 
+    def test_an_exception_between_any_two_lines_leaves_no_dead_handle(self):
+        # A signal handler's exception (Ctrl-C) can surface between two
+        # lines of Python.  Raise one at every line of registry_put and
+        # registry_take in turn (through a trace function), then read every
+        # slot: a handle that C holds but Python dropped would stop the
+        # process in ffi.from_handle ("points to garbage").
+        code = textwrap.dedent("""
+            import linecache, sys
+            import memory_cffi as m
+
+            def interrupt_at(n):
+                seen = [0]
+                def local(frame, event, arg):
+                    # Not on a `with` line: the event there as the block
+                    # ends comes before __exit__, and raising then leaves
+                    # the lock held, which no code of ours can prevent.
+                    text = linecache.getline(frame.f_code.co_filename,
+                                             frame.f_lineno)
+                    if event == "line" and not text.lstrip().startswith(
+                            "with "):
+                        seen[0] += 1
+                        if seen[0] == n:
+                            raise KeyboardInterrupt
+                    return local
+                def tracer(frame, event, arg):
+                    if frame.f_code.co_filename == m.__file__:
+                        return local
+                    return None
+                return tracer
+
+            interrupted = 0
+            for n in range(1, 25):
+                for call in (lambda: m.registry_put([n]),
+                             lambda: m.registry_take(0)):
+                    sys.settrace(interrupt_at(n))
+                    try:
+                        call()
+                    except KeyboardInterrupt:
+                        interrupted += 1
+                    except LookupError:
+                        pass
+                    finally:
+                        sys.settrace(None)
+            # Reuse freed memory, so that a dead handle is seen as one.
+            junk = [m.Block(0) for _ in range(20000)]
+            seen = {}
+            for slot in range(m.REGISTRY_SLOTS):
+                try:
+                    obj = m.registry_get(slot)
+                except LookupError:
+                    continue
+                assert type(obj) is list, "slot %d: %r" % (slot, type(obj))
+                # A dead handle's memory is soon a new handle: its slot
+                # then shows another slot's object.
+                assert id(obj) not in seen, "slots %d and %d: one object" % (
+                    seen[id(obj)], slot)
+                seen[id(obj)] = slot
+            print(interrupted)
+            """)
+        proc = support.run_python(code, stage="04")
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr[-2000:]))
+        self.assertGreater(int(proc.stdout), 10)    # it did interrupt
+
 
 EXERCISE = ["TestCapi"]
 

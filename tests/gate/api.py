@@ -79,6 +79,92 @@ class LyingLen:
         raise IndexError(index)
 
 
+# --- objects that lie: each method answers something other than the truth,
+# so that code which asks the object (instead of reading what it is) is
+# caught: C would read past the real bytes, or a list would change while
+# C reads it.
+
+class LyingBytes(bytes):
+    def __len__(self):
+        return 10 ** 6
+
+
+class LyingStr(str):
+    """A str whose methods lie about its contents."""
+
+    def encode(self, *args, **kwargs):
+        return LyingBytes(b"x")
+
+    def __len__(self):
+        return 10 ** 6
+
+    def __contains__(self, item):
+        return False
+
+    def find(self, *args):
+        return -1
+
+    def index(self, *args):
+        raise HostileError("hostile index")
+
+    def __iter__(self):
+        return iter(())
+
+
+class LyingInt(int):
+    """An int whose conversions give other numbers."""
+
+    def __index__(self):
+        return 2 ** 70
+
+    def __int__(self):
+        return -1
+
+    def __float__(self):
+        return float("nan")
+
+
+class ClearsItsList:
+    """Not an int, but says so (__class__), and empties the list that holds
+    it whenever it is converted."""
+
+    def __init__(self, victim):
+        self.victim = victim
+
+    @property
+    def __class__(self):
+        return int
+
+    def _clear(self):
+        self.victim.clear()
+        return 1
+
+    __index__ = __int__ = _clear
+
+
+def clearing_list():
+    victim = list(range(8))
+    victim.append(ClearsItsList(victim))
+    victim.extend(range(8))
+    return victim
+
+
+class ShiftyBuffer:
+    """A buffer exporter (Python's __buffer__, 3.12+) that hands out a
+    different buffer each time: 64 bytes first, then 1 byte."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __buffer__(self, flags):
+        self.count += 1
+        return memoryview(bytearray(64 if self.count == 1 else 1))
+
+
+class HostileSignal(Exception):
+    """What the stateful sweep's signal handler raises, anywhere."""
+
+
 def hostile_values(small=False):
     """(description, value) pairs: every kind of input the issue names."""
     big = 10 ** 4 if small else 10 ** 6
@@ -125,8 +211,39 @@ def hostile_values(small=False):
         ("RaisingCall()", RaisingCall()),
         ("RaisingBool()", RaisingBool()),
         ("LyingLen()", LyingLen()),
+        ("LyingStr('text')", LyingStr("text")),
+        ("LyingStr('a\\x00b')", LyingStr("a\x00b")),
+        ("LyingInt(5)", LyingInt(5)),
+        ("[.., ClearsItsList, ..]", clearing_list()),
+        ("ShiftyBuffer()", ShiftyBuffer()),
         ("print", print),
     ]
+
+
+def plausible_args(func, reenter):
+    """Argument tuples that a callable may well accept: small ints, text
+    with and without ERROR, bytes, a writable buffer, a short list, a
+    (height, age) pair, and `reenter` (a callback into the module), as
+    many of each as the callable takes."""
+    values = [0, 1, 64, "x\n", "ERROR x\n", b"12345678", bytearray(8),
+              [1, 2, 3], (170, 41)]
+    if reenter is not None:
+        values.append(reenter)
+    n = positional_count(func)
+    arities = [n] if n is not None else [0, 1, 2]
+    result = []
+    for arity in arities:
+        if arity == 0:
+            result.append(())
+            continue
+        for value in values:
+            result.append((value,) * arity)
+        if arity >= 2:
+            result.append((bytearray(8),) + (1,) * (arity - 1))
+            result.append((64,) + ("x\n",) * (arity - 1))
+            if reenter is not None:
+                result.append((3, reenter) + (1,) * (arity - 2))
+    return result
 
 
 def public_modules(stage_dir, build_dir=None):

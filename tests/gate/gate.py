@@ -50,7 +50,9 @@ SUPPRESSIONS = HERE / "valgrind.supp"
 WORK = ROOT / "build-gate"
 ASAN_TREE = ROOT / "build-asan" / "tree"
 PYTHON = sys.executable
-SWEEP = "test_gate_hostile.py"      # also run under both gates
+# The sweeps, also run under both gates: their runner natively, every
+# child they start under the gate's checker.
+SWEEPS = ["test_gate_hostile.py", "test_gate_stateful.py"]
 
 SANITIZE_FLAGS = "-fsanitize=address,undefined -fno-omit-frame-pointer"
 SANITIZE_LDFLAGS = "-fsanitize=address,undefined"
@@ -458,12 +460,15 @@ def memcheck(stage_names, workers):
                       3600, lambda name: " ".join(wrap(name)))
     # The hostile-input sweep: its runner natively, every child it starts
     # under valgrind (support.gate_child_prefix reads this variable).
-    sweep_env = dict(env, GATE_CALL_SECONDS="120",
-                     FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen),
-                     FFI_GATE_CHILD_PREFIX=json.dumps(wrap("hostile")))
-    jobs.append(Job("hostile-sweep", [PYTHON, str(ROOT / "tests" / "run.py"),
-                                      str(ROOT / "tests" / SWEEP)],
-                    str(ROOT), sweep_env, 3600))
+    for sweep in SWEEPS:
+        name = sweep[len("test_gate_"):-len(".py")]
+        sweep_env = dict(env, GATE_CALL_SECONDS="120",
+                         FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen),
+                         FFI_GATE_CHILD_PREFIX=json.dumps(wrap(name)))
+        jobs.append(Job(name + "-sweep",
+                        [PYTHON, str(ROOT / "tests" / "run.py"),
+                         str(ROOT / "tests" / sweep)],
+                        str(ROOT), sweep_env, 3600))
     run_jobs(jobs, workers, logdir)
     failures = valgrind_reports(sorted(logdir.glob("*.xml")))
     return _report("memcheck", jobs, failures, started)
@@ -526,11 +531,13 @@ def sanitize(stage_names, workers):
     jobs = stage_jobs("sanitize", chosen, tree, env_for,
                       lambda name: [], 1800, lambda name: "")
     # The hostile-input sweep: its children inherit the sanitizer.
-    sweep_env = dict(env_for("hostile-sweep"),
-                     FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen))
-    jobs.append(Job("hostile-sweep", [PYTHON, str(tree / "tests" / "run.py"),
-                                      str(tree / "tests" / SWEEP)],
-                    str(tree), sweep_env, 1800))
+    for sweep in SWEEPS:
+        name = sweep[len("test_gate_"):-len(".py")] + "-sweep"
+        sweep_env = dict(env_for(name),
+                         FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen))
+        jobs.append(Job(name, [PYTHON, str(tree / "tests" / "run.py"),
+                               str(tree / "tests" / sweep)],
+                        str(tree), sweep_env, 1800))
     run_jobs(jobs, workers, logdir)
     # LeakSanitizer sometimes cannot stop the world at exit ("Tracer caught
     # signal 11 ... LeakSanitizer has encountered a fatal error"): always

@@ -1,0 +1,225 @@
+"""Child process of the stateful sweep (tests/test_gate_stateful.py).
+
+    python3 stateful_child.py STAGE MODULE
+
+The hostile-input sweep calls each callable once.  This one keeps state
+and races it, for one public module, everything discovered as api.py
+discovers it:
+
+1. gather: every public callable is called with plausible arguments
+   (api.plausible_args), and every object of the module's own types that
+   comes back is kept, as are the objects those objects' methods return;
+2. race: THREADS threads, the main one among them, call the module's
+   callables and those objects' methods at random with plausible
+   arguments, for a fixed number of rounds.  Among the arguments is a
+   callable that re-enters the module (calls another of its operations),
+   and meanwhile another thread sends the main thread signals whose handler
+   raises api.HostileSignal, so exceptions appear at any point;
+3. fork: while the race is running, the main thread forks; the child makes
+   new objects and calls their methods, then exits.  It must not hang.
+
+Each call must return or raise an Exception with a message (api.
+describe_exception); a crash, a hang or a SystemError is a problem.  The
+child prints one line per problem, "PROBLEM <what>", then "END <calls>",
+and exits 0; the parent judges the lines and the exit status.
+"""
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import api  # noqa: E402
+
+THREADS = 4
+SMALL = bool(os.environ.get("FFI_SMALL"))
+ROUNDS = 100 if SMALL else 2000          # calls per thread
+FORK_SECONDS = 60 if SMALL else 20      # how long a forked child may take
+
+
+class Stateful:
+    def __init__(self, module):
+        self.module = module
+        self.functions = [obj for _, obj in api.public_callables(module)]
+        self.objects = []               # instances of the module's types
+        self.problems = []
+        self.calls = 0
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.armed = False
+
+    # --- one call, judged -------------------------------------------------
+    def call(self, func, args):
+        with self.lock:
+            self.calls += 1
+        main = threading.current_thread() is threading.main_thread()
+        try:
+            # The signal handler raises only while the main thread is in
+            # a call (armed), never in the sweep's own bookkeeping.
+            if main:
+                self.armed = True
+            try:
+                result = func(*args)
+            finally:
+                if main:
+                    self.armed = False
+        except api.HostileSignal:
+            return None
+        except BaseException as exc:    # noqa: B902 - judged, not hidden
+            problem = api.describe_exception(exc)
+            if problem and not isinstance(exc, api.HostileSignal):
+                self.problem("%s%r: %s" % (getattr(func, "__qualname__",
+                                                   func), args, problem))
+            return None
+        self.keep(result)
+        return result
+
+    def problem(self, text):
+        with self.lock:
+            if text not in self.problems:
+                self.problems.append(text)
+
+    def keep(self, result):
+        kind = type(result)
+        if getattr(kind, "__module__", None) == self.module.__name__:
+            with self.lock:
+                if len(self.objects) < 64:
+                    self.objects.append(result)
+
+    def operations(self):
+        """(callable, [argument tuples]) for every function and every
+        public method of every kept object."""
+        ops = [(func, api.plausible_args(func, self.reenter))
+               for func in self.functions]
+        for obj in list(self.objects):
+            for attr in sorted(dir(type(obj))):
+                if attr.startswith("_"):
+                    continue
+                try:
+                    method = getattr(obj, attr)
+                except Exception:
+                    continue
+                if callable(method) and not isinstance(method, type):
+                    ops.append((method, api.plausible_args(method,
+                                                           self.reenter)))
+        return [(f, a) for f, a in ops if a]
+
+    def reenter(self, *args, **kwargs):
+        """A callback that calls back into the module, two levels deep at
+        most."""
+        depth = getattr(self.local, "depth", 0)
+        if depth >= 2:
+            return None
+        self.local.depth = depth + 1
+        try:
+            func, arglist = random.choice(self.ops)
+            self.call(func, random.choice(arglist))
+        finally:
+            self.local.depth = depth
+        return None
+
+    # --- the phases -------------------------------------------------------
+    def gather(self):
+        self.ops = []
+        for func in self.functions:
+            for args in api.plausible_args(func, None):
+                self.call(func, args)
+        self.ops = self.operations()
+
+    def race(self, fork):
+        stop = threading.Event()
+
+        def worker(seed):
+            rng = random.Random(seed)
+            for _ in range(ROUNDS):
+                func, arglist = rng.choice(self.ops)
+                self.call(func, rng.choice(arglist))
+
+        def signaller():
+            main = threading.main_thread().ident
+            while not stop.wait(0.002):
+                signal.pthread_kill(main, signal.SIGUSR1)
+
+        def on_signal(signum, frame):
+            if self.armed and not stop.is_set():
+                raise api.HostileSignal("signal %d" % signum)
+
+        old = signal.signal(signal.SIGUSR1, on_signal)
+        threads = [threading.Thread(target=worker, args=(seed,))
+                   for seed in range(1, THREADS)]
+        sender = threading.Thread(target=signaller)
+        for thread in threads + [sender]:
+            thread.start()
+        try:
+            worker(0)
+            if fork:
+                self.fork()
+        finally:
+            for thread in threads:
+                thread.join()
+            stop.set()
+            sender.join()
+            signal.signal(signal.SIGUSR1, old)
+
+    def fork(self):
+        """Fork while other threads are inside the module: the child must
+        be able to make new objects and use them, and to exit."""
+        if not hasattr(os, "fork"):
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                pid = os.fork()
+            except api.HostileSignal:
+                return
+        if pid == 0:                    # the child: no threads but this one
+            try:
+                signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+                child = Stateful(self.module)
+                child.gather()
+                for func, arglist in child.ops:
+                    for args in arglist:
+                        child.call(func, args)
+            finally:
+                os._exit(0)
+        deadline = time.monotonic() + FORK_SECONDS
+        while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except api.HostileSignal:
+                continue
+            if done:
+                if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                    self.problem("a child forked during the race died: "
+                                 "status %d" % status)
+                return
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                self.problem("a child forked during the race was still "
+                             "running after %d s (a lock held by a thread "
+                             "that does not exist in the child?)"
+                             % FORK_SECONDS)
+                return
+            time.sleep(0.01)
+
+
+def main():
+    stage, name = sys.argv[1:3]
+    module = api.import_public(stage, name)
+    random.seed(12345)
+    state = Stateful(module)
+    state.gather()
+    state.race(fork=True)
+    for text in state.problems:
+        print("PROBLEM " + text.replace("\n", "\\n"))
+    print("END %d" % state.calls)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
