@@ -97,7 +97,10 @@ pycompat_PyErr_SetRaisedException(PyObject *exc)
  * it does not know, so here each slot becomes one more Py_mod_exec: a
  * function run when the module is created.  For "supported" and for the
  * GIL that function does nothing, which is exactly what those versions did.
- * For "not supported" it refuses a second interpreter, as 3.12 does. */
+ * For "not supported" it refuses a second interpreter, as 3.12 does.
+ * The same happens when the Limited API of an older version hides the
+ * slots (stage 03's abi3 build targets 3.11): such a module says nothing,
+ * which 3.12 and later read as "shared GIL only". */
 
 static inline int
 pycompat_exec_nothing(PyObject *Py_UNUSED(module))
