@@ -17,24 +17,29 @@ ffi.cdef("""
                                    size_t len);
     enum logger_mode { LOGGER_DIRECT = 0, LOGGER_BACKGROUND = 1 };
     enum logger_status {
-        LOGGER_OK = 0, LOGGER_FULL = 1, LOGGER_WRITE_DUE = 2,
+        LOGGER_OK = 0, LOGGER_FULL = 1,
         LOGGER_EWRITE = -1, LOGGER_ECLOSED = -2, LOGGER_ENOMEM = -3,
-        LOGGER_ECALLBACK = -4
+        LOGGER_ECALLBACK = -4, LOGGER_EINTR = -5
     };
     #define LOGGER_BUFFER_SIZE ...
     #define LOGGER_MAX_BUFFER_SIZE ...
+    typedef int (*logger_interrupt_check)(void *arg);
     logger *logger_new(int fd, enum logger_mode mode, size_t buffer_size,
                        logger_callback callback, void *user_data);
     int logger_log(logger *lg, const char *msg, size_t len);
     int logger_flush(logger *lg);
     int logger_close(logger *lg);
     int logger_is_closed(logger *lg);
+    void logger_set_interrupt_check(logger *lg, logger_interrupt_check check,
+                                    void *arg);
     void logger_free(logger *lg);
 
     /* Written in Python with @ffi.def_extern() (logger_cffi.py); C sees
-     * an ordinary function that matches logger_callback. */
+     * ordinary functions that match logger_callback and
+     * logger_interrupt_check. */
     extern "Python" int py_on_error(void *user_data, const char *msg,
                                     size_t len);
+    extern "Python" int py_check_signals(void *arg);
 """)
 ffi.set_source("_logger_cffi", '#include "logger.h"')
 # [/excerpt: builder]

@@ -8,15 +8,22 @@
  * only ever touch the queue, never `current` or the window.  Bytes leave
  * the process in queue order:
  *   direct mode:     a logging thread that finds full buffers writes them,
- *                    holding `io_mutex` so that two writers never overlap;
+ *                    one thread at a time (`writing` says who is busy);
  *   background mode: the writer thread writes them, alone.
- * No lock is ever held while a callback runs, so a callback may log.
  *
- * pthread_mutex_lock/unlock and pthread_cond_wait are not checked: on a
- * default mutex that we initialised and use correctly (never locked twice
- * by one thread, always unlocked by its owner) POSIX gives them no error
- * to report.  Every call that can fail at run time is checked: the inits,
- * pthread_create, malloc, write and poll.
+ * The mutex is never held while a thread writes, waits for I/O, or calls
+ * out (the callback, the interrupt check): every wait is a condition
+ * variable wait, which releases it.  So a callback or an interrupt check
+ * may use the logger again, a fork(2) never finds it held for long, and
+ * a waiting thread can always be asked whether to stop.
+ *
+ * pthread_mutex_lock/unlock, pthread_cond_wait/signal/broadcast are not
+ * checked: on a default mutex that we initialised and use correctly (never
+ * locked twice by one thread, always unlocked by its owner) POSIX gives
+ * them no error to report; pthread_cond_timedwait reports only ETIMEDOUT,
+ * which the code expects.  Every call that can fail at run time is
+ * checked: the inits, pthread_create, pthread_sigmask, malloc, write and
+ * poll.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,9 +32,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct buffer {
@@ -35,68 +44,93 @@ struct buffer {
     unsigned long long seq;     /* 1, 2, 3 ... in the order they filled up */
     size_t used, size;          /* `used` is set when it is sealed: while
                                  * it is `current`, the window knows */
+    size_t done;                /* bytes already written: a write that was
+                                 * stopped goes on from here, never twice */
     char data[];
 };
 
 struct logger {
     struct logger_window window;    /* the free part of `current` */
     int fd;
-    enum logger_mode mode;
+    enum logger_mode mode;      /* a fork(2)ed copy becomes LOGGER_DIRECT */
     size_t buffer_size;
     logger_callback callback;   /* may be NULL */
     void *user_data;            /* belongs to the caller */
-    pid_t pid;                  /* the process that owns the buffers */
 
     pthread_mutex_t mutex;      /* guards every field below */
-    pthread_mutex_t io_mutex;   /* direct mode: one writing thread at a time */
     pthread_cond_t work;        /* background: a buffer is full, or stop */
-    pthread_cond_t room;        /* a buffer was written, or closed */
+    pthread_cond_t room;        /* a buffer was written or put back, the
+                                 * logger closed, or its close finished */
+    logger_interrupt_check check;   /* may be NULL */
+    void *check_arg;
     struct buffer *current;     /* being filled, or NULL */
     struct buffer *head, *tail; /* full, waiting to be written */
     size_t queued;              /* how many are in head .. tail */
+    struct buffer *writing;     /* taken off the queue, being written */
     struct buffer *spare;       /* one written buffer kept for reuse */
     unsigned long long sealed_seq, written_seq;
     int write_errno;            /* first failed write not yet reported */
     int (*holds_lock)(void);    /* the window's owner check, or NULL */
     int closed;                 /* messages are refused (logger_shut) */
-    int finished;               /* logger_close has run, or is running */
+    int closing;                /* a logger_close stops the writer and
+                                 * says so: the others wait for it */
+    int finished;               /* ... and it has */
     int stopping, has_writer;
+    int conds_lost;             /* a fork(2)ed copy could not remake its
+                                 * condition variables: it is closed */
     pthread_t writer;
 
-    struct logger *prev, *next; /* every live logger, for the atexit net */
+    struct logger *prev, *next; /* every live logger (registry_mutex) */
 };
 
 /* --- writing to the descriptor ------------------------------------------ */
 
 /* [excerpt: write_all] */
-/* write(2) until every byte is out: a write may be interrupted by a signal
- * (EINTR), may take fewer bytes than asked (a pipe with little room), or
- * may refuse to wait (EAGAIN, when someone made the descriptor
- * non-blocking): then poll(2) until it can take more.  Returns 0, or -1
- * with errno set.  Called with no lock but io_mutex, never with the GIL. */
+/* What write_some() says. */
+enum { WRITTEN = 0, WRITE_FAILED = -1, WRITE_PAUSED = 1 };
+
+/* write(2) data[*done .. len) until all of it is out.  A write may take
+ * fewer bytes than asked (a pipe with little room, or a signal cut it
+ * short), may be interrupted by a signal before it wrote anything
+ * (EINTR), or may refuse to wait (EAGAIN, when someone made the
+ * descriptor non-blocking): then poll(2) until it can take more.
+ * *done counts what went out.  Returns WRITTEN, or WRITE_FAILED with
+ * errno set, or, only if `pause` is set, WRITE_PAUSED after a signal or
+ * a short write: the caller may ask whether to stop before it blocks
+ * again.  Called with no lock held, never with the GIL. */
 static int
-write_all(int fd, const char *data, size_t len)
+write_some(int fd, const char *data, size_t len, size_t *done, int pause)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
+    while (*done < len) {
+        ssize_t n = write(fd, data + *done, len - *done);
         if (n >= 0) {
-            data += n;
-            len -= (size_t)n;
+            *done += (size_t)n;
+            if (pause && *done < len) {
+                return WRITE_PAUSED;
+            }
             continue;
         }
         if (errno == EINTR) {
+            if (pause) {
+                return WRITE_PAUSED;
+            }
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             struct pollfd p = {.fd = fd, .events = POLLOUT};
-            if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-                return -1;
+            if (poll(&p, 1, -1) < 0) {
+                if (errno != EINTR) {
+                    return WRITE_FAILED;
+                }
+                if (pause) {
+                    return WRITE_PAUSED;
+                }
             }
             continue;
         }
-        return -1;
+        return WRITE_FAILED;
     }
-    return 0;
+    return WRITTEN;
 }
 /* [/excerpt: write_all] */
 
@@ -144,6 +178,7 @@ take_buffer(logger *lg, size_t need)
         struct buffer *b = lg->spare;
         lg->spare = NULL;
         b->used = 0;
+        b->done = 0;
         return b;
     }
     if (size > (size_t)-1 - sizeof(struct buffer)) {
@@ -223,6 +258,20 @@ pop_full(logger *lg)
     return b;
 }
 
+/* A write of `b` was stopped half-way: it goes back to the front, so that
+ * the next writer starts with the rest of it (from b->done). */
+static void
+push_front(logger *lg, struct buffer *b)
+{
+    b->next = lg->head;
+    lg->head = b;
+    if (lg->tail == NULL) {
+        lg->tail = b;
+    }
+    lg->queued++;
+    pthread_cond_broadcast(&lg->room);  /* a writer may take over */
+}
+
 /* After `b` went out (or failed to): record it, recycle it, wake waiters. */
 static void
 done_writing(logger *lg, struct buffer *b, int failed_errno)
@@ -250,33 +299,112 @@ take_write_error(logger *lg)
     return LOGGER_OK;
 }
 
+/* --- waiting, and asking whether to stop -------------------------------- */
+
+/* Ask the interrupt check (lg->mutex held; released while it runs, so
+ * that it may use the logger).  1: stop. */
+static int
+ask_to_stop(logger *lg)
+{
+    logger_interrupt_check check = lg->check;
+    void *arg = lg->check_arg;
+    if (check == NULL) {
+        return 0;
+    }
+    pthread_mutex_unlock(&lg->mutex);
+    int stop = check(arg) != 0;
+    pthread_mutex_lock(&lg->mutex);
+    return stop;
+}
+
+static struct timespec
+now_plus_check_interval(void)
+{
+    struct timespec t = {0, 0};
+    /* CLOCK_MONOTONIC always exists on POSIX.1-2008 systems; should it
+     * fail, t stays 0 and the next wait simply ends at once. */
+    if (clock_gettime(CLOCK_MONOTONIC, &t) == 0) {
+        t.tv_nsec += LOGGER_CHECK_MS * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec += t.tv_nsec / 1000000000L;
+            t.tv_nsec %= 1000000000L;
+        }
+    }
+    return t;
+}
+
+/* Wait on lg->room (lg->mutex held, released during the wait).  With an
+ * interrupt check, ask it at *ask_at and every LOGGER_CHECK_MS after: a
+ * signal does not wake a thread from a condition variable.  The caller
+ * keeps *ask_at ({0, 0} at first) across its loop, so that wake-ups
+ * cannot put the question off.  Returns 1 if the check said stop, else
+ * 0; like pthread_cond_wait it may return early, so the caller loops on
+ * its own condition. */
+static int
+wait_for_room(logger *lg, struct timespec *ask_at)
+{
+    if (lg->check == NULL) {
+        pthread_cond_wait(&lg->room, &lg->mutex);
+        return 0;
+    }
+    if (ask_at->tv_sec == 0 && ask_at->tv_nsec == 0) {
+        *ask_at = now_plus_check_interval();
+    }
+    if (pthread_cond_timedwait(&lg->room, &lg->mutex, ask_at) == 0) {
+        return 0;
+    }
+    *ask_at = now_plus_check_interval();    /* ETIMEDOUT: time to ask */
+    return ask_to_stop(lg);
+}
+
 /* --- the two kinds of writer -------------------------------------------- */
 
-/* Direct mode: write every full buffer, in order, on this thread. */
+/* Direct mode: write every full buffer, in order, on this thread, one
+ * writing thread at a time.  Returns when the queue is empty and nobody
+ * writes, so everything sealed before the call has gone out. */
 static int
 drain(logger *lg)
 {
-    pthread_mutex_lock(&lg->io_mutex);
+    struct timespec ask_at = {0, 0};
+    pthread_mutex_lock(&lg->mutex);
     for (;;) {
-        pthread_mutex_lock(&lg->mutex);
+        if (lg->writing != NULL) {      /* another thread writes: wait */
+            if (wait_for_room(lg, &ask_at)) {
+                pthread_mutex_unlock(&lg->mutex);
+                return LOGGER_EINTR;
+            }
+            continue;
+        }
         struct buffer *b = pop_full(lg);
-        pthread_mutex_unlock(&lg->mutex);
         if (b == NULL) {
             break;
         }
-        int err = write_all(lg->fd, b->data, b->used) < 0 ? errno : 0;
-        pthread_mutex_lock(&lg->mutex);
-        done_writing(lg, b, err);
+        lg->writing = b;
+        int pause = lg->check != NULL;
         pthread_mutex_unlock(&lg->mutex);
+        int r = write_some(lg->fd, b->data, b->used, &b->done, pause);
+        int err = r == WRITE_FAILED ? errno : 0;
+        pthread_mutex_lock(&lg->mutex);
+        lg->writing = NULL;
+        if (r == WRITE_PAUSED) {
+            push_front(lg, b);          /* the rest of it stays first */
+            if (ask_to_stop(lg)) {
+                pthread_mutex_unlock(&lg->mutex);
+                return LOGGER_EINTR;
+            }
+            continue;
+        }
+        done_writing(lg, b, err);
     }
-    pthread_mutex_unlock(&lg->io_mutex);
+    pthread_mutex_unlock(&lg->mutex);
     return take_write_error(lg);
 }
 
 /* [excerpt: writer] */
 /* Background mode: the writer thread.  It never touches Python: it holds
  * no GIL and needs none, so it can write while Python threads run, and it
- * can be stopped at interpreter exit without a deadlock. */
+ * can be stopped at interpreter exit without a deadlock.  It blocks every
+ * signal (logger_new), so that they go to the program's own threads. */
 static void *
 writer_main(void *arg)
 {
@@ -290,9 +418,12 @@ writer_main(void *arg)
         if (b == NULL) {
             break;                      /* stopping, and nothing left */
         }
+        lg->writing = b;
         pthread_mutex_unlock(&lg->mutex);   /* loggers go on while we write */
-        int err = write_all(lg->fd, b->data, b->used) < 0 ? errno : 0;
+        int r = write_some(lg->fd, b->data, b->used, &b->done, 0);
+        int err = r == WRITE_FAILED ? errno : 0;
         pthread_mutex_lock(&lg->mutex);
+        lg->writing = NULL;
         done_writing(lg, b, err);
     }
     pthread_mutex_unlock(&lg->mutex);
@@ -300,11 +431,12 @@ writer_main(void *arg)
 }
 /* [/excerpt: writer] */
 
-/* --- every live logger, so that exit(3) can flush the forgotten ones ---- */
+/* --- every live logger: for exit(3), and for fork(2) --------------------- */
 
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static logger *registry;
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+static int registry_error;      /* pthread_atfork's, if it failed */
 
 /* [excerpt: atexit] */
 /* Runs in exit(3), after Python has finalized (or in a C program's exit).
@@ -312,29 +444,141 @@ static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
  * open, so that its buffered lines reach the descriptor.  A logger that
  * Python never destroyed (kept by a daemon thread, say) ends up here.
  * Closing seals the window without the caller's lock: safe, because road
- * 1 fills windows only with the GIL, which no thread can take any more. */
+ * 1 fills windows only with the GIL, which no thread can take any more.
+ * For the same reason nobody may be asked whether to stop. */
 static void
 close_all_at_exit(void)
 {
     pthread_mutex_lock(&registry_mutex);
     for (logger *lg = registry; lg != NULL; lg = lg->next) {
         logger_require_lock(lg, NULL);  /* no caller, no caller's lock */
+        logger_set_interrupt_check(lg, NULL, NULL);
         (void)logger_close(lg);     /* no one is left to report errors to */
     }
     pthread_mutex_unlock(&registry_mutex);
 }
 /* [/excerpt: atexit] */
 
+/* The condition variables, waited on with a CLOCK_MONOTONIC deadline
+ * (wait_for_room).  Returns 0 or an errno value; on failure nothing is
+ * left initialised. */
+static int
+init_conds(logger *lg)
+{
+    pthread_condattr_t attr;
+    int err = pthread_condattr_init(&attr);
+    if (err != 0) {
+        return err;
+    }
+    err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (err == 0) {
+        err = pthread_cond_init(&lg->room, &attr);
+    }
+    if (err == 0) {
+        err = pthread_cond_init(&lg->work, NULL);
+        if (err != 0) {
+            pthread_cond_destroy(&lg->room);
+        }
+    }
+    (void)pthread_condattr_destroy(&attr);  /* cannot fail: initialised */
+    return err;
+}
+
+/* [excerpt: fork] */
+/* fork(2) copies memory and only the calling thread.  Just before it, take
+ * every logger's mutex (never held for long: nobody holds it while
+ * writing or waiting), so that the child's copies are not caught half-way
+ * through a change.  In the parent, let go. */
 static void
-register_atexit(void)
+before_fork(void)
+{
+    pthread_mutex_lock(&registry_mutex);
+    for (logger *lg = registry; lg != NULL; lg = lg->next) {
+        pthread_mutex_lock(&lg->mutex);
+    }
+}
+
+static void
+after_fork_in_parent(void)
+{
+    for (logger *lg = registry; lg != NULL; lg = lg->next) {
+        pthread_mutex_unlock(&lg->mutex);
+    }
+    pthread_mutex_unlock(&registry_mutex);
+}
+
+/* In the child, the lines in every buffer are the parent's, and the
+ * parent writes them: drop them, with the buffer another thread was
+ * writing.  That thread, the writer thread and every waiter are not in
+ * the child: forget them (their condition variables too), and write as
+ * direct mode does.  A logger closed or closing in the parent stays
+ * closed, silently: the parent says so. */
+static void
+after_fork_in_child(void)
+{
+    for (logger *lg = registry; lg != NULL; lg = lg->next) {
+        struct buffer *b;
+        while ((b = pop_full(lg)) != NULL) {
+            free(b);
+        }
+        free(lg->writing);
+        lg->writing = NULL;
+        if (lg->current != NULL && !lg->closed) {
+            open_window(lg, lg->current);       /* empty again */
+        }
+        lg->written_seq = lg->sealed_seq;
+        lg->write_errno = 0;
+        lg->mode = LOGGER_DIRECT;
+        lg->has_writer = lg->stopping = 0;
+        if (lg->closed) {
+            lg->closing = lg->finished = 1;
+        }
+        if (init_conds(lg) != 0) {
+            /* No condition variables: closed, so that nothing waits on
+             * them or destroys them (POSIX allows this failure; glibc's
+             * pthread_cond_init never fails). */
+            lg->conds_lost = lg->closed = lg->closing = lg->finished = 1;
+            close_window(lg);
+        }
+        pthread_mutex_unlock(&lg->mutex);
+    }
+    pthread_mutex_unlock(&registry_mutex);
+}
+/* [/excerpt: fork] */
+
+static void
+register_handlers(void)
 {
     /* atexit(3) fails only when its table is full: then there is no net,
      * and a logger Python never destroys keeps its last lines.  There is
-     * no caller to tell (this runs once, inside pthread_once). */
+     * no caller to tell (this runs once, inside pthread_once).  Without
+     * the fork handlers, though, a fork could deadlock a child: then
+     * logger_new refuses to make loggers. */
     (void)atexit(close_all_at_exit);
+    registry_error = pthread_atfork(before_fork, after_fork_in_parent,
+                                    after_fork_in_child);
 }
 
 /* --- the public functions ----------------------------------------------- */
+
+/* Starts the writer thread with every signal blocked: it inherits the
+ * mask.  Returns 0 or an errno value. */
+static int
+start_writer(logger *lg)
+{
+    sigset_t all, old;
+    if (sigfillset(&all) != 0) {
+        return errno;
+    }
+    int err = pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (err != 0) {
+        return err;
+    }
+    err = pthread_create(&lg->writer, NULL, writer_main, lg);
+    /* Restoring the mask we just read cannot fail. */
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return err;
+}
 
 logger *
 logger_new(int fd, enum logger_mode mode, size_t buffer_size,
@@ -343,6 +587,11 @@ logger_new(int fd, enum logger_mode mode, size_t buffer_size,
     if (fd < 0 || (mode != LOGGER_DIRECT && mode != LOGGER_BACKGROUND)
         || buffer_size < 1 || buffer_size > LOGGER_MAX_BUFFER_SIZE) {
         errno = EINVAL;
+        return NULL;
+    }
+    int err = pthread_once(&registry_once, register_handlers);
+    if (err != 0 || (err = registry_error) != 0) {
+        errno = err;
         return NULL;
     }
     logger *lg = malloc(sizeof(*lg));
@@ -355,34 +604,21 @@ logger_new(int fd, enum logger_mode mode, size_t buffer_size,
         .buffer_size = buffer_size,
         .callback = callback,
         .user_data = user_data,
-        .pid = getpid(),
     };
-    int err = 0;
-    int have_mutex = 0, have_io = 0, have_work = 0, have_room = 0;
+    int have_mutex = 0, have_conds = 0;
     if ((err = pthread_mutex_init(&lg->mutex, NULL)) != 0) {
         goto error;
     }
     have_mutex = 1;
-    if ((err = pthread_mutex_init(&lg->io_mutex, NULL)) != 0) {
+    if ((err = init_conds(lg)) != 0) {
         goto error;
     }
-    have_io = 1;
-    if ((err = pthread_cond_init(&lg->work, NULL)) != 0) {
-        goto error;
-    }
-    have_work = 1;
-    if ((err = pthread_cond_init(&lg->room, NULL)) != 0) {
-        goto error;
-    }
-    have_room = 1;
+    have_conds = 1;
     if (mode == LOGGER_BACKGROUND) {
-        if ((err = pthread_create(&lg->writer, NULL, writer_main, lg)) != 0) {
+        if ((err = start_writer(lg)) != 0) {
             goto error;
         }
         lg->has_writer = 1;
-    }
-    if ((err = pthread_once(&registry_once, register_atexit)) != 0) {
-        goto error;
     }
     pthread_mutex_lock(&registry_mutex);
     lg->next = registry;
@@ -394,21 +630,9 @@ logger_new(int fd, enum logger_mode mode, size_t buffer_size,
     return lg;
 
 error:
-    if (lg->has_writer) {
-        pthread_mutex_lock(&lg->mutex);
-        lg->stopping = 1;
-        pthread_cond_signal(&lg->work);
-        pthread_mutex_unlock(&lg->mutex);
-        (void)pthread_join(lg->writer, NULL);
-    }
-    if (have_room) {
+    if (have_conds) {
         pthread_cond_destroy(&lg->room);
-    }
-    if (have_work) {
         pthread_cond_destroy(&lg->work);
-    }
-    if (have_io) {
-        pthread_mutex_destroy(&lg->io_mutex);
     }
     if (have_mutex) {
         pthread_mutex_destroy(&lg->mutex);
@@ -430,13 +654,24 @@ logger_append(logger *lg, const char *msg, size_t len)
     }
     require_caller_lock(lg, "logger_append");
     if (lg->current == NULL || lg->window.room < len) {
-        /* It does not fit: this buffer is full.  If too many full ones
-         * wait already, copy nothing: the caller makes room and retries. */
-        if (lg->queued >= LOGGER_MAX_FULL) {
-            status = LOGGER_FULL;
-            goto done;
+        /* It does not fit: this buffer is full.  Copy nothing while full
+         * buffers wait: in direct mode the caller writes them first, in
+         * background mode it waits until the writer has made room.  Then
+         * it retries, so a message is either copied or not at all. */
+        if (lg->mode == LOGGER_DIRECT) {
+            seal_current(lg);
+            if (lg->queued > 0) {
+                status = LOGGER_FULL;
+                goto done;
+            }
         }
-        seal_current(lg);
+        else {
+            if (lg->queued >= LOGGER_MAX_FULL) {
+                status = LOGGER_FULL;
+                goto done;
+            }
+            seal_current(lg);
+        }
         struct buffer *b = lg->current;     /* NULL, or empty */
         if (b == NULL || b->size < len) {
             struct buffer *fresh = take_buffer(lg, len);
@@ -454,9 +689,6 @@ logger_append(logger *lg, const char *msg, size_t len)
     memcpy(lg->window.next, msg, len);
     lg->window.next += len;
     lg->window.room -= len;
-    if (lg->mode == LOGGER_DIRECT && lg->queued > 0) {
-        status = LOGGER_WRITE_DUE;          /* the caller writes them */
-    }
 done:
     pthread_mutex_unlock(&lg->mutex);
     return status;
@@ -469,9 +701,13 @@ logger_make_room(logger *lg)
     if (lg->mode == LOGGER_DIRECT) {
         return drain(lg);
     }
+    struct timespec ask_at = {0, 0};
     pthread_mutex_lock(&lg->mutex);
     while (lg->queued >= LOGGER_MAX_FULL && !lg->closed) {
-        pthread_cond_wait(&lg->room, &lg->mutex);
+        if (wait_for_room(lg, &ask_at)) {
+            pthread_mutex_unlock(&lg->mutex);
+            return LOGGER_EINTR;
+        }
     }
     pthread_mutex_unlock(&lg->mutex);
     return take_write_error(lg);
@@ -485,13 +721,10 @@ logger_log(logger *lg, const char *msg, size_t len)
     while ((status = logger_append(lg, msg, len)) == LOGGER_FULL) {
         int made = logger_make_room(lg);
         if (made != LOGGER_OK) {
-            return made;
+            return made;                /* nothing copied */
         }
     }
-    if (status == LOGGER_WRITE_DUE) {
-        status = logger_make_room(lg);
-    }
-    if (status < 0) {
+    if (status != LOGGER_OK) {
         return status;
     }
     /* The message is in the buffer; no lock is held while C calls out. */
@@ -518,6 +751,16 @@ logger_require_lock(logger *lg, int (*holds_lock)(void))
 }
 
 void
+logger_set_interrupt_check(logger *lg, logger_interrupt_check check,
+                           void *arg)
+{
+    pthread_mutex_lock(&lg->mutex);
+    lg->check = check;
+    lg->check_arg = arg;
+    pthread_mutex_unlock(&lg->mutex);
+}
+
+void
 logger_seal(logger *lg)
 {
     pthread_mutex_lock(&lg->mutex);
@@ -533,12 +776,15 @@ logger_write_sealed(logger *lg)
         return drain(lg);
     }
     /* The writer thread writes in order and empties the queue before it
-     * stops, so waiting for its count is enough (a fork(2)ed copy has no
-     * writer: it must not wait). */
+     * stops, so waiting for its count is enough. */
+    struct timespec ask_at = {0, 0};
     pthread_mutex_lock(&lg->mutex);
     unsigned long long target = lg->sealed_seq;
-    while (lg->written_seq < target && lg->pid == getpid()) {
-        pthread_cond_wait(&lg->room, &lg->mutex);
+    while (lg->written_seq < target) {
+        if (wait_for_room(lg, &ask_at)) {
+            pthread_mutex_unlock(&lg->mutex);
+            return LOGGER_EINTR;
+        }
     }
     pthread_mutex_unlock(&lg->mutex);
     return take_write_error(lg);
@@ -552,13 +798,20 @@ logger_flush(logger *lg)
 }
 
 /* Refuse messages from now on, and seal what was logged (lg->mutex held).
- * The window gets no room, so logger_window_append() refuses too. */
+ * The window gets no room, so logger_window_append() refuses too; and
+ * with it goes `current`, even empty (after log("")): a closed window
+ * no longer says how full it was, so nothing may seal it later. */
 static void
 shut_locked(logger *lg, const char *who)
 {
-    if (!lg->closed && lg->pid == getpid()) {
-        require_caller_lock(lg, who);
-        seal_current(lg);
+    if (lg->closed) {
+        return;
+    }
+    require_caller_lock(lg, who);
+    seal_current(lg);
+    if (lg->current != NULL) {
+        give_back(lg, lg->current);     /* empty */
+        lg->current = NULL;
     }
     lg->closed = 1;
     close_window(lg);
@@ -587,40 +840,55 @@ int
 logger_close(logger *lg)
 {
     pthread_mutex_lock(&lg->mutex);
-    if (lg->finished) {
-        pthread_mutex_unlock(&lg->mutex);
-        return LOGGER_OK;
-    }
-    lg->finished = 1;
     shut_locked(lg, "logger_close");    /* from now on logging is refused */
-    if (lg->pid != getpid()) {
-        /* A fork(2)ed copy: the parent owns these lines and writes them;
-         * writing them here too would print them twice.  The copy has no
-         * writer thread (fork copies only the calling thread). */
-        lg->has_writer = 0;
-        pthread_mutex_unlock(&lg->mutex);
-        return LOGGER_OK;
+    pthread_mutex_unlock(&lg->mutex);
+
+    /* Every line out, whoever writes it: this thread, another one that
+     * closes too, or the writer thread.  A stop leaves the rest to the
+     * next call. */
+    int status = logger_write_sealed(lg);
+    if (status == LOGGER_EINTR) {
+        return status;
     }
+    struct timespec ask_at = {0, 0};
+    pthread_mutex_lock(&lg->mutex);
+    while (lg->closing && !lg->finished) {
+        /* Another thread is stopping the writer and saying so. */
+        if (wait_for_room(lg, &ask_at)) {
+            pthread_mutex_unlock(&lg->mutex);
+            return LOGGER_EINTR;
+        }
+    }
+    if (lg->closing) {
+        pthread_mutex_unlock(&lg->mutex);
+        return status;                  /* done, by us or by another */
+    }
+    lg->closing = 1;
     int has_writer = lg->has_writer;
     lg->stopping = 1;
     pthread_cond_signal(&lg->work);
     lg->has_writer = 0;
     pthread_mutex_unlock(&lg->mutex);
 
-    int status;
     if (has_writer) {
-        /* The writer empties the queue before it returns.  Joining cannot
-         * fail: the thread is joinable, joined once (only the first close
-         * gets here), and never by itself (the writer never closes). */
+        /* The queue is empty, so the writer returns at once.  Joining
+         * cannot fail: the thread is joinable, joined once (only the
+         * thread that set `closing` gets here), never by itself. */
         (void)pthread_join(lg->writer, NULL);
+    }
+    if (status == LOGGER_OK) {
         status = take_write_error(lg);
     }
-    else {
-        status = drain(lg);
-    }
     int saved = errno;
-    (void)write_all(2, LOGGER_CLOSING_LINE, sizeof(LOGGER_CLOSING_LINE) - 1);
+    size_t done = 0;
+    (void)write_some(2, LOGGER_CLOSING_LINE, sizeof(LOGGER_CLOSING_LINE) - 1,
+                     &done, 0);
     errno = saved;
+
+    pthread_mutex_lock(&lg->mutex);
+    lg->finished = 1;
+    pthread_cond_broadcast(&lg->room);
+    pthread_mutex_unlock(&lg->mutex);
     return status;
 }
 /* [/excerpt: close] */
@@ -631,6 +899,8 @@ logger_free(logger *lg)
     if (lg == NULL) {
         return;
     }
+    /* The last call: it must finish, so nobody may stop it half-way. */
+    logger_set_interrupt_check(lg, NULL, NULL);
     (void)logger_close(lg);     /* a no-op if the owner closed it already */
 
     pthread_mutex_lock(&registry_mutex);
@@ -645,16 +915,14 @@ logger_free(logger *lg)
     }
     pthread_mutex_unlock(&registry_mutex);
 
-    /* Only a fork(2)ed copy can still hold unwritten buffers here. */
-    struct buffer *b;
-    while ((b = pop_full(lg)) != NULL) {
-        free(b);
-    }
+    /* Closing wrote the queue and dropped `current`: what could be left
+     * is the spare. */
     free(lg->current);
     free(lg->spare);
-    pthread_cond_destroy(&lg->room);
-    pthread_cond_destroy(&lg->work);
-    pthread_mutex_destroy(&lg->io_mutex);
+    if (!lg->conds_lost) {
+        pthread_cond_destroy(&lg->room);
+        pthread_cond_destroy(&lg->work);
+    }
     pthread_mutex_destroy(&lg->mutex);
     free(lg);
 }

@@ -23,6 +23,14 @@
  * Loggers still open when the process exits (exit(3), or a return from
  * main) are flushed and closed by an atexit handler: nothing logged is
  * lost unless the process is killed or calls _exit(2).
+ *
+ * After fork(2), the child's copy of a logger starts empty: the lines
+ * logged before the fork are the parent's, and only the parent writes
+ * them.  The child may go on logging; its copy has no writer thread, so
+ * it writes its own lines as in LOGGER_DIRECT mode.
+ *
+ * A write that blocks (a full pipe) can be stopped by a signal: see
+ * logger_set_interrupt_check().
  */
 #ifndef LOGGER_H
 #define LOGGER_H
@@ -46,16 +54,19 @@ enum logger_mode {
 /* [excerpt: status] */
 enum logger_status {
     LOGGER_OK = 0,
-    LOGGER_FULL = 1,        /* logger_append: nothing copied, every buffer
-                             * is full: call logger_make_room(), retry */
-    LOGGER_WRITE_DUE = 2,   /* logger_append: copied; a full buffer waits
-                             * to be written: call logger_make_room() */
+    LOGGER_FULL = 1,        /* logger_append: nothing copied; a full buffer
+                             * must be written first (direct mode), or
+                             * every buffer is full (background): call
+                             * logger_make_room(), then retry */
     LOGGER_EWRITE = -1,     /* write(2) failed; errno says why.  The bytes
                              * of that buffer could not be delivered */
     LOGGER_ECLOSED = -2,    /* the logger is closed */
     LOGGER_ENOMEM = -3,     /* malloc failed; nothing copied */
     LOGGER_ECALLBACK = -4,  /* logger_log: the message is in the buffer,
                              * the callback returned non-zero */
+    LOGGER_EINTR = -5,      /* the interrupt check said stop while a write
+                             * or a wait was blocked.  Nothing is lost:
+                             * what was not written yet stays buffered */
 };
 /* [/excerpt: status] */
 
@@ -81,7 +92,9 @@ logger *logger_new(int fd, enum logger_mode mode, size_t buffer_size,
                    logger_callback callback, void *user_data);
 
 /* Copy `msg` (len bytes, any content) into the buffer; may write or wait
- * for room first; then call the callback if msg contains "ERROR".  */
+ * for room first; then call the callback if msg contains "ERROR".  Any
+ * status but LOGGER_OK and LOGGER_ECALLBACK means that nothing was
+ * copied. */
 int logger_log(logger *lg, const char *msg, size_t len);
 
 /* The two halves of logger_log() for a caller that must not block while
@@ -95,10 +108,28 @@ int logger_make_room(logger *lg);
  * written to the file descriptor. */
 int logger_flush(logger *lg);
 
-/* Flush, stop the writer thread, write LOGGER_CLOSING_LINE to fd 2.  Only
- * the first call does this; later calls and logging return at once. */
+/* Refuse messages, flush, stop the writer thread, write
+ * LOGGER_CLOSING_LINE to fd 2, once.  When any call returns LOGGER_OK,
+ * all of that is done: a call made while another thread closes waits
+ * for it.  After LOGGER_EINTR the logger refuses messages and the next
+ * call goes on where this one stopped. */
 int logger_close(logger *lg);
 int logger_is_closed(logger *lg);
+
+/* Stopping a blocked call.  A signal (Ctrl-C) interrupts write(2), but a
+ * library cannot know whether the program wants to stop: it asks.  With
+ * a check set, a call that writes or waits calls check(arg) when write(2)
+ * or poll(2) was interrupted (EINTR), when a write took only part of the
+ * bytes (a signal may have cut it short), and every LOGGER_CHECK_MS while
+ * it waits for another thread.  Non-zero means stop: the call returns
+ * LOGGER_EINTR.  The check runs on the calling thread with no lock held,
+ * so it may use the logger (log, flush, close).  The writer thread never
+ * calls it.  NULL (the default) never stops.  logger_free() and the
+ * atexit handler remove it first: they must finish. */
+typedef int (*logger_interrupt_check)(void *arg);
+#define LOGGER_CHECK_MS 50
+void logger_set_interrupt_check(logger *lg, logger_interrupt_check check,
+                                void *arg);
 
 /* The two halves of logger_flush() and of logger_close(), for the same
  * caller as logger_append(): the first half never waits for I/O.

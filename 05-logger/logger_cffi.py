@@ -17,33 +17,84 @@ from _logger_cffi import ffi, lib
 
 
 class _Link:
-    """What C's user_data stands for: the Python callback, and per thread
-    the exception it raised (C cannot carry a Python exception: we keep it
-    here and raise it again once C has returned)."""
+    """What C's user_data stands for: the Python callback."""
 
-    __slots__ = ("callback", "pending")
+    __slots__ = ("callback",)
 
     def __init__(self, callback):
         self.callback = callback
-        self.pending = threading.local()
 
 
 # [excerpt: def_extern]
-@ffi.def_extern()
+# C cannot carry a Python exception.  The one that leaves an extern
+# "Python" function waits here, per thread (several threads may log at
+# once), until C has returned and the wrapper raises it again.
+_pending = threading.local()
+
+
+def _keep(exc_type, exc, traceback):
+    """cffi's onerror: called with any exception that escapes from the
+    functions below, even one raised before their first line ran (the
+    recursion limit reached as C calls in, or a signal handler that runs
+    right then).  Keep it; returning None makes cffi return `error` (1)
+    to C, which stops and says so."""
+    _pending.error = exc.with_traceback(traceback)
+
+
+@ffi.def_extern(onerror=_keep, error=1)
 def py_on_error(user_data, msg, length):
     """C calls this on the logging thread (cffi takes the GIL for us) for
-    a message containing "ERROR".  An exception must not escape into C:
-    keep it, and return 1 so that logger_log() says LOGGER_ECALLBACK."""
+    a message containing "ERROR".  Returning 1 (the callback raised) makes
+    logger_log() return LOGGER_ECALLBACK."""
     link = ffi.from_handle(user_data)
-    if link.callback is None:
-        return 0
-    try:
+    if link.callback is not None:
         link.callback()
-    except BaseException as exc:
-        link.pending.error = exc
-        return 1
     return 0
+
+
+@ffi.def_extern(onerror=_keep, error=1)
+def py_check_signals(arg):
+    """C calls this while a write or a wait is blocked (logger.h,
+    logger_set_interrupt_check).  Python runs the handlers of signals that
+    arrived meanwhile as a function starts, in the main thread: here.  One
+    that raises (KeyboardInterrupt for Ctrl-C) goes to _keep, and C
+    returns LOGGER_EINTR."""
+    return 0
+
+
+def _take_pending():
+    """The exception that made C stop, now that C has returned."""
+    error = getattr(_pending, "error", None)
+    _pending.error = None
+    if error is None:
+        # Even _keep could not run (the recursion limit again): cffi has
+        # reported the exception on stderr.  Do not return as if all went
+        # well.
+        error = RuntimeError("Logger: a Python function called from C "
+                             "failed, and its exception was lost (see "
+                             "stderr)")
+    return error
 # [/excerpt: def_extern]
+
+
+# [excerpt: destroy]
+def _destroy(lg, lib=lib, ffi=ffi, strerror=os.strerror):
+    """ffi.gc calls this when a Logger's cdata dies with it (refcount,
+    cyclic GC, interpreter exit).  logger_free() alone would close and
+    throw the status away: close first, and raise if that failed.  cffi
+    reports the exception through sys.unraisablehook, as road 1's dealloc
+    does.  (The module's globals come in as defaults: at interpreter exit
+    they may be gone before the last Logger.)"""
+    try:
+        # Nobody could finish a close stopped half-way: no Ctrl-C in it.
+        lib.logger_set_interrupt_check(lg, ffi.NULL, ffi.NULL)
+        status = lib.logger_close(lg)
+        err = ffi.errno             # logger_free() would overwrite it
+    finally:
+        lib.logger_free(lg)         # even if a signal handler raised
+    if status != lib.LOGGER_OK:
+        raise OSError(err, strerror(err))
+# [/excerpt: destroy]
 
 
 class Logger:
@@ -74,8 +125,9 @@ class Logger:
         if lg == ffi.NULL:
             raise OSError(ffi.errno, os.strerror(ffi.errno))
         # ffi.gc: when this cdata dies (with self: refcount, cyclic GC or
-        # interpreter exit), cffi calls logger_free(), which flushes.
-        self._lg = ffi.gc(lg, lib.logger_free)
+        # interpreter exit), cffi calls _destroy(), which closes and frees.
+        self._lg = ffi.gc(lg, _destroy)
+        lib.logger_set_interrupt_check(lg, lib.py_check_signals, ffi.NULL)
         self._link, self._handle = link, handle
         self._background, self._buffer_size = background, buffer_size
     # [/excerpt: init]
@@ -85,10 +137,9 @@ class Logger:
             raise ValueError("Logger.%s() on a closed logger" % what)
         if status == lib.LOGGER_ENOMEM:
             raise MemoryError()
-        if status == lib.LOGGER_ECALLBACK:
-            pending = self._link.pending
-            error, pending.error = pending.error, None
-            raise error         # the callback's own exception, unchanged
+        if status in (lib.LOGGER_ECALLBACK, lib.LOGGER_EINTR):
+            # The callback's own exception, or the signal handler's.
+            raise _take_pending()
         err = ffi.errno         # saved by cffi right after the C call
         raise OSError(err, os.strerror(err))
 
@@ -96,10 +147,13 @@ class Logger:
     def log(self, msg):
         """Buffer msg (a str) for standard output; call the callback if
         msg contains "ERROR"."""
-        if not isinstance(msg, str):
+        # type(), not isinstance(): an object can claim to be a str
+        # through __class__.  str.encode(), not msg.encode(): a subclass
+        # can override encode().  What C gets is the str's own UTF-8.
+        if not issubclass(type(msg), str):
             raise TypeError("Logger.log() argument must be str, not %s"
                             % type(msg).__name__)
-        data = msg.encode("utf-8")      # UnicodeEncodeError, like road 1
+        data = str.encode(msg, "utf-8")     # UnicodeEncodeError, as road 1
         # cffi releases the GIL around every call into C: the copy, any
         # write and any wait run without it.
         status = lib.logger_log(self._lg, data, len(data))
@@ -137,6 +191,10 @@ class Logger:
             raise TypeError("Logger() argument 'callback' must be callable "
                             "or None, not %s" % type(value).__name__)
         self._link.callback = value
+
+    @callback.deleter
+    def callback(self):
+        self._link.callback = None      # as road 1: `del` means None
 
     def __enter__(self):
         return self

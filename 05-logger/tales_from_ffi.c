@@ -28,13 +28,17 @@
  *         def flush(self): write everything logged so far to fd 1
  *         def close(self): flush, stop the writer thread, and print
  *                          "C: Flushed and closed logger" on stderr
+ *         (log, flush and close raise KeyboardInterrupt when Ctrl-C
+ *          comes while they wait for a full pipe; nothing is lost: what
+ *          was not written yet stays buffered for the next call)
  *         __enter__ returns self; __exit__ closes
  *         closed: bool, read-only; buffer_size: int, read-only
  *         lock_free: bool, read-only: False when log() takes the mutex
  *                    (no GIL in this process, or after _log_release_gil)
  *
  *         when it is destroyed (refcount, the cyclic GC, interpreter exit):
- *             close(), reporting a failure as "unraisable"
+ *             close(), waiting as long as it takes (no Ctrl-C), and
+ *             reporting a failure as "unraisable"
  *
  *     def _noop(arg): return None     # the floor for the benchmarks
  *
@@ -68,6 +72,14 @@ static PyObject *
 raise_status(int status, const char *what)
 {
     switch (status) {
+    case LOGGER_EINTR:
+        /* check_signals() stopped the call: the signal handler's own
+         * exception (KeyboardInterrupt) is set already. */
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_RuntimeError, "Logger.%s() was stopped",
+                         what);
+        }
+        break;
     case LOGGER_ECLOSED:
         PyErr_Format(PyExc_ValueError, "Logger.%s() on a closed logger",
                      what);
@@ -145,6 +157,24 @@ gil_enabled(void)
 }
 /* [/excerpt: gil_enabled] */
 
+/* [excerpt: check_signals] */
+/* The logger's interrupt check (logger.h): logger.c calls it, without the
+ * GIL and with no lock of its own, when a signal interrupted a write(2)
+ * or while it waits.  Python's C-level handler has only noted the signal;
+ * the Python handler runs in PyErr_CheckSignals(), in the main thread,
+ * with the GIL.  If it raised (KeyboardInterrupt for Ctrl-C), the
+ * exception stays set in this thread's state, and the call that released
+ * the GIL finds it when it takes the GIL back: return 1, stop. */
+static int
+check_signals(void *Py_UNUSED(arg))
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(gil);
+    return stop;
+}
+/* [/excerpt: check_signals] */
+
 /* [excerpt: new] */
 static PyObject *
 Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -189,6 +219,7 @@ Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
          * PYTHON_GIL=0): every message takes the mutex instead. */
         self->window = &no_window;
     }
+    logger_set_interrupt_check(self->lg, check_signals, NULL);  /* Ctrl-C */
     if (callback != Py_None) {
         self->callback = Py_NewRef(callback);
     }
@@ -227,23 +258,16 @@ utf8_of(PyObject *msg, Py_ssize_t *len)
 
 /* [excerpt: append_slow] */
 /* The message did not fit in the window: logger_append() takes the mutex,
- * hands the full buffer over and copies.  Writing that buffer (direct
- * mode), or waiting for the writer thread when every buffer is full, may
- * take long (a slow pipe), so it happens with the GIL released.
- * Returns 0, or -1 with an exception set. */
+ * hands the full buffer over and copies, or, while full buffers wait,
+ * copies nothing and says LOGGER_FULL.  Writing them (direct mode), or
+ * waiting for the writer thread (background), may take long (a slow
+ * pipe), so it happens with the GIL released; then we try again.
+ * Returns 0, or -1 with an exception set (and then msg was not copied). */
 Py_NO_INLINE static int
 append_slow(LoggerObject *self, const char *text, size_t len)
 {
-    for (;;) {
-        int status = logger_append(self->lg, text, len);
-        if (status == LOGGER_OK) {
-            return 0;
-        }
-        if (status < 0) {
-            raise_status(status, "log");
-            return -1;
-        }
-        /* FULL (nothing copied) or WRITE_DUE (copied, now write). */
+    int status;
+    while ((status = logger_append(self->lg, text, len)) == LOGGER_FULL) {
         int made;
         Py_BEGIN_ALLOW_THREADS
         made = logger_make_room(self->lg);
@@ -252,10 +276,12 @@ append_slow(LoggerObject *self, const char *text, size_t len)
             raise_status(made, "log");
             return -1;
         }
-        if (status == LOGGER_WRITE_DUE) {
-            return 0;               /* msg was copied before the write */
-        }
     }
+    if (status != LOGGER_OK) {
+        raise_status(status, "log");
+        return -1;
+    }
+    return 0;
 }
 /* [/excerpt: append_slow] */
 
@@ -429,6 +455,9 @@ Logger_dealloc(LoggerObject *self)
 {
     PyObject_GC_UnTrack(self);      /* first: the GC must not see us half-gone */
     if (self->lg != NULL) {
+        /* Nobody could finish a close stopped half-way, so no Ctrl-C
+         * here: the signal waits, and Python raises it after us. */
+        logger_set_interrupt_check(self->lg, NULL, NULL);
         /* Dealloc can run while an exception is on its way up (the
          * article's script ends so): keep it aside while we close. */
         PyObject *pending = PyErr_GetRaisedException();

@@ -42,11 +42,15 @@
  *         def flush(self): write everything logged so far to fd 1
  *         def close(self): flush, stop the writer thread, and print
  *                          "C: Flushed and closed logger" on stderr
+ *         (log, flush and close raise KeyboardInterrupt when Ctrl-C
+ *          comes while they wait for a full pipe; nothing is lost: what
+ *          was not written yet stays buffered for the next call)
  *         __enter__ returns self; __exit__ closes
  *         closed: bool, read-only; buffer_size: int, read-only
  *
  *         when it is destroyed (refcount, the cyclic GC, interpreter exit):
- *             close(), reporting a failure as "unraisable"
+ *             close(), waiting as long as it takes (no Ctrl-C), and
+ *             reporting a failure as "unraisable"
  *
  *     def _noop(arg): return None     # the floor for the benchmarks
  *
@@ -73,6 +77,14 @@ static PyObject *
 raise_status(int status, const char *what)
 {
     switch (status) {
+    case LOGGER_EINTR:
+        /* check_signals() stopped the call: the signal handler's own
+         * exception (KeyboardInterrupt) is set already. */
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_RuntimeError, "Logger.%s() was stopped",
+                         what);
+        }
+        break;
     case LOGGER_ECLOSED:
         PyErr_Format(PyExc_ValueError, "Logger.%s() on a closed logger",
                      what);
@@ -126,6 +138,22 @@ parse_buffer_size(PyObject *arg)
     return (Py_ssize_t)n;
 }
 
+/* The logger's interrupt check (logger.h): logger.c calls it, without the
+ * GIL and with no lock of its own, when a signal interrupted a write(2)
+ * or while it waits.  Python's C-level handler has only noted the signal;
+ * the Python handler runs in PyErr_CheckSignals(), in the main thread,
+ * with the GIL.  If it raised (KeyboardInterrupt for Ctrl-C), the
+ * exception stays set in this thread's state, and the call that released
+ * the GIL finds it when it takes the GIL back: return 1, stop. */
+static int
+check_signals(void *Py_UNUSED(arg))
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(gil);
+    return stop;
+}
+
 static PyObject *
 Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -156,6 +184,7 @@ Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyErr_SetFromErrno(PyExc_OSError);
         goto error;
     }
+    logger_set_interrupt_check(self->lg, check_signals, NULL);  /* Ctrl-C */
     if (callback != Py_None) {
         self->callback = Py_NewRef(callback);
     }
@@ -182,16 +211,11 @@ Logger_log(LoggerObject *self, PyObject *msg)
     if (text == NULL) {
         return NULL;
     }
-    for (;;) {
-        int status = logger_append(self->lg, text, (size_t)len);
-        if (status == LOGGER_OK) {
-            break;
-        }
-        if (status < 0) {
-            return raise_status(status, "log");
-        }
-        /* FULL or WRITE_DUE: write a buffer, or wait for the writer.  That
-         * may take long (a slow pipe), so let other threads run. */
+    int status;
+    while ((status = logger_append(self->lg, text, (size_t)len))
+           == LOGGER_FULL) {
+        /* Nothing copied: write a full buffer, or wait for the writer.
+         * That may take long (a slow pipe), so let other threads run. */
         int made;
         Py_BEGIN_ALLOW_THREADS
         made = logger_make_room(self->lg);
@@ -199,9 +223,9 @@ Logger_log(LoggerObject *self, PyObject *msg)
         if (made != LOGGER_OK) {
             return raise_status(made, "log");
         }
-        if (status == LOGGER_WRITE_DUE) {
-            break;                  /* msg was copied before the write */
-        }
+    }
+    if (status != LOGGER_OK) {
+        return raise_status(status, "log");
     }
     if (self->callback != NULL && logger_has_error_tag(text, (size_t)len)) {
         /* exercise 5: 1 */
@@ -325,6 +349,9 @@ Logger_dealloc(LoggerObject *self)
 {
     PyObject_GC_UnTrack(self);      /* first: the GC must not see us half-gone */
     if (self->lg != NULL) {
+        /* Nobody could finish a close stopped half-way, so no Ctrl-C
+         * here: the signal waits, and Python raises it after us. */
+        logger_set_interrupt_check(self->lg, NULL, NULL);
         /* Dealloc can run while an exception is on its way up (the
          * article's script ends so): keep it aside while we close. */
         PyObject *pending = PyErr_GetRaisedException();
