@@ -18,8 +18,14 @@ call_guest(const char *folder)
 
     /* sys.path is a borrowed reference; insert() copies our new string. */
     PyObject *sys_path = PySys_GetObject("path");
+    if (sys_path == NULL) {
+        /* PySys_GetObject sets no exception: there is nothing for
+         * PyErr_Print to show, so say what is missing ourselves. */
+        fprintf(stderr, "[c host] error: sys.path does not exist\n");
+        return -1;
+    }
     path = PyUnicode_DecodeFSDefault(folder);
-    if (sys_path == NULL || path == NULL || PyList_Insert(sys_path, 0, path) < 0) {
+    if (path == NULL || PyList_Insert(sys_path, 0, path) < 0) {
         goto done;
     }
     module = PyImport_ImportModule("embedded_guest");
@@ -41,6 +47,7 @@ call_guest(const char *folder)
     rc = 0;
 done:
     if (rc < 0) {
+        /* Every failure that reaches here set an exception. */
         PyErr_Print();          /* the traceback, as python3 would show it */
     }
     Py_XDECREF(result);

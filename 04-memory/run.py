@@ -81,17 +81,18 @@ def shared_memory(mod):
 def refcounts(mod):
     # [excerpt: refcounts]
     payload = ["any", "Python", "object"]
+    # Only changes are printed: CPython does not promise the count itself.
     before = sys.getrefcount(payload)
     slot = mod.registry_put(payload)        # C takes a strong reference
-    print("[py] registry_put: refcount %d -> %d"
-          % (before, sys.getrefcount(payload)))
+    print("[py] registry_put: refcount %+d"
+          % (sys.getrefcount(payload) - before))
     again = mod.registry_get(slot)          # a new reference for us
-    print("[py] registry_get: same object: %s, refcount %d"
-          % (again is payload, sys.getrefcount(payload)))
+    print("[py] registry_get: same object: %s, refcount %+d"
+          % (again is payload, sys.getrefcount(payload) - before))
     del again
     mod.registry_take(slot)                 # C hands its reference over
-    print("[py] registry_take and drop: refcount %d"
-          % sys.getrefcount(payload))
+    print("[py] registry_take and drop: refcount %+d"
+          % (sys.getrefcount(payload) - before))
     # [/excerpt: refcounts]
 
 

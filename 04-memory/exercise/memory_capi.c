@@ -310,9 +310,9 @@ Person_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 
 /* [excerpt: person_traverse] */
 /* What the garbage collector may follow from a Person: its type (every
- * object of a heap type holds one; the type holds its module) and its
- * capsule.  A capsule cannot point back at us, but the rule is simple: a
- * type that holds Python objects supports the GC. */
+ * object of a heap type holds one; the type holds its module, whose
+ * registry may hold this very Person: a cycle) and its capsule (which
+ * cannot point back at us, but costs nothing to visit). */
 static int
 Person_traverse(PyObject *op, visitproc visit, void *arg)
 {

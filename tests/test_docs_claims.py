@@ -1,0 +1,304 @@
+"""Claims the chapters make about Python, C and the tools, checked here so
+that a chapter cannot drift into saying something false.
+
+* No chapter shows an absolute value of sys.getrefcount (see
+  refcount_problems() for exactly what is checked).
+* docs/01: without `extern`, a variable defined in a header is one
+  definition per file: the link fails (GCC 10+, Clang 11+), -fcommon
+  merges the copies, and only `static` gives each file its own.
+* docs/01: embed.c reports a missing sys.path in words (PySys_GetObject
+  sets no exception, so there is no traceback to print).
+* docs/01: on Linux, ffi.callback puts its trampoline in a page that is
+  readable, writable and executable at once.
+* docs/02: where C returns inf or NaN, Python raises.
+"""
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import excerpts
+import support
+
+
+# --- sys.getrefcount: changes, never absolute values ----------------------
+
+# CPython promises nothing about the value of sys.getrefcount "other than a
+# value of 0 or 1" (the sys documentation); since 3.12 immortal objects
+# (PEP 683) have a huge fixed count.  So a chapter may show how a count
+# changes, not what it is.
+
+# A count named in prose or output, followed by an unsigned number.
+_COUNT_VALUE = re.compile(
+    r"(?:\bgetrefcount\([^()]*\)|\bref(?:erence)?[ _-]?counts?\b)`?"
+    r"\s*(?:is|was|of|becomes|=|:|->|→)?\s*"
+    r"(?<![+\-\d.])(\d+)(?!\.?\d)", re.IGNORECASE)
+# What may follow a getrefcount(...) call in code: a subtraction, or a
+# comparison with a named baseline.
+_RELATIVE_USE = re.compile(r"\s*(?:-|==|!=|,)\s*[A-Za-z_]")
+# What may precede it: `name = ` (a baseline), and the call ends the line.
+_BASELINE = re.compile(r"(?:^|\n)[ \t]*[A-Za-z_]\w*[ \t]*=[ \t]*(?:sys\.)?$")
+_CODE_LANGUAGES = {"python", "py", "pycon", "c", "cpp"}
+_FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")
+
+
+def _segments(text):
+    """Yield (kind, first line number, text) for the prose between fences
+    and for each fenced block; kind is 'prose', 'code' or 'output'."""
+    lines = text.splitlines()
+    i, start = 0, 0
+    while i < len(lines):
+        match = _FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        yield "prose", start + 1, "\n".join(lines[start:i])
+        fence, language = match.group(1), match.group(2).lower()
+        end = i + 1
+        while end < len(lines) and lines[end].rstrip() != fence:
+            end += 1
+        kind = "code" if language in _CODE_LANGUAGES else "output"
+        yield kind, i + 2, "\n".join(lines[i + 1:end])
+        i = start = end + 1
+    yield "prose", start + 1, "\n".join(lines[start:])
+
+
+def _call_end(text, open_paren):
+    depth = 0
+    for k in range(open_paren, len(text)):
+        if text[k] == "(":
+            depth += 1
+        elif text[k] == ")":
+            depth -= 1
+            if depth == 0:
+                return k + 1
+    return len(text)
+
+
+def refcount_problems(text):
+    """Where `text` (a chapter) shows an absolute reference count.
+
+    Three checks, each reported as "line N: ...":
+    1. Code blocks (python, c): every `getrefcount(...)` call is either a
+       baseline, `name = sys.getrefcount(x)` with nothing after it on the
+       line, or is followed by `-`, `==`, `!=` or `,` and a name (a
+       difference, or a comparison with a baseline).
+    2. Output blocks (text and any other fence): no "refcount",
+       "reference count" or "getrefcount(...)" followed by an unsigned
+       number other than 0 or 1; a change is printed with its sign (+1).
+    3. Prose: the same rule as output blocks.
+    """
+    problems = []
+    for kind, first_line, body in _segments(text):
+        if kind == "code":
+            for match in re.finditer(r"\bgetrefcount\(", body):
+                end = _call_end(body, match.end() - 1)
+                rest = body[end:].split("\n", 1)[0]
+                before = body[:match.start()]
+                baseline = (_BASELINE.search(before)
+                            and not rest.split("#")[0].strip())
+                if baseline or _RELATIVE_USE.match(rest):
+                    continue
+                line = first_line + body.count("\n", 0, match.start())
+                problems.append("line %d: code uses the absolute value of "
+                                "%s" % (line, body[match.start():end]))
+            continue
+        for match in _COUNT_VALUE.finditer(body.replace("`", "")):
+            if match.group(1) in ("0", "1"):
+                continue
+            flat = body.replace("`", "")
+            line = first_line + flat.count("\n", 0, match.start())
+            problems.append("line %d: %s shows an absolute reference count: "
+                            "%r" % (line, kind, match.group(0)))
+    return problems
+
+
+# The chapter 04 text before it printed changes, to show the check fails.
+OLD_04 = '''`sys.getrefcount` shows each step. Its number is one higher than you
+might expect, because the argument to `getrefcount` is a reference too:
+
+```python
+payload = ["any", "Python", "object"]
+before = sys.getrefcount(payload)
+slot = mod.registry_put(payload)        # C takes a strong reference
+print("[py] registry_put: refcount %d -> %d"
+      % (before, sys.getrefcount(payload)))
+again = mod.registry_get(slot)          # a new reference for us
+print("[py] registry_get: same object: %s, refcount %d"
+      % (again is payload, sys.getrefcount(payload)))
+```
+
+```text
+[py] registry_put: refcount 2 -> 3
+[py] registry_get: same object: True, refcount 4
+[py] registry_take and drop: refcount 2
+```
+'''
+
+
+class TestNoAbsoluteRefcounts(unittest.TestCase):
+    def test_no_chapter_shows_an_absolute_refcount(self):
+        for chapter in excerpts.chapters():
+            with self.subTest(chapter=chapter.name):
+                self.assertEqual(refcount_problems(chapter.read_text()), [])
+
+    def test_the_check_fails_on_absolute_counts(self):
+        problems = refcount_problems(OLD_04)
+        self.assertEqual(len(problems), 5, problems)
+        self.assertTrue(problems[0].startswith("line 9: code"), problems)
+        self.assertTrue(problems[2].startswith("line 16: output"), problems)
+        self.assertIn("refcount 4", problems[3])
+
+    def test_the_check_accepts_changes(self):
+        ok = '''A count may change; 0 and 1 are promised values.
+
+```python
+before = sys.getrefcount(payload)
+print("refcount %+d" % (sys.getrefcount(payload) - before))
+self.assertEqual(sys.getrefcount(payload), before + 1)
+```
+
+```text
+[py] registry_put: refcount +1
+[py] registry_take and drop: refcount +0
+```
+
+When the reference count drops to 0 the object is freed, and a
+refcount of 1 means only the caller holds it.
+'''
+        self.assertEqual(refcount_problems(ok), [])
+
+    def test_the_check_finds_a_count_in_prose(self):
+        self.assertEqual(len(refcount_problems(
+            "Now `sys.getrefcount(x)` is 3, the reference count is 2.")), 2)
+
+
+# --- docs/01: extern, tentative definitions and static --------------------
+
+HEADER_VARIABLE = "%s int trace_calls;\n"
+MAIN_C = '''#include <stdio.h>
+#include "h.h"
+void set(void);
+int main(void) { set(); printf("%d\\n", trace_calls); return 0; }
+'''
+SET_C = '#include "h.h"\nvoid set(void) { trace_calls = 1; }\n'
+
+
+class TestExternClaims(unittest.TestCase):
+    """Two files include a header that defines `trace_calls` without
+    `extern`; one sets it, the other prints it."""
+
+    def build(self, cc, storage, flags=()):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "h.h").write_text(HEADER_VARIABLE % storage)
+            (folder / "a.c").write_text(MAIN_C)
+            (folder / "b.c").write_text(SET_C)
+            link = subprocess.run(
+                [cc, *flags, "a.c", "b.c", "-o", "prog"], cwd=folder,
+                capture_output=True, text=True)
+            if link.returncode != 0:
+                return link.returncode, link.stderr
+            run = subprocess.run(["./prog"], cwd=folder,
+                                 capture_output=True, text=True)
+            return 0, run.stdout.strip()
+
+    def test_without_extern(self):
+        for cc in ("gcc", "clang"):
+            if shutil.which(cc) is None:
+                continue
+            with self.subTest(cc=cc):
+                version = subprocess.run([cc, "-dumpversion"],
+                                         capture_output=True, text=True)
+                major = int(version.stdout.split(".")[0])
+                if major >= (10 if cc == "gcc" else 11):
+                    status, out = self.build(cc, "")
+                    self.assertNotEqual(status, 0)
+                    self.assertIn("multiple definition of `trace_calls'",
+                                  out)
+                # -fcommon merges the copies: the value set in b.c is seen.
+                self.assertEqual(self.build(cc, "", ["-fcommon"]), (0, "1"))
+                # static: one copy per file, the value set in b.c is not.
+                self.assertEqual(self.build(cc, "static"), (0, "0"))
+
+
+# --- docs/01: embed.c without sys.path ------------------------------------
+
+class TestEmbedClaims(unittest.TestCase):
+    def test_a_missing_sys_path_is_reported_in_words(self):
+        program = support.build_dir(1) / "embed"
+        if not program.is_file():
+            self.skipTest("01-extern/embed is not built (make -C 01-extern)")
+        with tempfile.TemporaryDirectory() as tmp:
+            # site imports sitecustomize after sys.path is set up.
+            (Path(tmp) / "sitecustomize.py").write_text(
+                "import sys\ndel sys.path\n")
+            env = dict(os.environ, PYTHONPATH=tmp)
+            proc = subprocess.run([str(program), "."], env=env,
+                                  capture_output=True, text=True,
+                                  timeout=60, cwd=support.stage_dir(1))
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("[c host] error: sys.path does not exist", proc.stderr)
+        self.assertIn("[c host] Python is finalised", proc.stdout)
+
+
+# --- docs/01: ffi.callback and write+execute memory -----------------------
+
+@unittest.skipUnless(sys.platform.startswith("linux"), "Linux only")
+@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
+class TestCallbackMemoryClaims(unittest.TestCase):
+    def test_ffi_callback_maps_a_writable_executable_page(self):
+        code = (
+            "import cffi\n"
+            "def rwx():\n"
+            "    return sum(' rwxp ' in l for l in open('/proc/self/maps'))\n"
+            "before = rwx()\n"
+            "ffi = cffi.FFI()\n"
+            "cb = ffi.callback('int(int)', lambda x: x + 1)\n"
+            "print(before, rwx())\n")
+        proc = subprocess.run([support.PYTHON, "-c", code],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        before, after = map(int, proc.stdout.split())
+        self.assertGreater(after, before)
+
+
+# --- docs/02: Python raises where C returns inf or NaN --------------------
+
+@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
+class TestFloatClaims(unittest.TestCase):
+    def test_python_raises_where_c_returns_inf_or_nan(self):
+        import cffi
+        ffi = cffi.FFI()
+        ffi.cdef("double pow(double, double); double exp(double);"
+                 "double sqrt(double); double log(double);")
+        try:
+            libm = ffi.dlopen("libm.so.6")
+        except OSError:
+            self.skipTest("no libm.so.6")
+        with self.assertRaises(ZeroDivisionError):
+            1.0 / 0.0
+        with self.assertRaises(OverflowError):
+            1e308 ** 2
+        self.assertEqual(libm.pow(1e308, 2), math.inf)
+        with self.assertRaises(OverflowError):
+            math.exp(1000)
+        self.assertEqual(libm.exp(1000), math.inf)
+        with self.assertRaises(ValueError):
+            math.sqrt(-1.0)
+        self.assertTrue(math.isnan(libm.sqrt(-1.0)))
+        with self.assertRaises(ValueError):
+            math.log(0.0)
+        self.assertEqual(libm.log(0.0), -math.inf)
+        # + - * do what C does: no exception.
+        self.assertEqual(1e308 * 10, math.inf)
+        self.assertTrue(math.isnan(math.inf * 0))
+
+
+if __name__ == "__main__":
+    unittest.main()
