@@ -11,6 +11,7 @@ attaches C's free function to the cdata pointer with ffi.gc().  A raw
 cdata pointer cannot tell whether it has been freed, so each one is kept
 inside a small Python object that can.
 """
+import os as _os
 import threading as _threading
 import weakref as _weakref
 
@@ -169,6 +170,26 @@ class Person:
         return False
 
 
+class _Lock:
+    """A reentrant lock that a fork()ed child finds free.  A thread that
+    held it in the parent does not exist in the child, and would hold it
+    there for ever: the child makes itself a new one.  Use it as
+    `with lock.get():`, so that `with` acquires and releases the real
+    (C) lock itself: a Python __enter__ could be interrupted by a signal
+    handler's exception between acquiring and returning, and the lock
+    would stay held."""
+
+    __slots__ = ("_lock", "_pid")
+
+    def __init__(self):
+        self._lock, self._pid = _threading.RLock(), _os.getpid()
+
+    def get(self):
+        if self._pid != _os.getpid():
+            self._lock, self._pid = _threading.RLock(), _os.getpid()
+        return self._lock
+
+
 # --- Block: C-owned memory, exported without a copy -----------------------
 
 class Block:
@@ -191,11 +212,11 @@ class Block:
         # run view() while block_resize() frees the old data.  This lock
         # makes "check for views, then resize or free" one step, and
         # "make a view" another.
-        self._lock = _threading.RLock()
+        self._lock = _Lock()
 
     # [excerpt: block_view]
     def view(self):
-        with self._lock:
+        with self._lock.get():
             if self._ptr is None:
                 raise ValueError("memoryview(): the Block is closed")
             owner = self._ptr
@@ -211,7 +232,7 @@ class Block:
     @property
     def exports(self):
         """How many views (from view()) are alive."""
-        with self._lock:
+        with self._lock.get():
             return self._live_exports()
 
     def _live_exports(self):            # with self._lock held
@@ -228,7 +249,7 @@ class Block:
 
     def resize(self, size):
         _range_arg(size, "resize", "size", 0, BLOCK_MAX, ValueError)
-        with self._lock:
+        with self._lock.get():
             if self._ptr is None:
                 raise ValueError("resize(): the Block is closed")
             self._refuse_if_exported("resize", "resize")
@@ -236,7 +257,7 @@ class Block:
                 raise _out_of_memory("resize")
 
     def close(self):
-        with self._lock:
+        with self._lock.get():
             self._refuse_if_exported("close", "free")
             if self._ptr is not None:
                 ptr, self._ptr = self._ptr, None
@@ -244,7 +265,7 @@ class Block:
 
     @property
     def size(self):
-        with self._lock:
+        with self._lock.get():
             if self._ptr is None:
                 raise ValueError("size: the Block is closed")
             return self._ptr.size
@@ -280,7 +301,7 @@ _handles = {}
 # And one lock, because cffi releases the GIL inside each C call: without
 # it, registry_get() could read a slot, another thread take it and drop
 # its handle, and get() then turn a dead handle into an object.
-_registry_lock = _threading.Lock()
+_registry_lock = _Lock()
 
 
 def _key(handle):
@@ -289,7 +310,7 @@ def _key(handle):
 
 def registry_put(obj):
     handle = _ffi.new_handle(obj)
-    with _registry_lock:
+    with _registry_lock.get():
         _handles[_key(handle)] = handle     # first: alive before C has it
         slot = _lib.registry_put(_registry, handle)
         if slot < 0:
@@ -303,7 +324,7 @@ def registry_put(obj):
 def registry_take(slot):
     _range_arg(slot, "registry_take", "slot", 0, REGISTRY_SLOTS - 1,
                IndexError)
-    with _registry_lock:
+    with _registry_lock.get():
         item = _lib.registry_take(_registry, slot)
         if item == _ffi.NULL:
             raise LookupError("registry_take(): slot %d is empty" % slot)
@@ -315,7 +336,7 @@ def registry_take(slot):
 def registry_get(slot):
     _range_arg(slot, "registry_get", "slot", 0, REGISTRY_SLOTS - 1,
                IndexError)
-    with _registry_lock:
+    with _registry_lock.get():
         item = _lib.registry_get(_registry, slot)
         if item == _ffi.NULL:
             raise LookupError("registry_get(): slot %d is empty" % slot)

@@ -177,11 +177,18 @@ def main():
         by_callable.setdefault(key, []).append((desc, func, args))
     units = [(key, calls_unit(calls)) for key, calls in by_callable.items()]
     units = [(key, run, watched) for key, (run, watched) in units]
-    counts = {}
+    counts, classes = {}, set()
     if only is None and stage != "-":
         contracts, counts = contract_units(stage, name)
         units += [(key, run, lambda: []) for key, run in contracts]
+        classes = {key for key, _ in contracts}
     for key, run, watched in units:
+        # On 3.10 without a debug interpreter a contract class is measured
+        # but not judged: there the allocated-block count of a whole
+        # unittest run drifts up by a few blocks per run (2 to 20), also
+        # for classes whose calls, made 100,000 times outside unittest,
+        # keep no block.  Its functions are still judged one by one.
+        judged = DEBUG or sys.version_info >= (3, 11) or key not in classes
         if only is not None and key.split(".")[-1] != only:
             continue
         # The calls may print (trace lines): keep them out of the report.
@@ -190,9 +197,11 @@ def main():
             deltas, mode = measure(run, watched, total)
         finally:
             sys.stdout = real_stdout
+        if not judged:
+            mode += " (3.10: a contract class is not judged)"
         print(json.dumps({"unit": key, "mode": mode, "deltas": deltas,
                           "tests": counts.get(key),
-                          "leak": leaked(deltas)}), flush=True)
+                          "leak": judged and leaked(deltas)}), flush=True)
 
 
 if __name__ == "__main__":
