@@ -533,7 +533,13 @@ def sanitize(stage_names, workers):
     # The hostile-input sweep: its children inherit the sanitizer.
     for sweep in SWEEPS:
         name = sweep[len("test_gate_"):-len(".py")] + "-sweep"
-        sweep_env = dict(env_for(name),
+        # The stateful sweep leaves objects in the modules' registries
+        # when it exits, on purpose (it calls at random): what they own is
+        # freed only as far as interpreter exit frees it.  Its leaks are
+        # the reference-leak check's and memcheck's to judge; here it is
+        # checked for memory errors only.
+        leaks = sweep != "test_gate_stateful.py"
+        sweep_env = dict(env_for(name, leaks=leaks),
                          FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen))
         jobs.append(Job(name, [PYTHON, str(tree / "tests" / "run.py"),
                                str(tree / "tests" / sweep)],
