@@ -242,6 +242,26 @@ def find_run(block, expected):
 
 # --- quality gates (tests/gate/, "Quality gates" in tests/README.md) --------
 
+def add_module_tests(cls, what):
+    """Give `cls` one test_<stage>_<module> per public module of every stage
+    (tests/gate/api.py finds them), each calling cls.check(stage, module,
+    needs_cffi).  The gates pass FFI_GATE_STAGES=01,03 when asked for some
+    stages only."""
+    sys.path.insert(0, str(TESTS / "gate"))
+    import api
+    wanted = [s for s in os.environ.get("FFI_GATE_STAGES", "").split(",") if s]
+    for stage_dir in stages():
+        stage = stage_dir.name[:2]
+        if wanted and stage not in wanted:
+            continue
+        for module, needs_cffi in api.public_modules(stage_dir,
+                                                     build_dir(stage)):
+            def test(self, stage=stage, module=module, needs_cffi=needs_cffi):
+                self.check(stage, module, needs_cffi)
+            test.__doc__ = "%s: %s %s" % (what, stage_dir.name, module)
+            setattr(cls, "test_%s_%s" % (stage, module), test)
+
+
 def gate_child_prefix():
     """The command to put in front of a python child that the gate should
     check too: under `make memcheck` (FFI_GATE=memcheck) a valgrind command

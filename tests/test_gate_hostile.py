@@ -15,15 +15,11 @@ One test per public module; a new stage or module is swept with no edit.
 """
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 import support
-
-sys.path.insert(0, str(support.TESTS / "gate"))
-import api  # noqa: E402
 
 CHILD = support.TESTS / "gate" / "hostile_child.py"
 MAX_CHILDREN = 40
@@ -115,22 +111,7 @@ class HostileSweep(unittest.TestCase):
         self.assertEqual(problems, [], "\n\n".join(problems))
 
 
-def _add_tests():
-    # The gates pass FFI_GATE_STAGES=01,03 when asked for some stages only.
-    wanted = [s for s in os.environ.get("FFI_GATE_STAGES", "").split(",") if s]
-    for stage_dir in support.stages():
-        stage = stage_dir.name[:2]
-        if wanted and stage not in wanted:
-            continue
-        build = support.build_dir(stage)
-        for module, needs_cffi in api.public_modules(stage_dir, build):
-            def test(self, stage=stage, module=module, needs_cffi=needs_cffi):
-                self.check(stage, module, needs_cffi)
-            test.__doc__ = "hostile input: %s %s" % (stage_dir.name, module)
-            setattr(HostileSweep, "test_%s_%s" % (stage, module), test)
-
-
-_add_tests()
+support.add_module_tests(HostileSweep, "hostile input")
 
 
 class SweepFindsCrashes(unittest.TestCase):

@@ -19,15 +19,11 @@ two requests) are in the hostile sweep's table (api.hostile_values).
 """
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 import support
-
-sys.path.insert(0, str(support.TESTS / "gate"))
-import api  # noqa: E402
 
 CHILD = support.TESTS / "gate" / "stateful_child.py"
 CHILD_SECONDS = 3600 if os.environ.get("FFI_GATE") == "memcheck" else 300
@@ -66,21 +62,7 @@ class StatefulSweep(unittest.TestCase):
         self.assertEqual(problems, [], "\n\n".join(problems))
 
 
-def _add_tests():
-    wanted = [s for s in os.environ.get("FFI_GATE_STAGES", "").split(",") if s]
-    for stage_dir in support.stages():
-        stage = stage_dir.name[:2]
-        if wanted and stage not in wanted:
-            continue
-        build = support.build_dir(stage)
-        for module, needs_cffi in api.public_modules(stage_dir, build):
-            def test(self, stage=stage, module=module, needs_cffi=needs_cffi):
-                self.check(stage, module, needs_cffi)
-            test.__doc__ = "stateful: %s %s" % (stage_dir.name, module)
-            setattr(StatefulSweep, "test_%s_%s" % (stage, module), test)
-
-
-_add_tests()
+support.add_module_tests(StatefulSweep, "stateful")
 
 
 class StatefulSweepFindsRaces(unittest.TestCase):
