@@ -149,7 +149,7 @@ class Stateful:
             if self.armed and not stop.is_set():
                 raise api.HostileSignal("signal %d" % signum)
 
-        old = signal.signal(signal.SIGUSR1, on_signal)
+        signal.signal(signal.SIGUSR1, on_signal)
         threads = [threading.Thread(target=worker, args=(seed,))
                    for seed in range(1, THREADS)]
         sender = threading.Thread(target=signaller)
@@ -164,7 +164,9 @@ class Stateful:
                 thread.join()
             stop.set()
             sender.join()
-            signal.signal(signal.SIGUSR1, old)
+            # The handler stays: now that `stop` is set it does nothing.
+            # A signal sent just before may still be on its way (valgrind
+            # delivers late), and the default action would end the process.
 
     def fork(self):
         """Fork while other threads are inside the module: the child must
