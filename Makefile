@@ -23,7 +23,7 @@ HAVE_CFFI := $(shell $(PYTHON) -c 'import cffi' >/dev/null 2>&1 && echo yes || e
 export HAVE_CFFI
 
 .DEFAULT_GOAL := help
-.PHONY: help all run test exercises clean docs
+.PHONY: help all run test exercises clean docs skeletons doctor bench
 
 help: ## Show this help: every target with one line
 	@echo "Tales from C FFI: Python hosts, C guests.  Stages: $(STAGES)"
@@ -55,6 +55,21 @@ exercises: ## Progress table of every stage's exercise
 
 docs: ## Refresh the code excerpts in docs/ from the marked source files
 	@$(PYTHON) tests/excerpts.py --write
+
+skeletons: ## Regenerate every exercise skeleton from its reference module
+	@$(PYTHON) tests/skeleton.py write
+
+doctor: ## Check this machine for the workshop: compiler, headers, cffi, tools
+	@$(PYTHON) tests/doctor.py
+
+bench: all ## What a call across costs, every road side by side (a few minutes)
+	@$(MAKE) --no-print-directory -C 01-extern/crossing bench
+
+# --- packaging (docs/06-packaging.md) ---
+.PHONY: wheel
+wheel: ## Build installable wheels into dist/ (offline, no build isolation)
+	@echo "make wheel: not written yet"; exit 2
+# --- end packaging ---
 
 clean: ## Remove every build product
 	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s clean; done
