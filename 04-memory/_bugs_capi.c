@@ -21,9 +21,9 @@
 
 /* [excerpt: wrong_allocator] */
 static PyObject *
-bugs_free_pymem_with_free(PyObject *module, PyObject *Py_UNUSED(ignored))
+bugs_free_pymem_with_free(PyObject *Py_UNUSED(module),
+                          PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     char *text = PyMem_Malloc(64);      /* Python's allocator ... */
     if (text == NULL) {
         return PyErr_NoMemory();
@@ -33,9 +33,9 @@ bugs_free_pymem_with_free(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-bugs_pymem_free_malloc(PyObject *module, PyObject *Py_UNUSED(ignored))
+bugs_pymem_free_malloc(PyObject *Py_UNUSED(module),
+                       PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     char *text = malloc(64);            /* C's allocator ... */
     if (text == NULL) {
         return PyErr_NoMemory();
@@ -47,9 +47,9 @@ bugs_pymem_free_malloc(PyObject *module, PyObject *Py_UNUSED(ignored))
 
 /* [excerpt: double_free] */
 static PyObject *
-bugs_double_free_person(PyObject *module, PyObject *Py_UNUSED(ignored))
+bugs_double_free_person(PyObject *Py_UNUSED(module),
+                        PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     Person *person = person_new(170, 30);
     if (person == NULL) {
         return PyErr_NoMemory();
@@ -60,9 +60,9 @@ bugs_double_free_person(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-bugs_forget_person(PyObject *module, PyObject *Py_UNUSED(ignored))
+bugs_forget_person(PyObject *Py_UNUSED(module),
+                   PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     Person *person = person_new(170, 30);
     if (person == NULL) {
         return PyErr_NoMemory();
@@ -76,17 +76,16 @@ bugs_forget_person(PyObject *module, PyObject *Py_UNUSED(ignored))
 static PyObject *kept = NULL;   /* should be a strong reference; is not */
 
 static PyObject *
-bugs_keep_without_incref(PyObject *module, PyObject *obj)
+bugs_keep_without_incref(PyObject *Py_UNUSED(module), PyObject *obj)
 {
-    (void)module;
     kept = obj;     /* BUG: borrowed from the caller, who may drop it */
     Py_RETURN_NONE;
 }
 
 static PyObject *
-bugs_fetch_kept(PyObject *module, PyObject *Py_UNUSED(ignored))
+bugs_fetch_kept(PyObject *Py_UNUSED(module),
+                PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     if (kept == NULL) {
         PyErr_SetString(PyExc_LookupError, "nothing kept");
         return NULL;
@@ -96,13 +95,19 @@ bugs_fetch_kept(PyObject *module, PyObject *Py_UNUSED(ignored))
 /* [/excerpt: missing_incref] */
 
 static PyMethodDef bugs_methods[] = {
-    {"free_pymem_with_free", bugs_free_pymem_with_free, METH_NOARGS, NULL},
-    {"pymem_free_malloc", bugs_pymem_free_malloc, METH_NOARGS, NULL},
-    {"double_free_person", bugs_double_free_person, METH_NOARGS, NULL},
-    {"forget_person", bugs_forget_person, METH_NOARGS, NULL},
-    {"keep_without_incref", bugs_keep_without_incref, METH_O, NULL},
-    {"fetch_kept", bugs_fetch_kept, METH_NOARGS, NULL},
-    {NULL, NULL, 0, NULL},  /* sentinel */
+    {.ml_name = "free_pymem_with_free", .ml_meth = bugs_free_pymem_with_free,
+     .ml_flags = METH_NOARGS},
+    {.ml_name = "pymem_free_malloc", .ml_meth = bugs_pymem_free_malloc,
+     .ml_flags = METH_NOARGS},
+    {.ml_name = "double_free_person", .ml_meth = bugs_double_free_person,
+     .ml_flags = METH_NOARGS},
+    {.ml_name = "forget_person", .ml_meth = bugs_forget_person,
+     .ml_flags = METH_NOARGS},
+    {.ml_name = "keep_without_incref", .ml_meth = bugs_keep_without_incref,
+     .ml_flags = METH_O},
+    {.ml_name = "fetch_kept", .ml_meth = bugs_fetch_kept,
+     .ml_flags = METH_NOARGS},
+    {.ml_name = NULL}  /* sentinel */
 };
 
 static PyModuleDef_Slot bugs_slots[] = {
@@ -111,7 +116,7 @@ static PyModuleDef_Slot bugs_slots[] = {
      .value = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
     /* `kept` and memory_lib's counters rely on the GIL */
     {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
-    {0, NULL},
+    {0, NULL}  /* sentinel */
 };
 
 static struct PyModuleDef bugs_module = {

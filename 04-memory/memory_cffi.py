@@ -28,13 +28,14 @@ _UINT32_MAX = 2**32 - 1
 _INT_MAX = 2**31 - 1
 
 
-def _range_arg(value, func, name, lo, hi, error):
+def _int_in_range(value, lo, hi, what):
+    """`value`, an int in lo..hi; else TypeError or OverflowError, as
+    int_in_range() in memory_capi.c.  `what` names the argument."""
     if not isinstance(value, int):
-        raise TypeError("%s() argument '%s' must be int, not %s"
-                        % (func, name, type(value).__name__))
+        raise TypeError("%s: expected int, got %s"
+                        % (what, type(value).__name__))
     if not lo <= value <= hi:
-        raise error("%s() argument '%s' must be in %d..%d"
-                    % (func, name, lo, hi))
+        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
 
 
@@ -64,8 +65,9 @@ class _PersonHandle:
 # [excerpt: person_new]
 def _new_person_ptr(height_cm, age, func):
     """A Person pointer that frees itself, through C, when dropped."""
-    _range_arg(height_cm, func, "height_cm", 0, _UINT32_MAX, OverflowError)
-    _range_arg(age, func, "age", 0, _UINT32_MAX, OverflowError)
+    _int_in_range(height_cm, 0, _UINT32_MAX,
+                  "%s() argument 'height_cm'" % func)
+    _int_in_range(age, 0, _UINT32_MAX, "%s() argument 'age'" % func)
     raw = _lib.person_new(height_cm, age)   # C allocated it: we own it now
     if raw == _ffi.NULL:
         raise _out_of_memory(func)
@@ -93,8 +95,8 @@ def _person_arg(obj, func):
         kind = "cdata '%s'" % _ffi.typeof(obj).cname
     else:
         kind = type(obj).__name__
-    raise TypeError("%s() argument 'person' must be a Person handle from "
-                    "person_new(), not %s" % (func, kind))
+    raise TypeError("%s() argument 'person': expected a Person handle from "
+                    "person_new(), got %s" % (func, kind))
 
 
 def _person_release(handle, func):
@@ -202,7 +204,7 @@ class Block:
     __slots__ = ("_ptr", "_exports", "_lock")
 
     def __init__(self, size):
-        _range_arg(size, "Block", "size", 0, BLOCK_MAX, ValueError)
+        _int_in_range(size, 0, BLOCK_MAX, "Block() argument 'size'")
         raw = _lib.block_new(size)
         if raw == _ffi.NULL:
             raise _out_of_memory("Block")
@@ -248,7 +250,7 @@ class Block:
     # [/excerpt: block_view]
 
     def resize(self, size):
-        _range_arg(size, "resize", "size", 0, BLOCK_MAX, ValueError)
+        _int_in_range(size, 0, BLOCK_MAX, "resize() argument 'size'")
         with self._lock.get():
             if self._ptr is None:
                 raise ValueError("resize(): the Block is closed")
@@ -322,8 +324,8 @@ def registry_put(obj):
 
 
 def registry_take(slot):
-    _range_arg(slot, "registry_take", "slot", 0, REGISTRY_SLOTS - 1,
-               IndexError)
+    _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                  "registry_take() argument 'slot'")
     with _registry_lock.get():
         item = _lib.registry_take(_registry, slot)
         if item == _ffi.NULL:
@@ -334,8 +336,8 @@ def registry_take(slot):
 
 
 def registry_get(slot):
-    _range_arg(slot, "registry_get", "slot", 0, REGISTRY_SLOTS - 1,
-               IndexError)
+    _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                  "registry_get() argument 'slot'")
     with _registry_lock.get():
         item = _lib.registry_get(_registry, slot)
         if item == _ffi.NULL:
@@ -351,5 +353,5 @@ def counters():
 
 
 def fail_allocation(nth):
-    _range_arg(nth, "fail_allocation", "nth", 0, _INT_MAX, ValueError)
+    _int_in_range(nth, 0, _INT_MAX, "fail_allocation() argument 'nth'")
     _lib.mem_fail_allocation(nth)

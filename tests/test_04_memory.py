@@ -6,8 +6,11 @@ buffer protocol outlives its owner while viewed, C's strong references
 show in sys.getrefcount, every allocation failure path releases what it
 took, and each module object owns its registry: a re-import, or (road 1) a
 subinterpreter, leaves the other module objects and their objects alone.
+TestExercise is the workshop's check (make check-4): the three parts of
+04-memory/exercise/memory_capi.c, in the chapter's order, each mistake
+reported with the name of the function that made it.
 The bug demonstrations (child processes under ASan, valgrind and the debug
-allocator) are in test_04_bugs.py.
+allocator) are in test_gate_04_bugs.py, which `make gates` runs.
 """
 import gc
 import sys
@@ -20,8 +23,8 @@ import support
 
 UINT32_MAX = 2**32 - 1
 ZERO = {"allocations": 0, "persons": 0, "blocks": 0, "registry": 0}
-NOT_A_HANDLE = (r"^person_get\(\) argument 'person' must be a Person handle "
-                r"from person_new\(\), not ")
+NOT_A_HANDLE = (r"^person_get\(\) argument 'person': expected a Person "
+                r"handle from person_new\(\), got ")
 
 
 class Payload:
@@ -208,19 +211,19 @@ class MemoryContract:
     def test_argument_errors(self):
         cases = [
             (lambda: self.mod.person_new("170", 30), TypeError,
-             r"^person_new\(\) argument 'height_cm' must be int, not str$"),
+             r"^person_new\(\) argument 'height_cm': expected int, got str$"),
             (lambda: self.mod.person_new(170, -1), OverflowError,
              r"^person_new\(\) argument 'age' must be in 0\.\.4294967295$"),
             (lambda: self.mod.person_new(2**32, 1), OverflowError,
              r"^person_new\(\) argument 'height_cm' must be in 0\.\."),
             (lambda: self.mod.Person(1.5, 1), TypeError,
-             r"^Person\(\) argument 'height_cm' must be int, not float$"),
-            (lambda: self.mod.Block(-1), ValueError,
+             r"^Person\(\) argument 'height_cm': expected int, got float$"),
+            (lambda: self.mod.Block(-1), OverflowError,
              r"^Block\(\) argument 'size' must be in 0\.\.16777216$"),
-            (lambda: self.mod.Block(2**100), ValueError,
+            (lambda: self.mod.Block(2**100), OverflowError,
              r"^Block\(\) argument 'size' must be in 0\.\.16777216$"),
             (lambda: self.mod.Block(None), TypeError,
-             r"^Block\(\) argument 'size' must be int, not NoneType$"),
+             r"^Block\(\) argument 'size': expected int, got NoneType$"),
         ]
         for call, error, message in cases:
             with self.subTest(message=message):
@@ -370,11 +373,11 @@ class MemoryContract:
             with self.assertRaisesRegex(LookupError,
                                         r"^%s\(\): slot 3 is empty$" % name):
                 call(3)
-            with self.assertRaisesRegex(IndexError, r"^%s\(\) argument 'slot'"
-                                        r" must be in 0\.\.7$" % name):
+            with self.assertRaisesRegex(OverflowError, r"^%s\(\) argument "
+                                        r"'slot' must be in 0\.\.7$" % name):
                 call(8)
             with self.assertRaisesRegex(TypeError, r"^%s\(\) argument 'slot'"
-                                        r" must be int, not str$" % name):
+                                        r": expected int, got str$" % name):
                 call("3")
 
     # --- allocation failure -----------------------------------------------
@@ -415,11 +418,11 @@ class MemoryContract:
         self.assertCounters(allocations=2, blocks=1)
 
     def test_fail_allocation_arguments(self):
-        with self.assertRaisesRegex(ValueError, r"^fail_allocation\(\) "
+        with self.assertRaisesRegex(OverflowError, r"^fail_allocation\(\) "
                                     r"argument 'nth' must be in 0\.\."):
             self.mod.fail_allocation(-1)
         with self.assertRaisesRegex(TypeError, r"^fail_allocation\(\) "
-                                    r"argument 'nth' must be int, not str$"):
+                                    r"argument 'nth': expected int, got str$"):
             self.mod.fail_allocation("1")
         self.mod.fail_allocation(3)
         self.mod.fail_allocation(0)             # off again
@@ -653,8 +656,9 @@ class TestCapi(MemoryContract, support.Road):
         self.assertIn("subinterpreter: %s\n" % outcome, out)
 
 
+@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffi(MemoryContract, support.Road):
-    stage, module, needs_cffi = "04", "memory_cffi", True
+    stage, module = "04", "memory_cffi"
     wrong_pointer_tail = "cdata 'struct Person \\*'"
 
     def wrong_pointer(self):
@@ -757,8 +761,9 @@ class TestCapiThreads(ThreadsContract, support.Road):
     stage, module = "04", "memory_capi"
 
 
+@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffiThreads(ThreadsContract, support.Road):
-    stage, module, needs_cffi = "04", "memory_cffi", True
+    stage, module = "04", "memory_cffi"
 
     def test_an_exception_between_any_two_lines_leaves_no_dead_handle(self):
         # A signal handler's exception (Ctrl-C) can surface between two
@@ -825,7 +830,290 @@ class TestCffiThreads(ThreadsContract, support.Road):
         self.assertGreater(int(proc.stdout), 10)    # it did interrupt
 
 
-EXERCISE = ["TestCapi"]
+# --- the exercise: make check-4 ----------------------------------------------
+# The checks of the three parts of exercise/memory_capi.c, in part order
+# (exercise/hints.txt has one hint for each).  A mistake in these bodies
+# can free memory that is still in use, so each check looks first at what
+# is safe to look at (a reference count, a capsule's name, a view's size)
+# and stops with a message naming the function before anything touches
+# memory that the mistake may have freed.  What a wrong body may have left
+# dangling is kept alive here, for good, so that nothing reads freed memory.
+_KEPT_FOR_C = []
+
+
+class TestExercise(support.Road):
+    stage, module = "04", "memory_capi"
+
+    def tearDown(self):
+        self.mod.fail_allocation(0)
+        for slot in range(self.mod.REGISTRY_SLOTS):
+            try:
+                obj = self.mod.registry_get(slot)
+            except LookupError:
+                continue
+            if not any(obj is kept for kept in _KEPT_FOR_C):
+                del obj
+                self.mod.registry_take(slot)
+        gc.collect()
+
+    def assertCounters(self, what, **expected):
+        gc.collect()
+        got, want = self.mod.counters(), dict(ZERO, **expected)
+        if got != want:
+            self.fail("%s: C's live counters are %s, expected %s" % (
+                what, " ".join("%s=%d" % kv for kv in got.items()),
+                " ".join("%s=%d" % kv for kv in want.items())))
+
+    def refs(self, obj):
+        return sys.getrefcount(obj)
+
+    # --- part 1: person_release() ------------------------------------------
+
+    def release(self, person, func="person_free"):
+        """person_free(person), checked: afterwards the capsule must be
+        marked released, or dropping it would free the Person again."""
+        self.assertIsNone(self.mod.person_free(person))
+        if "(released)" not in repr(person):
+            _KEPT_FOR_C.append(person)
+            self.fail("person_release(): after %s() the capsule must be "
+                      "marked released (renamed RELEASED_CAPSULE), or its "
+                      "destructor frees the Person a second time: %r"
+                      % (func, person))
+
+    def test_part1_person_free_frees_now(self):
+        person = self.mod.person_new(170, 30)
+        self.release(person)
+        self.assertCounters("person_release(): person_free() must give the "
+                            "Person back to C at once")
+        reports = []
+        hook, sys.unraisablehook = sys.unraisablehook, reports.append
+        try:
+            del person              # the destructor must not run any more
+            gc.collect()
+        finally:
+            sys.unraisablehook = hook
+        if reports:
+            self.fail("person_release(): the capsule's destructor still ran "
+                      "when the released capsule was dropped (%s: %s)" % (
+                          reports[0].exc_type.__name__, reports[0].exc_value))
+        self.assertCounters("person_release(): dropping a released capsule "
+                            "must not free its Person again")
+
+    def test_part1_double_release_raises(self):
+        person = self.mod.person_new(170, 30)
+        self.release(person)
+        with self.assertRaisesRegex(
+                ValueError,
+                r"^person_free\(\): the Person was already released$",
+                msg="person_release(): a second release must raise"):
+            self.mod.person_free(person)
+        self.assertCounters("person_release()")
+
+    def test_part1_use_after_release_raises(self):
+        person = self.mod.person_new(170, 30)
+        self.release(person)
+        for call, name in ((self.mod.person_get, "person_get"),
+                           (self.mod.person_birthday, "person_birthday")):
+            with self.assertRaisesRegex(
+                    ValueError, r"^%s\(\): the Person was already released$"
+                    % name, msg="person_release(): a released capsule must "
+                    "be refused by %s()" % name):
+                call(person)
+
+    def test_part1_close_and_with(self):
+        with self.mod.Person(180, 40) as person:
+            self.assertEqual(person.age, 40)
+        self.assertTrue(person.closed)
+        self.assertCounters("person_release(): the end of `with` must free "
+                            "the Person")
+        person.close()              # closing again is allowed, like files
+        person = self.mod.Person(180, 40)
+        person.close()
+        self.assertCounters("person_release(): close() must free the Person")
+
+    def test_part1_no_reference_leaked(self):
+        person = self.mod.person_new(170, 30)
+        before = self.refs(person)
+        self.release(person)
+        self.assertEqual(self.refs(person) - before, 0,
+                         "person_release() leaked a reference to the capsule")
+
+    # --- part 2: Block_getbuffer() -----------------------------------------
+
+    def view_of(self, block):
+        """block.view(), checked: its size must be the Block's, and it
+        must hold a reference to the Block (view->obj)."""
+        before = self.refs(block)
+        view = block.view()
+        if view.nbytes != block.size:
+            _KEPT_FOR_C.append((block, view))
+            self.fail("Block_getbuffer(): a view of a %d-byte Block has %d "
+                      "bytes: it must cover the C memory exactly, no byte "
+                      "more" % (block.size, view.nbytes))
+        if self.refs(block) - before < 1:
+            _KEPT_FOR_C.append((block, view))
+            self.fail("Block_getbuffer(): a view must hold a reference to "
+                      "its Block (view->obj), or the Block and its C memory "
+                      "can be freed while the view still points at them")
+        return view
+
+    def test_part2_view_covers_exactly_the_block(self):
+        for size in (0, 1, 7, 64):
+            with self.subTest(size=size):
+                block = self.mod.Block(size)
+                view = self.view_of(block)
+                self.assertEqual((view.format, view.itemsize, view.ndim,
+                                  view.shape, view.readonly),
+                                 ("B", 1, 1, (size,), False),
+                                 "Block_getbuffer(): a writable view of "
+                                 "unsigned bytes, one dimension")
+                self.assertEqual(bytes(view), bytes(size))
+                if size:
+                    view[0], view[size - 1] = 1, 2
+                    other = self.view_of(block)
+                    self.assertEqual((other[0], other[size - 1]),
+                                     (1, 2) if size > 1 else (2, 2))
+                    other.release()
+                view.release()
+                block.close()
+        self.assertCounters("Block_getbuffer()")
+
+    def test_part2_view_holds_its_block(self):
+        block = self.mod.Block(8)
+        view = self.view_of(block)
+        view[0] = 7
+        del block
+        self.assertCounters("Block_getbuffer(): the view must keep the "
+                            "Block alive", allocations=2, blocks=1)
+        tail = view[4:]                 # a slice keeps it alive too
+        view.release()
+        self.assertEqual(len(tail), 4)
+        del tail                        # the last export: C frees it now
+        self.assertCounters("Block_getbuffer(): the last view gone, the "
+                            "Block must be freed")
+
+    def test_part2_views_share_the_memory(self):
+        block = self.mod.Block(16)
+        first, second = self.view_of(block), self.view_of(block)
+        first[2:5] = b"xyz"
+        self.assertEqual(bytes(second[:6]), b"\0\0xyz\0",
+                         "Block_getbuffer(): every view must show the "
+                         "Block's own C memory, not a copy")
+        first.release()
+        second.release()
+
+    def test_part2_exports_are_counted(self):
+        block = self.mod.Block(8)
+        view = self.view_of(block)
+        self.assertEqual(block.exports, 1,
+                         "Block_getbuffer() must count each view it hands out")
+        part = view[2:4]
+        view.release()                  # the slice still holds the export
+        with self.assertRaisesRegex(BufferError, r"^resize\(\): cannot "
+                                    r"resize a Block while 1 memoryview",
+                                    msg="Block_getbuffer(): while a view "
+                                    "exists, resize() must be refused"):
+            block.resize(16)
+        with self.assertRaisesRegex(BufferError, r"^close\(\): cannot free",
+                                    msg="Block_getbuffer(): while a view "
+                                    "exists, close() must be refused"):
+            block.close()
+        part.release()
+        self.assertEqual(block.exports, 0)
+        block.resize(16)
+        block.close()
+        self.assertCounters("Block_getbuffer()")
+
+    def test_part2_closed_block_raises(self):
+        block = self.mod.Block(4)
+        block.close()
+        with self.assertRaisesRegex(ValueError, r"^memoryview\(\): the Block "
+                                    r"is closed$", msg="Block_getbuffer(): "
+                                    "a closed Block has no memory to lend"):
+            block.view()
+        self.assertEqual(block.exports, 0)
+        self.assertCounters("Block_getbuffer()")
+
+    def test_part2_no_reference_leaked(self):
+        block = self.mod.Block(8)
+        before = self.refs(block)
+        for _ in range(20):
+            self.view_of(block).release()
+        self.assertEqual(self.refs(block) - before, 0,
+                         "Block_getbuffer() leaked a reference to the Block "
+                         "(20 views made and released)")
+        self.assertEqual(block.exports, 0)
+        block.close()
+        del block
+        self.assertCounters("Block_getbuffer()")
+
+    # --- part 3: memory_registry_put() -------------------------------------
+
+    def put(self, obj):
+        """registry_put(obj), checked: C must own a reference of its own."""
+        before = self.refs(obj)
+        slot = self.mod.registry_put(obj)
+        taken = self.refs(obj) - before
+        if taken < 1:
+            _KEPT_FOR_C.append(obj)     # C's pointer must stay valid
+            self.fail("registry_put() stored a borrowed reference: C keeps "
+                      "the object after the call returns, so it must own a "
+                      "reference of its own (refcount %+d, expected +1)"
+                      % taken)
+        return slot
+
+    def test_part3_registry_takes_a_strong_reference(self):
+        payload = Payload()
+        before = self.refs(payload)
+        slot = self.put(payload)
+        self.assertEqual(self.refs(payload) - before, 1,
+                         "registry_put() must take exactly one reference")
+        self.assertIs(self.mod.registry_get(slot), payload)
+        self.assertIs(self.mod.registry_take(slot), payload)
+        self.assertEqual(self.refs(payload), before)
+
+    def test_part3_registry_keeps_object_alive(self):
+        payload = Payload()
+        alive = weakref.ref(payload)
+        slot = self.put(payload)
+        del payload
+        gc.collect()
+        self.assertIsNotNone(alive(), "registry_put(): C's reference must "
+                             "keep the object alive")
+        self.assertIs(self.mod.registry_take(slot), alive())
+        gc.collect()
+        self.assertIsNone(alive(), "registry_put() leaked a reference: the "
+                          "object outlived its registry slot")
+
+    def test_part3_registry_full(self):
+        payload = Payload()
+        before = self.refs(payload)
+        slots = [self.put(payload) for _ in range(self.mod.REGISTRY_SLOTS)]
+        self.assertEqual(sorted(slots), list(range(self.mod.REGISTRY_SLOTS)))
+        with self.assertRaisesRegex(RuntimeError, r"^registry_put\(\): the "
+                                    r"registry is full \(8 slots\): take "
+                                    r"something out first$"):
+            self.mod.registry_put(payload)
+        self.assertEqual(self.refs(payload) - before,
+                         self.mod.REGISTRY_SLOTS,
+                         "registry_put() leaked a reference when the registry "
+                         "was full: a reference not stored must be given back")
+        for slot in slots:
+            self.mod.registry_take(slot)
+        self.assertCounters("registry_put()")
+
+    def test_part3_no_reference_leaked(self):
+        payload = Payload()
+        before = self.refs(payload)
+        for _ in range(20):
+            self.mod.registry_take(self.put(payload))
+        self.assertEqual(self.refs(payload) - before, 0,
+                         "registry_put() leaked a reference to its argument "
+                         "(20 puts, each taken back)")
+        self.assertCounters("registry_put()")
+
+
+EXERCISE = ["TestExercise"]
 
 if __name__ == "__main__":
     unittest.main()
