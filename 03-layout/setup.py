@@ -1,0 +1,53 @@
+"""Stage 03's Limited-API module as an abi3 wheel: one file that every
+CPython from 3.11 on imports.  `make wheel` (top level) runs
+
+    python3 -m pip wheel --no-deps --no-index --no-build-isolation \
+        --wheel-dir ../dist .
+
+which calls this file through setuptools.build_meta (pyproject.toml).
+Only layout_abi3 goes in: layout_capi (the full C API) would tie the
+wheel to one CPython version, which is what this wheel shows it avoids.
+No sdist: the C sources include ../pycompat.h, outside this folder.
+"""
+import os
+import sys
+
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.chdir(HERE)                       # setuptools wants paths relative to here
+os.makedirs("build", exist_ok=True)  # egg_base (below) must exist
+
+if sys.version_info < (3, 11):
+    sys.exit("setup.py: layout_abi3 needs CPython 3.11 or newer (its Limited"
+             " API has the buffer protocol); this is %d.%d"
+             % sys.version_info[:2])
+
+# [excerpt: setup-abi3]
+# $(ABI3): CFLAGS += -DPy_LIMITED_API=0x030b0000
+# $(ABI3): layout_capi.c layout_lib.c layout_lib.h, by BUILD_EXTENSION.
+# py_limited_api=True names the file layout_abi3.abi3.so, as the Makefile
+# does by hand; the macro is what restricts the C to the stable ABI.
+LAYOUT_ABI3 = Extension(
+    "layout_abi3",
+    sources=["layout_capi.c", "layout_lib.c"],
+    depends=["layout_lib.h", "../pycompat.h"],
+    include_dirs=[".", ".."],
+    define_macros=[("Py_LIMITED_API", "0x030b0000")],
+    extra_compile_args=["-std=c11"],
+    py_limited_api=True,
+)
+
+setup(
+    name="layout-abi3",
+    version="0.3.0",
+    description="Tales from C FFI, stage 03: the Limited API build",
+    python_requires=">=3.11",
+    ext_modules=[LAYOUT_ABI3],
+    options={
+        # The wheel's tag: cp311-abi3 = "CPython 3.11 or newer, stable ABI".
+        "bdist_wheel": {"py_limited_api": "cp311"},
+        "egg_info": {"egg_base": "build"},
+    },
+)
+# [/excerpt: setup-abi3]
