@@ -1,0 +1,277 @@
+/* crossing_capi.c: road 1, the C API by hand, one function per calling
+ * convention, so that `make bench` can time what each one costs.
+ *
+ * What this module does, said in Python first:
+ *
+ *     def nothing():              return crossing_lib.cross_nothing()
+ *     def inc(x):                 return crossing_lib.cross_add(x, 1)
+ *     def add(a, b):              return crossing_lib.cross_add(a, b)
+ *     def add_varargs(a, b):      same, arguments parsed from a tuple
+ *     def add_keywords(a, b):     same, a and b may be given by name
+ *     def call_back(fn, n):       C calls fn(i) for i in range(n), sums
+ *     def sum_list(values):       copies a list of ints into C memory
+ *     def sum_buffer(values):     reads an array('q') where it lies
+ *
+ * The four add functions do the same work; only the way CPython hands
+ * them their arguments differs (METH_NOARGS, METH_O, METH_FASTCALL,
+ * METH_VARARGS, METH_VARARGS | METH_KEYWORDS).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include <limits.h>
+#include <string.h>
+
+#include "crossing_lib.h"
+
+/* Stores obj in *out if it is an int in min..max; else raises TypeError
+ * ("expected int, got str") or OverflowError and returns -1. */
+static int
+int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
+{
+    if (!PyLong_Check(obj)) {
+        PyObject *name = PyType_GetName(Py_TYPE(obj));
+        if (name != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s: expected int, got %U",
+                         what, name);
+            Py_DECREF(name);
+        }
+        return -1;
+    }
+    long value = PyLong_AsLong(obj);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (value < min || value > max) {
+        PyErr_Format(PyExc_OverflowError, "%s must be in %ld..%ld",
+                     what, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+/* [excerpt: conventions] */
+/* METH_NOARGS: CPython checks that there are no arguments; `unused` is
+ * always NULL. */
+static PyObject *
+crossing_nothing(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(cross_nothing());
+}
+
+/* METH_O: exactly one argument, passed as it is. */
+static PyObject *
+crossing_inc(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    long x;
+    if (int_in_range(arg, INT_MIN, INT_MAX - 1, "x", &x) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(cross_add((int)x, 1));
+}
+
+/* METH_FASTCALL: a C array of arguments, no tuple is built. */
+static PyObject *
+crossing_add(PyObject *Py_UNUSED(module), PyObject *const *args,
+             Py_ssize_t nargs)
+{
+    long a, b;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "add() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (int_in_range(args[0], INT_MIN, INT_MAX, "a", &a) < 0
+        || int_in_range(args[1], INT_MIN, INT_MAX, "b", &b) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(cross_add((int)a, (int)b));
+}
+
+/* METH_VARARGS: the arguments arrive as a tuple, parsed by a format. */
+static PyObject *
+crossing_add_varargs(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    int a, b;
+    if (!PyArg_ParseTuple(args, "ii:add_varargs", &a, &b)) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(cross_add(a, b));
+}
+
+/* METH_VARARGS | METH_KEYWORDS: a tuple and a dict (or NULL); the
+ * parser matches names against a NULL-terminated list. */
+static PyObject *
+crossing_add_keywords(PyObject *Py_UNUSED(module), PyObject *args,
+                      PyObject *kwargs)
+{
+    static char *names[] = {"a", "b", NULL};
+    int a, b;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "ii:add_keywords", names,
+                                     &a, &b)) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(cross_add(a, b));
+}
+/* [/excerpt: conventions] */
+
+/* What the C library hands back to call_python() on every call. */
+struct callback_ctx {
+    PyObject *fn;     /* borrowed: call_back()'s argument outlives the loop */
+    int failed;       /* set once fn raised: later calls return at once */
+};
+
+/* Called by C for each i, with the GIL held (we never released it). */
+static long long
+call_python(void *ctx_ptr, int i)
+{
+    struct callback_ctx *ctx = ctx_ptr;
+    if (ctx->failed) {
+        return 0;
+    }
+    PyObject *arg = PyLong_FromLong(i);
+    if (arg == NULL) {
+        ctx->failed = 1;
+        return 0;
+    }
+    PyObject *result = PyObject_CallOneArg(ctx->fn, arg);
+    Py_DECREF(arg);
+    if (result == NULL) {
+        ctx->failed = 1;
+        return 0;
+    }
+    long long value = PyLong_AsLongLong(result);
+    Py_DECREF(result);
+    if (value == -1 && PyErr_Occurred()) {
+        ctx->failed = 1;
+        return 0;
+    }
+    return value;
+}
+
+static PyObject *
+crossing_call_back(PyObject *Py_UNUSED(module), PyObject *const *args,
+                   Py_ssize_t nargs)
+{
+    long n;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "call_back() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (!PyCallable_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "fn must be callable");
+        return NULL;
+    }
+    if (int_in_range(args[1], 0, INT_MAX, "n", &n) < 0) {
+        return NULL;
+    }
+    struct callback_ctx ctx = {.fn = args[0], .failed = 0};
+    long long total = cross_call_back(call_python, &ctx, (int)n);
+    if (ctx.failed) {
+        return NULL;    /* fn's exception (or ours) is still set */
+    }
+    return PyLong_FromLongLong(total);
+}
+
+/* Copies every item into memory that this function allocates and frees:
+ * one conversion per element, the price of a list. */
+static PyObject *
+crossing_sum_list(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    PyObject *seq = PySequence_Fast(arg, "values must be a sequence");
+    if (seq == NULL) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    long long *copy = PyMem_New(long long, n > 0 ? n : 1);
+    if (copy == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        copy[i] = PyLong_AsLongLong(items[i]);
+        if (copy[i] == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+    }
+    result = PyLong_FromLongLong(cross_sum(copy, (size_t)n));
+done:
+    PyMem_Free(copy);
+    Py_DECREF(seq);
+    return result;
+}
+
+/* Reads the exporter's own memory: no copy, no conversion, but the
+ * format must say "C long long" and the memory must be contiguous. */
+static PyObject *
+crossing_sum_buffer(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (view.itemsize != (Py_ssize_t)sizeof(long long)
+        || view.format == NULL || strcmp(view.format, "q") != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "expected a buffer of 'q' (long long), got format '%s'",
+                     view.format != NULL ? view.format : "B");
+        goto done;
+    }
+    result = PyLong_FromLongLong(
+        cross_sum(view.buf, (size_t)(view.len / view.itemsize)));
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* [excerpt: table] */
+static PyMethodDef crossing_methods[] = {
+    {.ml_name = "nothing", .ml_meth = crossing_nothing,
+     .ml_flags = METH_NOARGS, .ml_doc = "nothing() -> 0"},
+    {.ml_name = "inc", .ml_meth = crossing_inc,
+     .ml_flags = METH_O, .ml_doc = "inc(x) -> x + 1"},
+    {.ml_name = "add", .ml_meth = (PyCFunction)(void (*)(void))crossing_add,
+     .ml_flags = METH_FASTCALL, .ml_doc = "add(a, b) -> a + b"},
+    {.ml_name = "add_varargs", .ml_meth = crossing_add_varargs,
+     .ml_flags = METH_VARARGS, .ml_doc = "add_varargs(a, b) -> a + b"},
+    {.ml_name = "add_keywords", .ml_meth = (PyCFunction)(void (*)(void))crossing_add_keywords,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = "add_keywords(a, b) -> a + b"},
+    {.ml_name = "call_back", .ml_meth = (PyCFunction)(void (*)(void))crossing_call_back,
+     .ml_flags = METH_FASTCALL,
+     .ml_doc = "call_back(fn, n) -> sum of fn(i) for i in range(n), called from C"},
+    {.ml_name = "sum_list", .ml_meth = crossing_sum_list,
+     .ml_flags = METH_O, .ml_doc = "sum_list(values) -> sum, copied first"},
+    {.ml_name = "sum_buffer", .ml_meth = crossing_sum_buffer,
+     .ml_flags = METH_O, .ml_doc = "sum_buffer(array('q')) -> sum, read in place"},
+    {.ml_name = NULL}  /* sentinel */
+};
+/* [/excerpt: table] */
+
+static PyModuleDef_Slot crossing_slots[] = {
+    /* no state, no globals: every interpreter may load it */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    /* each call finishes before it returns: nothing relies on the GIL */
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+    {0, NULL},
+};
+
+static struct PyModuleDef crossing_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "crossing_capi",
+    .m_doc = "make bench, road 1: one function per calling convention.",
+    .m_size = 0,
+    .m_methods = crossing_methods,
+    .m_slots = crossing_slots,
+};
+
+PyMODINIT_FUNC
+PyInit_crossing_capi(void)
+{
+    return PyModuleDef_Init(&crossing_module);
+}
