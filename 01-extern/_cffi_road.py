@@ -18,19 +18,30 @@ CDEF = """
     int add(int a, int b);
     typedef int (*step_fn)(void *context, int step);
     int call_n_times(int n, step_fn step, void *context);
+    int call_n_times_on_thread(int n, step_fn step, void *context);
 """
 # [/excerpt: cdef]
 
 
-def int_arg(value, func, name):
-    """Check that `value` can cross as a C int; name it if it cannot."""
+def _int_in_range(value, lo, hi, what):
+    """Check that `value` is an int from lo to hi; name it if it is not."""
     if not isinstance(value, int):
-        raise TypeError("%s() argument '%s' must be int, not %s"
-                        % (func, name, type(value).__name__))
-    if not INT_MIN <= value <= INT_MAX:
-        raise OverflowError("%s() argument '%s' must fit in a C int "
-                            "(%d to %d)" % (func, name, INT_MIN, INT_MAX))
+        raise TypeError("%s must be int, not %s"
+                        % (what, type(value).__name__))
+    if not lo <= value <= hi:
+        raise OverflowError("%s must be from %d to %d" % (what, lo, hi))
     return value
+
+
+def _n_and_callback(func, n, callback):
+    """The arguments of call_n_times() and call_on_thread(), named `func`."""
+    what = "%s() argument 'n'" % func
+    _int_in_range(n, INT_MIN, INT_MAX, what)
+    if n < 0:
+        raise ValueError("%s must be >= 0, not %d" % (what, n))
+    if not callable(callback):
+        raise TypeError("%s() argument 'callback' must be callable, not %s"
+                        % (func, type(callback).__name__))
 
 
 class _Call:
@@ -49,7 +60,7 @@ class _Call:
 class _Active(threading.local):
     """The call_n_times() calls running on this thread, innermost last:
     C calls back on the thread that called it, so the innermost one is the
-    call whose callback is running."""
+    call whose callback is running.  (A thread that C started has none.)"""
 
     def __init__(self):
         self.calls = []
@@ -79,8 +90,11 @@ def step_onerror(exc_type, exc, traceback):
     """cffi calls this when an exception escapes step() itself.  That
     happens before step's `try:` runs: a signal handler that raised as
     Python code resumed, or a RecursionError on the way in.  Keep it for
-    the innermost call on this thread, and ask C to stop."""
-    _active.calls[-1].error = exc
+    the innermost call on this thread, and ask C to stop.  Both happen
+    only on a thread that Python runs; on one that C started, the caller
+    finds the step missing and raises RuntimeError."""
+    if _active.calls:
+        _active.calls[-1].error = exc
     return 1
 # [/excerpt: step]
 
@@ -92,22 +106,30 @@ class Road:
         self._ffi, self._lib, self._c_step = ffi, lib, c_step
 
     def add(self, a, b):
-        int_arg(a, "add", "a")
-        int_arg(b, "add", "b")
+        _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
+        _int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
         if not INT_MIN <= a + b <= INT_MAX:
             raise OverflowError("add(%d, %d): the sum does not fit in a C "
                                 "int" % (a, b))
         return self._lib.add(a, b)
 
-    # [excerpt: call_n_times]
     def call_n_times(self, n, callback):
-        int_arg(n, "call_n_times", "n")
-        if n < 0:
-            raise ValueError("call_n_times() argument 'n' must be >= 0, "
-                             "not %d" % n)
-        if not callable(callback):
-            raise TypeError("call_n_times() argument 'callback' must be "
-                            "callable, not %s" % type(callback).__name__)
+        _n_and_callback("call_n_times", n, callback)
+        return self._run("call_n_times", self._lib.call_n_times, n, callback)
+
+    # [excerpt: call_on_thread]
+    def call_on_thread(self, n, callback):
+        # The same C callback serves a thread that C starts: cffi releases
+        # the GIL around every call into C, and the extern "Python" (or
+        # ffi.callback) function takes it again, with a thread state of
+        # its own, before any Python code runs.
+        _n_and_callback("call_on_thread", n, callback)
+        return self._run("call_on_thread", self._lib.call_n_times_on_thread,
+                         n, callback)
+    # [/excerpt: call_on_thread]
+
+    # [excerpt: call_n_times]
+    def _run(self, func, c_function, n, callback):
         call = _Call(callback)
         # The handle is a void * that stands for `call`.  It is valid only
         # while the handle object is alive: this local keeps it so until
@@ -115,19 +137,21 @@ class Road:
         handle = self._ffi.new_handle(call)
         _active.calls.append(call)
         try:
-            calls = self._lib.call_n_times(n, self._c_step, handle)
+            calls = c_function(n, self._c_step, handle)
         finally:
             _active.calls.pop()
         error, call.error = call.error, None
         if error is not None:
             raise error         # the callback's own exception, unchanged
+        if calls < 0:
+            raise RuntimeError("%s(): C could not start a thread" % func)
         if call.returned != calls:
-            # Even step_onerror could not run (the stack was still too
-            # deep): cffi printed the exception and returned its error
+            # Even step_onerror could not keep the exception (the stack
+            # was still too deep): cffi printed it and returned its error
             # value, 1, so C stopped.  Do not return as if all went well.
-            raise RuntimeError("call_n_times(): the callback failed at step "
-                               "%d and its exception was lost (cffi printed "
-                               "it above)" % (calls - 1))
+            raise RuntimeError("%s(): the callback failed at step %d and "
+                               "its exception was lost (cffi printed it "
+                               "above)" % (func, calls - 1))
         return calls
     # [/excerpt: call_n_times]
 
@@ -137,6 +161,6 @@ class Road:
         return old
 
     def export(self, namespace):
-        """Put add, call_n_times and set_trace into a module's globals."""
-        for name in ("add", "call_n_times", "set_trace"):
+        """Put the public functions into a module's globals."""
+        for name in ("add", "call_n_times", "call_on_thread", "set_trace"):
             namespace[name] = getattr(self, name)

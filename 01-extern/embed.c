@@ -14,7 +14,7 @@ static int
 call_guest(const char *folder)
 {
     int rc = -1;
-    PyObject *path = NULL, *module = NULL, *result = NULL;
+    PyObject *path = NULL, *module = NULL, *answer = NULL;
 
     /* sys.path is a borrowed reference; insert() copies our new string. */
     PyObject *sys_path = PySys_GetObject("path");
@@ -34,11 +34,11 @@ call_guest(const char *folder)
     }
     printf("[c host] calling embedded_guest.greet(\"embed.c\")\n");
     fflush(stdout);
-    result = PyObject_CallMethod(module, "greet", "s", "embed.c");
-    if (result == NULL) {
+    answer = PyObject_CallMethod(module, "greet", "s", "embed.c");
+    if (answer == NULL) {
         goto done;
     }
-    long n = PyLong_AsLong(result);
+    long n = PyLong_AsLong(answer);
     if (n == -1 && PyErr_Occurred()) {
         goto done;
     }
@@ -50,7 +50,7 @@ done:
         /* Every failure that reaches here set an exception. */
         PyErr_Print();          /* the traceback, as python3 would show it */
     }
-    Py_XDECREF(result);
+    Py_XDECREF(answer);
     Py_XDECREF(module);
     Py_XDECREF(path);
     return rc;

@@ -2,7 +2,7 @@
 
 Nothing is compiled for this module: cffi reads the declarations, dlopens
 the shared object and calls into it through libffi.  The same public
-functions as extern_capi: add, call_n_times, set_trace.
+functions as extern_capi: add, call_n_times, call_on_thread, set_trace.
 """
 import os
 

@@ -1,8 +1,9 @@
 """Stage 01, road 2, cffi API mode: extern_lib compiled into _extern_cffi.
 
-The same public functions as extern_capi: add, call_n_times, set_trace.
-The callback C calls is py_step, a C function that cffi generated at
-build time and that runs the Python function registered below.
+The same public functions as extern_capi: add, call_n_times,
+call_on_thread, set_trace.  The callback C calls is py_step, a C function
+that cffi generated at build time and that runs the Python function
+registered below, on whichever thread C calls it: it takes the GIL itself.
 """
 from _cffi_road import Road, make_step, step_onerror
 from _extern_cffi import ffi, lib

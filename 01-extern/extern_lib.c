@@ -4,6 +4,7 @@
  * a C program (static or dynamic linking), a C-API extension module and
  * cffi (API mode links it in, ABI mode dlopens the shared object).
  */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "extern_lib.h"
@@ -52,3 +53,45 @@ call_n_times(int n, step_fn step, void *context)
     return calls;
 }
 /* [/excerpt: call_n_times] */
+
+/* [excerpt: on_thread] */
+/* What the new thread needs: pthread_create passes one void *. */
+struct thread_job {
+    int n;
+    step_fn step;
+    void *context;
+    int calls;
+};
+
+static void *
+thread_main(void *arg)
+{
+    struct thread_job *job = arg;
+    job->calls = call_n_times(job->n, job->step, job->context);
+    return NULL;
+}
+
+int
+call_n_times_on_thread(int n, step_fn step, void *context)
+{
+    struct thread_job job = {.n = n, .step = step, .context = context};
+    pthread_t thread;
+    if (trace_calls) {
+        printf("[c] call_n_times_on_thread: starting a thread, then "
+               "joining it\n");
+        fflush(stdout);
+    }
+    if (pthread_create(&thread, NULL, thread_main, &job) != 0) {
+        return -1;
+    }
+    /* `job` lives on this stack: we must not return before the thread
+     * has finished with it. */
+    pthread_join(thread, NULL);
+    if (trace_calls) {
+        printf("[c] call_n_times_on_thread: the thread made %d calls\n",
+               job.calls);
+        fflush(stdout);
+    }
+    return job.calls;
+}
+/* [/excerpt: on_thread] */

@@ -25,4 +25,12 @@ typedef int (*step_fn)(void *context, int step);
 int call_n_times(int n, step_fn step, void *context);
 /* [/excerpt: interface] */
 
+/* [excerpt: on_thread] */
+/* Starts one new thread (POSIX threads), which runs call_n_times(n, step,
+ * context); waits for it to end and returns what it returned, or -1 if no
+ * thread could be started.  `step` runs on that new thread, never on the
+ * caller's, and the caller is blocked in pthread_join() meanwhile. */
+int call_n_times_on_thread(int n, step_fn step, void *context);
+/* [/excerpt: on_thread] */
+
 #endif /* EXTERN_LIB_H */

@@ -6,6 +6,7 @@ and forth.  Every line says who is running: [py] Python, [c] C.
 import contextlib
 import io
 import sys
+import threading
 
 # Line buffering: each [py] line leaves Python's buffer when printed, so it
 # lands in order with the [c] lines, which C flushes itself.
@@ -43,6 +44,19 @@ def tour(mod, title):
             print("[py] caught ValueError(%r): C made no call after it"
                   % str(exc))
         # [/excerpt: explode]
+
+        # [excerpt: on_thread]
+        main = threading.get_native_id()
+
+        def on_thread(i):
+            print("[py] on_thread(%d): on the main thread? %s; same native "
+                  "thread id as main? %s" % (
+                      i, threading.current_thread() is threading.main_thread(),
+                      threading.get_native_id() == main))
+
+        print("[py] calling call_on_thread(2, on_thread)")
+        print("[py] got %d" % mod.call_on_thread(2, on_thread))
+        # [/excerpt: on_thread]
     finally:
         mod.set_trace(False)
     print()

@@ -1,155 +1,286 @@
-/* Exercise 1: finish this C-API module, then run `make check-1`.
+/* Exercise 1: extern_capi.c of stage 01-extern, with 3 parts left for you
+ * to write.  This file is yours to edit.
  *
- * This is stage 01's extern_capi.c with two bodies taken out.  Everything
- * else (argument checks, the method table, the module) is given.  Build and
- * check with `make check-1` from the top folder: it compiles this file into
- * exercise/build/ and runs the stage's contract against it.
+ * Write the parts in this order; each is the lines between
+ * "[exercise part N: name]" and "[/exercise part N: name]",
+ * which now raise NotImplementedError saying what to write:
+ *   part 1: extern_add()
+ *   part 2: call_python_step()
+ *   part 3: extern_set_trace()
  *
- *   1. extern_add(): Python -> C.  Parse `a` and `b`, convert them with
- *      int_arg(), refuse a sum that overflows a C int, call add().
- *   2. call_python_step(): C -> Python.  The C library calls it for every
- *      step; call the Python callable with the step number and tell C to
- *      stop (return -1) if it raised.
+ * Check your work from the top folder:  make check-1
+ * It runs the checks in part order; for the first failing one it
+ * prints a nudge, then the API to reach for (all of them, in order:
+ * 01-extern/exercise/hints.txt).  Read only as much as you need.
+ * The solution is the reference module ../extern_capi.c.
  *
- * The reference solution is ../extern_capi.c: try not to peek.
+ * Generated from ../extern_capi.c by tests/skeleton.py (make skeletons):
+ * everything outside the parts is the reference, unchanged.
+ */
+/* extern_capi.c: road 1, the CPython C API by hand, around extern_lib.
+ *
+ * What this module does, said in Python first:
+ *
+ *     def add(a, b):                  # C ints in, C int out
+ *         check a, b are int and fit a C int, and so does a + b
+ *         return extern_lib.add(a, b)
+ *
+ *     def call_n_times(n, callback):  # C calls back into Python
+ *         check n is an int in 0..INT_MAX and callback is callable
+ *         calls = extern_lib.call_n_times(n, lambda i: callback(i))
+ *         if callback raised: re-raise it here (no call after it)
+ *         return calls
+ *
+ *     def call_on_thread(n, callback):    # the same, from a C thread
+ *         same checks; let go of the GIL while C starts a thread, runs
+ *         call_n_times on it and joins it; the thread takes the GIL for
+ *         each callback(i).  If callback raised there: re-raise it here
+ *         return calls
+ *
+ *     def set_trace(on):              # writes the C global trace_calls
+ *         old = extern_lib.trace_calls; extern_lib.trace_calls = bool(on)
+ *         return old
+ *
+ * This is what PyO3's #[pyfunction] writes for Rust: argument parsing,
+ * conversion with range checks, and turning a C-level failure into a
+ * Python exception.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
 #include <limits.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "extern_lib.h"
 
-/* The type's name without its module, as Python's type(obj).__name__
- * says it ("array", not "array.array"), so that both roads agree. */
-static const char *
-type_name(PyObject *obj)
-{
-    const char *name = Py_TYPE(obj)->tp_name;
-    const char *dot = strrchr(name, '.');
-    return dot != NULL ? dot + 1 : name;
-}
-
-/* Convert `obj` to a C int, or set an exception that names the function,
- * the argument and what was expected.  Returns 0 on success, -1 on error. */
+/* [excerpt: int_in_range] */
+/* Set "TypeError: <what> must be <expected>, not <type name>"; return -1.
+ * The name is type(obj).__name__ ("array", not "array.array"), as the
+ * cffi road says it. */
 static int
-int_arg(PyObject *obj, const char *func, const char *name, int *out)
+wrong_type(PyObject *obj, const char *what, const char *expected)
 {
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be int, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
+    if (name != NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
+                     what, expected, name);
+        Py_DECREF(name);
     }
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow != 0 || value < INT_MIN || value > INT_MAX) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s' must fit in a C int (%d to %d)",
-                     func, name, INT_MIN, INT_MAX);
-        return -1;
-    }
-    *out = (int)value;
-    return 0;
-}
-
-static PyObject *
-extern_add(PyObject *module, PyObject *args, PyObject *kwargs)
-{
-    (void)module;
-    (void)args;
-    (void)kwargs;
-    /* Exercise 1, part 1: parse two arguments, "a" and "b"
-     * (PyArg_ParseTupleAndKeywords with "OO:add"), convert each with
-     * int_arg(), raise OverflowError if a + b does not fit in a C int,
-     * and return PyLong_FromLong(add(a, b)). */
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "exercise 1: implement extern_add() in "
-                    "01-extern/exercise/extern_capi.c: parse a and b, "
-                    "convert them with int_arg(), check the sum fits a C int "
-                    "and return add(a, b) as a Python int");
-    return NULL;
-}
-
-/* The C library calls this; `context` is the Python callable, borrowed
- * from the caller of call_n_times(), which keeps it alive during the call.
- * We hold the GIL here: C called us synchronously from Python code. */
-static int
-call_python_step(void *context, int step)
-{
-    (void)context;
-    (void)step;
-    /* Exercise 1, part 2: `context` is the Python callable.  Call it with
-     * the int `step`, drop the reference to what it returned, and return
-     * -1 if the call raised (the exception stays set), 0 otherwise. */
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "exercise 1: implement call_python_step() in "
-                    "01-extern/exercise/extern_capi.c: call the Python "
-                    "callable `context` with `step`, release the result, "
-                    "return -1 if it raised and 0 otherwise");
     return -1;
 }
 
-static PyObject *
-extern_call_n_times(PyObject *module, PyObject *args, PyObject *kwargs)
+/* Convert `obj` to a C long from `min` to `max`, or set an exception that
+ * names the argument (`what`, such as "add() argument 'a'") and says what
+ * was expected.  Returns 0 on success, -1 with an exception set. */
+static int
+int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
-    (void)module;
-    static char *keywords[] = {"n", "callback", NULL};
-    PyObject *n_obj, *callback;
-    int n;
+    if (!PyLong_Check(obj)) {
+        return wrong_type(obj, what, "int");
+    }
+    int overflow = 0;
+    long value = PyLong_AsLongAndOverflow(obj, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow != 0 || value < min || value > max) {
+        PyErr_Format(PyExc_OverflowError, "%s must be from %ld to %ld",
+                     what, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+/* [/excerpt: int_in_range] */
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:call_n_times",
-                                     keywords, &n_obj, &callback)
-        || int_arg(n_obj, "call_n_times", "n", &n) < 0) {
+static PyObject *
+extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"a", "b", NULL};
+    PyObject *a_obj, *b_obj;          /* borrowed from the argument tuple */
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:add", keywords,
+                                     &a_obj, &b_obj)) {
         return NULL;
     }
-    if (n < 0) {
-        PyErr_Format(PyExc_ValueError,
-                     "call_n_times() argument 'n' must be >= 0, not %d", n);
-        return NULL;
+    /* [exercise part 1: extern_add] */
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write extern_add(): exercise 1, part 1 (see hints)");
+    return NULL;
+    /* [/exercise part 1: extern_add] */
+}
+
+/* [excerpt: n_and_callback] */
+/* The arguments of call_n_times() and call_on_thread(), named `func`:
+ * n, an int from 0 to INT_MAX, and a callable.  *callback is borrowed
+ * from the arguments, which the caller holds until we return. */
+static int
+n_and_callback(PyObject *args, PyObject *kwargs, const char *func,
+               int *n, PyObject **callback)
+{
+    static char *keywords[] = {"n", "callback", NULL};
+    char format[40], what[64];
+    PyObject *n_obj;
+    long value;
+
+    snprintf(format, sizeof format, "OO:%s", func);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, keywords,
+                                     &n_obj, callback)) {
+        return -1;
     }
-    if (!PyCallable_Check(callback)) {
-        PyErr_Format(PyExc_TypeError,
-                     "call_n_times() argument 'callback' must be callable, "
-                     "not %.200s", type_name(callback));
+    snprintf(what, sizeof what, "%s() argument 'n'", func);
+    if (int_in_range(n_obj, INT_MIN, INT_MAX, what, &value) < 0) {
+        return -1;
+    }
+    if (value < 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be >= 0, not %ld",
+                     what, value);
+        return -1;
+    }
+    if (!PyCallable_Check(*callback)) {
+        snprintf(what, sizeof what, "%s() argument 'callback'", func);
+        return wrong_type(*callback, what, "callable");
+    }
+    *n = (int)value;
+    return 0;
+}
+/* [/excerpt: n_and_callback] */
+
+/* The C library calls this on the thread that called call_n_times(),
+ * which holds the GIL.  `context` is the Python callable, borrowed.
+ * Returns 0 to go on, or -1 with the callback's exception set. */
+static int
+call_python_step(void *context, int step)
+{
+    PyObject *callback = context;
+    /* [exercise part 2: call_python_step] */
+    PyErr_Format(PyExc_NotImplementedError,
+                 "write call_python_step(): exercise 1, part 2 (see hints);"
+                 " C called it for %R, step %d", callback, step);
+    return -1;
+    /* [/exercise part 2: call_python_step] */
+}
+
+/* [excerpt: call_n_times] */
+static PyObject *
+extern_call_n_times(PyObject *Py_UNUSED(module), PyObject *args,
+                    PyObject *kwargs)
+{
+    int n;
+    PyObject *callback;
+    if (n_and_callback(args, kwargs, "call_n_times", &n, &callback) < 0) {
         return NULL;
     }
     int calls = call_n_times(n, call_python_step, callback);
     if (PyErr_Occurred()) {
         return NULL;        /* the callback's exception, unchanged */
     }
-    return PyLong_FromLong(calls);
+    return PyLong_FromLong(calls);      /* a new reference, for the caller */
+}
+/* [/excerpt: call_n_times] */
+
+/* [excerpt: on_thread] */
+/* What the C thread and the thread waiting for it share. */
+struct thread_call {
+    PyObject *callback;     /* borrowed: the waiting caller holds it */
+    PyObject *error;        /* owned: the callback's exception, or NULL */
+};
+
+/* The C library calls this on the thread it started.  That thread has no
+ * Python thread state and does not hold the GIL: it must get both before
+ * it touches a Python object, and give them back before C goes on. */
+static int
+thread_step(void *context, int step)
+{
+    struct thread_call *call = context;
+    int status = 0;
+
+    PyGILState_STATE gil = PyGILState_Ensure();     /* may wait for it */
+    PyObject *value = PyObject_CallFunction(call->callback, "i", step);
+    if (value != NULL) {
+        Py_DECREF(value);
+    }
+    else {
+        /* The exception belongs to this thread's state, which Release
+         * may destroy.  Take it out; the waiting caller raises it. */
+        call->error = PyErr_GetRaisedException();
+        status = -1;
+    }
+    PyGILState_Release(gil);
+    return status;
 }
 
 static PyObject *
-extern_set_trace(PyObject *module, PyObject *on)
+extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
+                      PyObject *kwargs)
 {
-    (void)module;
-    int flag = PyObject_IsTrue(on);
-    if (flag < 0) {
+    int n, calls;
+    PyObject *callback;
+    if (n_and_callback(args, kwargs, "call_on_thread", &n, &callback) < 0) {
         return NULL;
     }
-    int old = trace_calls;
-    trace_calls = flag;
-    return PyBool_FromLong(old);
+    /* PyGILState_Ensure() knows only the main interpreter: a thread it
+     * equips could not run a subinterpreter's callback. */
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_RuntimeError, "call_on_thread() works only "
+                        "in the main interpreter");
+        return NULL;
+    }
+    struct thread_call call = {.callback = callback, .error = NULL};
+    /* Let go of the GIL while C runs the thread and joins it: the thread
+     * needs the GIL for every callback, and if we kept it while waiting
+     * in pthread_join(), each would wait for the other for ever.  No
+     * Python object may be touched between these two lines. */
+    Py_BEGIN_ALLOW_THREADS
+    calls = call_n_times_on_thread(n, thread_step, &call);
+    Py_END_ALLOW_THREADS
+    if (call.error != NULL) {
+        PyErr_SetRaisedException(call.error);   /* steals the reference */
+        return NULL;
+    }
+    if (calls < 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "call_on_thread(): C could not start a thread");
+        return NULL;
+    }
+    return PyLong_FromLong(calls);
+}
+/* [/excerpt: on_thread] */
+
+static PyObject *
+extern_set_trace(PyObject *Py_UNUSED(module), PyObject *on)
+{
+    /* [exercise part 3: extern_set_trace] */
+    PyErr_Format(PyExc_NotImplementedError,
+                 "write extern_set_trace(): exercise 1, part 3 (see hints);"
+                 " called with %R", on);
+    return NULL;
+    /* [/exercise part 3: extern_set_trace] */
 }
 
+/* [excerpt: tables] */
+PyDoc_STRVAR(add_doc, "add(a, b)\n--\n\nReturn a + b, computed by C's add().");
+PyDoc_STRVAR(call_n_times_doc, "call_n_times(n, callback)\n--\n\n"
+             "C calls callback(i) for i in range(n); returns the count.");
+PyDoc_STRVAR(call_on_thread_doc, "call_on_thread(n, callback)\n--\n\n"
+             "The same as call_n_times(), from a thread that C starts.");
+PyDoc_STRVAR(set_trace_doc, "set_trace(on)\n--\n\n"
+             "Turn C's [c] trace lines on or off; return the old value.");
+
+/* METH_VARARGS | METH_KEYWORDS functions take a third argument, so the
+ * table stores them cast to the plain PyCFunction type. */
 static PyMethodDef extern_methods[] = {
-    {"add", (PyCFunction)(void (*)(void))extern_add,
-     METH_VARARGS | METH_KEYWORDS,
-     PyDoc_STR("add(a, b)\n--\n\nReturn a + b, computed by C's add().")},
-    {"call_n_times", (PyCFunction)(void (*)(void))extern_call_n_times,
-     METH_VARARGS | METH_KEYWORDS,
-     PyDoc_STR("call_n_times(n, callback)\n--\n\n"
-               "C calls callback(i) for i in range(n); returns the count.")},
-    {"set_trace", extern_set_trace, METH_O,
-     PyDoc_STR("set_trace(on)\n--\n\n"
-               "Turn C's [c] trace lines on or off; return the old value.")},
-    {NULL, NULL, 0, NULL},
+    {.ml_name = "add", .ml_meth = (PyCFunction)(void (*)(void))extern_add,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = add_doc},
+    {.ml_name = "call_n_times",
+     .ml_meth = (PyCFunction)(void (*)(void))extern_call_n_times,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = call_n_times_doc},
+    {.ml_name = "call_on_thread",
+     .ml_meth = (PyCFunction)(void (*)(void))extern_call_on_thread,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = call_on_thread_doc},
+    {.ml_name = "set_trace", .ml_meth = extern_set_trace,
+     .ml_flags = METH_O, .ml_doc = set_trace_doc},
+    {.ml_name = NULL}  /* sentinel */
 };
 
 static PyModuleDef_Slot extern_slots[] = {
@@ -174,3 +305,4 @@ PyInit_extern_capi(void)
 {
     return PyModuleDef_Init(&extern_module);
 }
+/* [/excerpt: tables] */
