@@ -2,7 +2,7 @@
 
     python3 build_logger_cffi.py OUT.c
 
-The Makefile compiles OUT.c with logger.o by the same rule as the
+The Makefile compiles OUT.c with logger_lib.o by the same rule as the
 hand-written module: no setuptools, no distutils.
 """
 import sys
@@ -17,9 +17,9 @@ ffi.cdef("""
                                    size_t len);
     enum logger_mode { LOGGER_DIRECT = 0, LOGGER_BACKGROUND = 1 };
     enum logger_status {
-        LOGGER_OK = 0, LOGGER_FULL = 1,
-        LOGGER_EWRITE = -1, LOGGER_ECLOSED = -2, LOGGER_ENOMEM = -3,
-        LOGGER_ECALLBACK = -4, LOGGER_EINTR = -5
+        LOGGER_OK = 0, LOGGER_EWRITE = -1, LOGGER_ECLOSED = -2,
+        LOGGER_ENOMEM = -3, LOGGER_ECALLBACK = -4, LOGGER_EINTR = -5,
+        LOGGER_ELOCK = -6, LOGGER_FULL = 1
     };
     #define LOGGER_BUFFER_SIZE ...
     #define LOGGER_MAX_BUFFER_SIZE ...
@@ -41,7 +41,7 @@ ffi.cdef("""
                                     size_t len);
     extern "Python" int py_check_signals(void *arg);
 """)
-ffi.set_source("_logger_cffi", '#include "logger.h"')
+ffi.set_source("_logger_cffi", '#include "logger_lib.h"')
 # [/excerpt: builder]
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Stage 05, road 2: the same Logger as tales_from_ffi, written in Python
-around the plain C library (logger.c) with cffi in API mode.
+around the plain C library (logger_lib.c) with cffi in API mode.
 
     from logger_cffi import Logger      # the same contract as road 1
 
@@ -54,7 +54,7 @@ def py_on_error(user_data, msg, length):
 
 @ffi.def_extern(onerror=_keep, error=1)
 def py_check_signals(arg):
-    """C calls this while a write or a wait is blocked (logger.h,
+    """C calls this while a write or a wait is blocked (logger_lib.h,
     logger_set_interrupt_check).  Python runs the handlers of signals that
     arrived meanwhile as a function starts, in the main thread: here.  One
     that raises (KeyboardInterrupt for Ctrl-C) goes to _keep, and C
@@ -97,6 +97,17 @@ def _destroy(lg, lib=lib, ffi=ffi, strerror=os.strerror):
 # [/excerpt: destroy]
 
 
+def _int_in_range(value, lo, hi, what):
+    """value (an int, or any object with __index__) as an int from lo to
+    hi bytes, else TypeError or ValueError naming `what`: the twin of
+    int_in_range() in logger_capi.c."""
+    value = operator.index(value)                   # TypeError
+    if not lo <= value <= hi:
+        raise ValueError("%s must be from %d to %d bytes, not %d"
+                         % (what, lo, hi, value))
+    return value
+
+
 class Logger:
     """Logger(callback=None, *, background=False, buffer_size=65536): a
     buffered logger to standard output, in C.  See tales_from_ffi.Logger."""
@@ -110,11 +121,9 @@ class Logger:
             raise TypeError("Logger() argument 'callback' must be callable "
                             "or None, not %s" % type(callback).__name__)
         background = bool(background)
-        buffer_size = operator.index(buffer_size)       # TypeError
-        if not 1 <= buffer_size <= lib.LOGGER_MAX_BUFFER_SIZE:
-            raise ValueError("Logger() argument 'buffer_size' must be from "
-                             "1 to %d bytes, not %d"
-                             % (lib.LOGGER_MAX_BUFFER_SIZE, buffer_size))
+        buffer_size = _int_in_range(buffer_size, 1,
+                                    lib.LOGGER_MAX_BUFFER_SIZE,
+                                    "Logger() argument 'buffer_size'")
         link = _Link(callback)
         # The handle is valid only while this object is alive: we keep it
         # in self as long as the C logger (which stores it) is alive.

@@ -1,10 +1,10 @@
-/* logger.c: the buffered logger of logger.h, in C11 with POSIX threads.
+/* logger_lib.c: the buffered logger of logger_lib.h, in C11 with POSIX threads.
  *
  * Inside: a logger has one buffer being filled (`current`, whose free part
  * is the `window`) and a queue of full buffers waiting to be written
  * (`head` .. `tail`), oldest first.  One mutex guards all of it, except
  * that a caller with a lock of its own may fill the window without the
- * mutex (logger.h, logger_window_append).  That is why the writers below
+ * mutex (logger_lib.h, part 3).  That is why the writers below
  * only ever touch the queue, never `current` or the window.  Bytes leave
  * the process in queue order:
  *   direct mode:     a logging thread that finds full buffers writes them,
@@ -27,7 +27,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "logger.h"
+#include "logger_lib.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -70,8 +70,9 @@ struct logger {
     struct buffer *spare;       /* one written buffer kept for reuse */
     unsigned long long sealed_seq, written_seq;
     int write_errno;            /* first failed write not yet reported */
-    int (*holds_lock)(void);    /* the window's owner check, or NULL */
-    int closed;                 /* messages are refused (logger_shut) */
+    int (*holds_lock)(void);    /* the window's owner check, or NULL:
+                                 * nobody fills the window but us */
+    int closed;                 /* messages are refused (shut_locked) */
     int closing;                /* a logger_close stops the writer and
                                  * says so: the others wait for it */
     int finished;               /* ... and it has */
@@ -155,17 +156,15 @@ logger_has_error_tag(const char *msg, size_t len)
 
 /* --- the queue (all of these run with lg->mutex held) ------------------- */
 
-/* A window user's rule (logger.h) checked: this call fills or seals the
- * window, so the caller must hold its own lock.  A broken rule is a bug
- * in the caller, not bad input: say where, and stop. */
-static void
-require_caller_lock(logger *lg, const char *who)
+/* The window's rule (logger_lib.h, part 3), checked by every call that
+ * fills or seals the window: 1 if the caller may, 0 if a window owner
+ * exists and the calling thread does not hold its lock.  The caller then
+ * does nothing and returns LOGGER_ELOCK: a bug in the caller, reported,
+ * never a silently torn line. */
+static int
+may_touch_window(logger *lg)
 {
-    if (lg->holds_lock != NULL && !lg->holds_lock()) {
-        fprintf(stderr, "logger: %s() called without the caller's lock: "
-                "see logger_window_append() in logger.h\n", who);
-        abort();
-    }
+    return lg->holds_lock == NULL || lg->holds_lock();
 }
 
 /* Returns a buffer of at least `need` bytes that the caller owns, or NULL
@@ -211,7 +210,7 @@ open_window(logger *lg, struct buffer *b)
     lg->window = (struct logger_window){.next = b->data, .room = b->size};
 }
 
-/* No room: logger_window_append() refuses, and logger_append() decides. */
+/* No room: logger_window_append() refuses, and append() decides. */
 static void
 close_window(logger *lg)
 {
@@ -451,7 +450,9 @@ close_all_at_exit(void)
 {
     pthread_mutex_lock(&registry_mutex);
     for (logger *lg = registry; lg != NULL; lg = lg->next) {
-        logger_require_lock(lg, NULL);  /* no caller, no caller's lock */
+        pthread_mutex_lock(&lg->mutex);
+        lg->holds_lock = NULL;      /* no caller, no caller's lock */
+        pthread_mutex_unlock(&lg->mutex);
         logger_set_interrupt_check(lg, NULL, NULL);
         (void)logger_close(lg);     /* no one is left to report errors to */
     }
@@ -643,8 +644,10 @@ error:
 }
 
 /* [excerpt: append] */
-int
-logger_append(logger *lg, const char *msg, size_t len)
+/* Copy msg under the mutex, behind the full buffer if it does not fit.
+ * Never writes, never waits: LOGGER_FULL says that someone must. */
+static int
+append(logger *lg, const char *msg, size_t len)
 {
     int status = LOGGER_OK;
     pthread_mutex_lock(&lg->mutex);
@@ -652,7 +655,10 @@ logger_append(logger *lg, const char *msg, size_t len)
         status = LOGGER_ECLOSED;
         goto done;
     }
-    require_caller_lock(lg, "logger_append");
+    if (!may_touch_window(lg)) {
+        status = LOGGER_ELOCK;
+        goto done;
+    }
     if (lg->current == NULL || lg->window.room < len) {
         /* It does not fit: this buffer is full.  Copy nothing while full
          * buffers wait: in direct mode the caller writes them first, in
@@ -695,8 +701,10 @@ done:
 }
 /* [/excerpt: append] */
 
-int
-logger_make_room(logger *lg)
+/* Write full buffers (direct mode) or wait until the writer thread has
+ * taken one (background), so that append() finds room. */
+static int
+make_room(logger *lg)
 {
     if (lg->mode == LOGGER_DIRECT) {
         return drain(lg);
@@ -718,8 +726,8 @@ int
 logger_log(logger *lg, const char *msg, size_t len)
 {
     int status;
-    while ((status = logger_append(lg, msg, len)) == LOGGER_FULL) {
-        int made = logger_make_room(lg);
+    while ((status = append(lg, msg, len)) == LOGGER_FULL) {
+        int made = make_room(lg);
         if (made != LOGGER_OK) {
             return made;                /* nothing copied */
         }
@@ -736,20 +744,6 @@ logger_log(logger *lg, const char *msg, size_t len)
 }
 /* [/excerpt: log] */
 
-struct logger_window *
-logger_window(logger *lg)
-{
-    return &lg->window;
-}
-
-void
-logger_require_lock(logger *lg, int (*holds_lock)(void))
-{
-    pthread_mutex_lock(&lg->mutex);
-    lg->holds_lock = holds_lock;
-    pthread_mutex_unlock(&lg->mutex);
-}
-
 void
 logger_set_interrupt_check(logger *lg, logger_interrupt_check check,
                            void *arg)
@@ -760,17 +754,10 @@ logger_set_interrupt_check(logger *lg, logger_interrupt_check check,
     pthread_mutex_unlock(&lg->mutex);
 }
 
-void
-logger_seal(logger *lg)
-{
-    pthread_mutex_lock(&lg->mutex);
-    require_caller_lock(lg, "logger_seal");
-    seal_current(lg);
-    pthread_mutex_unlock(&lg->mutex);
-}
-
-int
-logger_write_sealed(logger *lg)
+/* Everything sealed before the call: written (direct mode), or waited
+ * for until the writer thread has written it (background). */
+static int
+write_sealed(logger *lg)
 {
     if (lg->mode == LOGGER_DIRECT) {
         return drain(lg);
@@ -790,24 +777,42 @@ logger_write_sealed(logger *lg)
     return take_write_error(lg);
 }
 
+/* Hand `current` over to be written (lg->mutex held). */
+static int
+seal_locked(logger *lg)
+{
+    if (!may_touch_window(lg)) {
+        return LOGGER_ELOCK;
+    }
+    seal_current(lg);
+    return LOGGER_OK;
+}
+
 int
 logger_flush(logger *lg)
 {
-    logger_seal(lg);
-    return logger_write_sealed(lg);
+    pthread_mutex_lock(&lg->mutex);
+    int status = seal_locked(lg);
+    pthread_mutex_unlock(&lg->mutex);
+    if (status != LOGGER_OK) {
+        return status;
+    }
+    return write_sealed(lg);
 }
 
 /* Refuse messages from now on, and seal what was logged (lg->mutex held).
  * The window gets no room, so logger_window_append() refuses too; and
  * with it goes `current`, even empty (after log("")): a closed window
  * no longer says how full it was, so nothing may seal it later. */
-static void
-shut_locked(logger *lg, const char *who)
+static int
+shut_locked(logger *lg)
 {
     if (lg->closed) {
-        return;
+        return LOGGER_OK;
     }
-    require_caller_lock(lg, who);
+    if (!may_touch_window(lg)) {
+        return LOGGER_ELOCK;
+    }
     seal_current(lg);
     if (lg->current != NULL) {
         give_back(lg, lg->current);     /* empty */
@@ -816,14 +821,7 @@ shut_locked(logger *lg, const char *who)
     lg->closed = 1;
     close_window(lg);
     pthread_cond_broadcast(&lg->room);  /* nobody waits for room now */
-}
-
-void
-logger_shut(logger *lg)
-{
-    pthread_mutex_lock(&lg->mutex);
-    shut_locked(lg, "logger_shut");
-    pthread_mutex_unlock(&lg->mutex);
+    return LOGGER_OK;
 }
 
 int
@@ -840,13 +838,16 @@ int
 logger_close(logger *lg)
 {
     pthread_mutex_lock(&lg->mutex);
-    shut_locked(lg, "logger_close");    /* from now on logging is refused */
+    int status = shut_locked(lg);   /* from now on logging is refused */
     pthread_mutex_unlock(&lg->mutex);
+    if (status != LOGGER_OK) {
+        return status;              /* LOGGER_ELOCK: nothing done */
+    }
 
     /* Every line out, whoever writes it: this thread, another one that
      * closes too, or the writer thread.  A stop leaves the rest to the
      * next call. */
-    int status = logger_write_sealed(lg);
+    status = write_sealed(lg);
     if (status == LOGGER_EINTR) {
         return status;
     }
@@ -899,8 +900,13 @@ logger_free(logger *lg)
     if (lg == NULL) {
         return;
     }
-    /* The last call: it must finish, so nobody may stop it half-way. */
-    logger_set_interrupt_check(lg, NULL, NULL);
+    /* The last call: it must finish, so nobody may stop it half-way, and
+     * no other thread can be filling the window any more. */
+    pthread_mutex_lock(&lg->mutex);
+    lg->holds_lock = NULL;
+    lg->check = NULL;
+    lg->check_arg = NULL;
+    pthread_mutex_unlock(&lg->mutex);
     (void)logger_close(lg);     /* a no-op if the owner closed it already */
 
     pthread_mutex_lock(&registry_mutex);
@@ -925,4 +931,37 @@ logger_free(logger *lg)
     }
     pthread_mutex_destroy(&lg->mutex);
     free(lg);
+}
+
+/* --- 3. the speed layer: the window ------------------------------------- */
+
+struct logger_window *
+logger_use_window(logger *lg, int (*holds_lock)(void))
+{
+    pthread_mutex_lock(&lg->mutex);
+    lg->holds_lock = holds_lock;
+    pthread_mutex_unlock(&lg->mutex);
+    return holds_lock != NULL ? &lg->window : NULL;
+}
+
+int
+logger_window_refill(logger *lg, const char *msg, size_t len)
+{
+    return append(lg, msg, len);
+}
+
+int
+logger_window_wait(logger *lg)
+{
+    return write_sealed(lg);
+}
+
+int
+logger_window_seal(logger *lg, enum logger_seal why)
+{
+    pthread_mutex_lock(&lg->mutex);
+    int status = why == LOGGER_SEAL_TO_CLOSE ? shut_locked(lg)
+                                             : seal_locked(lg);
+    pthread_mutex_unlock(&lg->mutex);
+    return status;
 }

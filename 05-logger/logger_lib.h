@@ -1,4 +1,4 @@
-/* logger.h: a buffered logger in plain C.  It knows nothing of Python.
+/* logger_lib.h: a buffered logger in plain C.  It knows nothing of Python.
  *
  * A logger copies each message into a buffer in memory and writes whole
  * buffers to a file descriptor (standard output): when a buffer is full,
@@ -16,9 +16,9 @@
  * copied whole under one lock, so lines from different threads are never
  * torn or interleaved, and lines from one thread keep their order.
  *
- * A caller that already holds a lock of its own around every call may
- * also copy into the logger's window inline, with no call and no mutex:
- * see logger_window_append() below.  Road 1 does, with the GIL.
+ * The header has three parts: 1. the logger; 2. stopping a call that
+ * blocks (Ctrl-C); 3. the speed layer, a window into the buffer for a
+ * caller that already holds a lock of its own (road 1: the GIL).
  *
  * Loggers still open when the process exits (exit(3), or a return from
  * main) are flushed and closed by an atexit handler: nothing logged is
@@ -30,7 +30,7 @@
  * it writes its own lines as in LOGGER_DIRECT mode.
  *
  * A write that blocks (a full pipe) can be stopped by a signal: see
- * logger_set_interrupt_check().
+ * part 2.
  */
 #ifndef LOGGER_H
 #define LOGGER_H
@@ -54,10 +54,6 @@ enum logger_mode {
 /* [excerpt: status] */
 enum logger_status {
     LOGGER_OK = 0,
-    LOGGER_FULL = 1,        /* logger_append: nothing copied; a full buffer
-                             * must be written first (direct mode), or
-                             * every buffer is full (background): call
-                             * logger_make_room(), then retry */
     LOGGER_EWRITE = -1,     /* write(2) failed; errno says why.  The bytes
                              * of that buffer could not be delivered */
     LOGGER_ECLOSED = -2,    /* the logger is closed */
@@ -67,6 +63,11 @@ enum logger_status {
     LOGGER_EINTR = -5,      /* the interrupt check said stop while a write
                              * or a wait was blocked.  Nothing is lost:
                              * what was not written yet stays buffered */
+    LOGGER_ELOCK = -6,      /* a window's rule broken (part 3): the
+                             * calling thread does not hold the owner's
+                             * lock.  Nothing was done */
+    LOGGER_FULL = 1,        /* logger_window_refill: nothing copied, full
+                             * buffers wait: logger_window_wait(), retry */
 };
 /* [/excerpt: status] */
 
@@ -80,6 +81,8 @@ enum logger_status {
 
 /* The text logger_close() writes to standard error, the article's Drop. */
 #define LOGGER_CLOSING_LINE "C: Flushed and closed logger\n"
+
+/* --- 1. The logger ------------------------------------------------------ */
 
 /* [excerpt: api] */
 /* Returns a new logger that the caller owns and must give back with
@@ -97,13 +100,6 @@ logger *logger_new(int fd, enum logger_mode mode, size_t buffer_size,
  * copied. */
 int logger_log(logger *lg, const char *msg, size_t len);
 
-/* The two halves of logger_log() for a caller that must not block while
- * it holds a lock of its own (the GIL): logger_append() never does I/O
- * and never waits for I/O; logger_make_room() writes (direct mode) or
- * waits for the writer thread (background mode).  No callback. */
-int logger_append(logger *lg, const char *msg, size_t len);
-int logger_make_room(logger *lg);
-
 /* When it returns LOGGER_OK, everything logged before the call has been
  * written to the file descriptor. */
 int logger_flush(logger *lg);
@@ -116,64 +112,58 @@ int logger_flush(logger *lg);
 int logger_close(logger *lg);
 int logger_is_closed(logger *lg);
 
-/* Stopping a blocked call.  A signal (Ctrl-C) interrupts write(2), but a
- * library cannot know whether the program wants to stop: it asks.  With
- * a check set, a call that writes or waits calls check(arg) when write(2)
- * or poll(2) was interrupted (EINTR), when a write took only part of the
- * bytes (a signal may have cut it short), and every LOGGER_CHECK_MS while
- * it waits for another thread.  Non-zero means stop: the call returns
- * LOGGER_EINTR.  The check runs on the calling thread with no lock held,
- * so it may use the logger (log, flush, close).  The writer thread never
- * calls it.  NULL (the default) never stops.  logger_free() and the
- * atexit handler remove it first: they must finish. */
+/* Close (if still open) and free.  No other thread may use `lg` any more. */
+void logger_free(logger *lg);
+
+/* 1 if msg contains "ERROR", else 0: the test logger_log() uses. */
+int logger_has_error_tag(const char *msg, size_t len);
+/* [/excerpt: api] */
+
+/* --- 2. Stopping a blocked call ------------------------------------------ */
+
+/* [excerpt: interrupt] */
+/* A signal (Ctrl-C) interrupts write(2), but a library cannot know
+ * whether the program wants to stop: it asks.  With a check set, a call
+ * that writes or waits calls check(arg) when write(2) or poll(2) was
+ * interrupted (EINTR), when a write took only part of the bytes (a signal
+ * may have cut it short), and every LOGGER_CHECK_MS while it waits for
+ * another thread.  Non-zero means stop: the call returns LOGGER_EINTR.
+ * The check runs on the calling thread with no lock held, so it may use
+ * the logger.  The writer thread never calls it.  NULL (the default)
+ * never stops.  logger_free() and the atexit handler remove it first:
+ * they must finish. */
 typedef int (*logger_interrupt_check)(void *arg);
 #define LOGGER_CHECK_MS 50
 void logger_set_interrupt_check(logger *lg, logger_interrupt_check check,
                                 void *arg);
+/* [/excerpt: interrupt] */
 
-/* The two halves of logger_flush() and of logger_close(), for the same
- * caller as logger_append(): the first half never waits for I/O.
- *   logger_seal()          hand the buffer being filled to the writer
- *   logger_write_sealed()  write (direct) or wait for (background) every
- *                          buffer handed over so far
- *   logger_shut()          refuse further messages, and seal
- * logger_flush() is seal + write_sealed; logger_close() is shut + the rest
- * (after logger_shut(), logger_close() still does the rest, once). */
-void logger_seal(logger *lg);
-int logger_write_sealed(logger *lg);
-void logger_shut(logger *lg);
-
-/* Close (if still open) and free.  No other thread may use `lg` any more. */
-void logger_free(logger *lg);
-
-/* 1 if msg contains "ERROR", else 0. */
-int logger_has_error_tag(const char *msg, size_t len);
-/* [/excerpt: api] */
+/* --- 3. The speed layer: a window for a caller with a lock of its own ---- */
 
 /* [excerpt: window] */
 /* The window: the free part of the buffer being filled, in the open, like
- * stdio's putc_unlocked() and its write pointers.  A window with no room
- * means "take the slow road": there is no buffer yet, or the logger is
- * closed.  logger_window() returns the logger's own window, which keeps
- * its address for the logger's whole life. */
+ * stdio's putc_unlocked() and its write pointers.  A caller that holds a
+ * lock of its own around every call (road 1: the GIL) copies a message
+ * that fits with no call and no mutex.  A window with no room means "take
+ * the slow road": there is no buffer yet, or the logger is closed. */
 struct logger_window {
     char *next;                 /* where the next message goes */
     size_t room;                /* free bytes from next on */
 };
-struct logger_window *logger_window(logger *lg);
 
-/* Copy msg into the window if it fits: no call, no lock.  Returns 1 if it
- * copied, or 0: then call logger_append(), which locks, hands the full
- * buffer over and opens a new window.  (Strictly less than room: a window
- * with no room refuses every message, even an empty one.)
- *
- * The rule that makes this safe: the caller holds one lock of its own
- * around EVERY call that fills or seals this logger (this function,
- * logger_append, logger_log, logger_seal, logger_flush, logger_shut,
- * logger_close, logger_free).  Only logger_make_room, logger_write_sealed
- * and a logger_close after logger_shut may run without it: they never
- * touch the window.  Road 1 holds the GIL; a caller without such a lock
- * must not use the window at all. */
+/* Take the logger's window, which keeps its address for the logger's
+ * life.  `holds_lock` says whether the calling thread holds your lock
+ * (road 1 gives PyGILState_Check).  From then on, every call that fills
+ * or seals the buffer (logger_window_refill, logger_window_seal,
+ * logger_log, logger_flush, logger_close before the logger is sealed
+ * for closing) must hold it: without it, the call does nothing and
+ * returns LOGGER_ELOCK.  holds_lock NULL gives the window back (stop
+ * using it first); returns NULL then. */
+struct logger_window *logger_use_window(logger *lg, int (*holds_lock)(void));
+
+/* Copy msg into the window if it fits.  Returns 1 if it copied, or 0:
+ * then call logger_window_refill().  (Strictly less than room: a window
+ * with no room refuses every message, even an empty one.) */
 static inline int
 logger_window_append(struct logger_window *w, const char *msg, size_t len)
 {
@@ -186,12 +176,25 @@ logger_window_append(struct logger_window *w, const char *msg, size_t len)
     return 1;
 }
 
-/* Breaking that rule corrupts lines silently, and only sometimes.  So let
- * the logger check it: give it a function that says whether the calling
- * thread holds your lock (road 1 gives PyGILState_Check), and every call
- * that fills or seals the window without the lock prints which one it was
- * to stderr and aborts.  NULL (the default) checks nothing. */
-void logger_require_lock(logger *lg, int (*holds_lock)(void));
+/* The slow road, in two halves, for a caller that must not block while
+ * it holds its lock.  With your lock: logger_window_refill() takes the
+ * mutex, hands the full buffer over, opens a new window and copies msg;
+ * it never does I/O and never waits for it.  While full buffers wait it
+ * copies nothing and returns LOGGER_FULL.  Then, WITHOUT your lock (it
+ * blocks), logger_window_wait() writes them (direct mode) or waits for
+ * the writer thread (background mode); retry.  No callback: call
+ * logger_has_error_tag() and call back yourself.  A caller with no
+ * window may use both, too: they are logger_log() in two halves. */
+int logger_window_refill(logger *lg, const char *msg, size_t len);
+int logger_window_wait(logger *lg);
+
+/* The first half of logger_flush() and of logger_close(), with your lock:
+ * hand the buffer being filled over to be written.  LOGGER_SEAL_TO_CLOSE
+ * also refuses every further message.  Then, without your lock,
+ * logger_window_wait() (a flush) or logger_close() (a close) does the
+ * writing. */
+enum logger_seal { LOGGER_SEAL_TO_FLUSH = 0, LOGGER_SEAL_TO_CLOSE = 1 };
+int logger_window_seal(logger *lg, enum logger_seal why);
 /* [/excerpt: window] */
 
 #endif /* LOGGER_H */

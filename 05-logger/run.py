@@ -106,7 +106,7 @@ def main():
     except ImportError as exc:
         print("== road 2 skipped: %s ==" % exc)
         return
-    print("== road 2: logger_cffi.Logger, cffi around logger.c ==")
+    print("== road 2: logger_cffi.Logger, cffi around logger_lib.c ==")
     two_buffers(logger_cffi)
     better_than_rust(logger_cffi)
     many_threads("logger_cffi")
