@@ -36,80 +36,60 @@
 
 #include "transfer_lib.h"
 
-/* type(obj).__name__, which is what the cffi road can print: the type's
- * tp_name without its module part ("array.array" -> "array"). */
-static const char *
-type_name(PyObject *obj)
+/* [excerpt: type_error] */
+/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
+ * the argument ("clamp() argument 'value'"), TYPE is type(obj).__name__,
+ * which is also what the cffi road prints ("array", not "array.array").
+ * Always returns -1, so that a caller can `return type_error(...)`. */
+static int
+type_error(const char *what, const char *expected, PyObject *obj)
 {
-    const char *name = Py_TYPE(obj)->tp_name;
-    const char *dot = strrchr(name, '.');
-    return dot != NULL ? dot + 1 : name;
+    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
+    if (name != NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
+                     what, expected, name);
+        Py_DECREF(name);
+    }
+    return -1;
 }
+/* [/excerpt: type_error] */
 
 /* ---- scalars -------------------------------------------------------- */
 
-/* [excerpt: ll_arg] */
-/* Convert `obj` to a C long long, or set an exception that names the
- * function, the argument and what was expected.  0 on success, -1 on error.
- * A float is refused, not truncated: 2.5 is not an int. */
+/* [excerpt: int_in_range] */
+/* Convert `obj` to a C integer in min..max, or set an exception that says
+ * what `what` is and what was expected.  0 on success, -1 on error.
+ * A float is refused, not truncated: 2.5 is not an int.  And a value out
+ * of range is refused, never wrapped: C's int would silently keep only
+ * the low bits of 2**31. */
 static int
-ll_arg(PyObject *obj, const char *func, const char *name, long long *out)
+int_in_range(PyObject *obj, long long min, long long max, const char *what,
+             long long *out)
 {
     if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be int, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "int", obj);
     }
     int overflow = 0;
     long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
     if (value == -1 && PyErr_Occurred()) {
         return -1;
     }
-    if (overflow != 0) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s' must fit in a C long long "
-                     "(%lld to %lld)", func, name, LLONG_MIN, LLONG_MAX);
+    if (overflow != 0 || value < min || value > max) {
+        PyErr_Format(PyExc_OverflowError, "%s must be in %lld..%lld",
+                     what, min, max);
         return -1;
     }
     *out = value;
     return 0;
 }
-/* [/excerpt: ll_arg] */
-
-static int
-int_arg(PyObject *obj, const char *func, const char *name, int *out)
-{
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be int, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
-    }
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow != 0 || value < INT_MIN || value > INT_MAX) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s' must fit in a C int (%d to %d)",
-                     func, name, INT_MIN, INT_MAX);
-        return -1;
-    }
-    *out = (int)value;
-    return 0;
-}
+/* [/excerpt: int_in_range] */
 
 /* An int or a float becomes a C double (a huge int: OverflowError). */
 static int
-double_arg(PyObject *obj, const char *func, const char *name, double *out)
+double_arg(PyObject *obj, const char *what, double *out)
 {
     if (!PyFloat_Check(obj) && !PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be float, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "float", obj);
     }
     double value = PyFloat_AsDouble(obj);
     if (value == -1.0 && PyErr_Occurred()) {
@@ -121,54 +101,56 @@ double_arg(PyObject *obj, const char *func, const char *name, double *out)
 
 /* Only True or False: a C bool has no room for "truthy". */
 static int
-bool_arg(PyObject *obj, const char *func, const char *name, bool *out)
+bool_arg(PyObject *obj, const char *what, bool *out)
 {
     if (!PyBool_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be bool, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "bool", obj);
     }
     *out = (obj == Py_True);
     return 0;
 }
 
 static PyObject *
-transfer_clamp(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_clamp(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"value", "lo", "hi", NULL};
     PyObject *v_obj, *lo_obj, *hi_obj;  /* borrowed from the arguments */
-    int value, lo, hi;
+    long long value, lo, hi;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:clamp", keywords,
                                      &v_obj, &lo_obj, &hi_obj)
-        || int_arg(v_obj, "clamp", "value", &value) < 0
-        || int_arg(lo_obj, "clamp", "lo", &lo) < 0
-        || int_arg(hi_obj, "clamp", "hi", &hi) < 0) {
+        || int_in_range(v_obj, INT_MIN, INT_MAX, "clamp() argument 'value'",
+                        &value) < 0
+        || int_in_range(lo_obj, INT_MIN, INT_MAX, "clamp() argument 'lo'",
+                        &lo) < 0
+        || int_in_range(hi_obj, INT_MIN, INT_MAX, "clamp() argument 'hi'",
+                        &hi) < 0) {
         return NULL;
     }
     if (lo > hi) {
         PyErr_Format(PyExc_ValueError,
-                     "clamp() needs lo <= hi, got lo=%d, hi=%d", lo, hi);
+                     "clamp() needs lo <= hi, got lo=%lld, hi=%lld", lo, hi);
         return NULL;
     }
-    return PyLong_FromLong(clamp_int(value, lo, hi));
+    /* In range, so the conversions to int keep every value. */
+    return PyLong_FromLong(clamp_int((int)value, (int)lo, (int)hi));
 }
 
 /* [excerpt: checked_add] */
 static PyObject *
-transfer_checked_add(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_checked_add(PyObject *Py_UNUSED(module), PyObject *args,
+                     PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"a", "b", NULL};
     PyObject *a_obj, *b_obj;
     long long a, b, sum;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:checked_add",
                                      keywords, &a_obj, &b_obj)
-        || ll_arg(a_obj, "checked_add", "a", &a) < 0
-        || ll_arg(b_obj, "checked_add", "b", &b) < 0) {
+        || int_in_range(a_obj, LLONG_MIN, LLONG_MAX,
+                        "checked_add() argument 'a'", &a) < 0
+        || int_in_range(b_obj, LLONG_MIN, LLONG_MAX,
+                        "checked_add() argument 'b'", &b) < 0) {
         return NULL;
     }
     /* A C bool comes back, and the result through a pointer to our local. */
@@ -183,46 +165,44 @@ transfer_checked_add(PyObject *module, PyObject *args, PyObject *kwargs)
 /* [/excerpt: checked_add] */
 
 static PyObject *
-transfer_scale(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_scale(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"x", "factor", NULL};
     PyObject *x_obj, *f_obj;
     double x, factor;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:scale", keywords,
                                      &x_obj, &f_obj)
-        || double_arg(x_obj, "scale", "x", &x) < 0
-        || double_arg(f_obj, "scale", "factor", &factor) < 0) {
+        || double_arg(x_obj, "scale() argument 'x'", &x) < 0
+        || double_arg(f_obj, "scale() argument 'factor'", &factor) < 0) {
         return NULL;
     }
     return PyFloat_FromDouble(scale_double(x, factor));
 }
 
 static PyObject *
-transfer_round_toward(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_round_toward(PyObject *Py_UNUSED(module), PyObject *args,
+                      PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"x", "up", NULL};
     PyObject *x_obj, *up_obj;
     double x;
-    bool up;
+    bool up = false;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:round_toward",
                                      keywords, &x_obj, &up_obj)
-        || double_arg(x_obj, "round_toward", "x", &x) < 0
-        || bool_arg(up_obj, "round_toward", "up", &up) < 0) {
+        || double_arg(x_obj, "round_toward() argument 'x'", &x) < 0
+        || bool_arg(up_obj, "round_toward() argument 'up'", &up) < 0) {
         return NULL;
     }
     return PyFloat_FromDouble(round_double(x, up));
 }
 
 static PyObject *
-transfer_is_nan(PyObject *module, PyObject *x_obj)
+transfer_is_nan(PyObject *Py_UNUSED(module), PyObject *x_obj)
 {
-    (void)module;
     double x;
-    if (double_arg(x_obj, "is_nan", "x", &x) < 0) {
+    if (double_arg(x_obj, "is_nan() argument 'x'", &x) < 0) {
         return NULL;
     }
     /* A C bool comes back as one of the two bool singletons. */
@@ -237,12 +217,10 @@ transfer_is_nan(PyObject *module, PyObject *x_obj)
  * is valid as long as `obj` is alive, and we must not free it.  A lone
  * surrogate cannot be encoded: UnicodeEncodeError. */
 static const char *
-utf8_arg(PyObject *obj, const char *func, const char *name, Py_ssize_t *len)
+utf8_arg(PyObject *obj, const char *what, Py_ssize_t *len)
 {
     if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be str, not %.200s",
-                     func, name, type_name(obj));
+        type_error(what, "str", obj);
         return NULL;
     }
     return PyUnicode_AsUTF8AndSize(obj, len);
@@ -250,11 +228,10 @@ utf8_arg(PyObject *obj, const char *func, const char *name, Py_ssize_t *len)
 /* [/excerpt: utf8_arg] */
 
 static PyObject *
-transfer_char_count(PyObject *module, PyObject *text)
+transfer_char_count(PyObject *Py_UNUSED(module), PyObject *text)
 {
-    (void)module;
     Py_ssize_t len;
-    const char *utf8 = utf8_arg(text, "char_count", "text", &len);
+    const char *utf8 = utf8_arg(text, "char_count() argument 'text'", &len);
     if (utf8 == NULL) {
         return NULL;
     }
@@ -263,11 +240,11 @@ transfer_char_count(PyObject *module, PyObject *text)
 
 /* [excerpt: char_count_nul] */
 static PyObject *
-transfer_char_count_nul(PyObject *module, PyObject *text)
+transfer_char_count_nul(PyObject *Py_UNUSED(module), PyObject *text)
 {
-    (void)module;
     Py_ssize_t len;
-    const char *utf8 = utf8_arg(text, "char_count_nul", "text", &len);
+    const char *utf8 = utf8_arg(text, "char_count_nul() argument 'text'",
+                                &len);
     if (utf8 == NULL) {
         return NULL;
     }
@@ -289,16 +266,18 @@ transfer_char_count_nul(PyObject *module, PyObject *text)
 }
 /* [/excerpt: char_count_nul] */
 
-/* [excerpt: reversed_text] */
+/* Returns a new str: `text` reversed character by character, by C, in
+ * memory that C allocates (utf8_reverse) and C must free (transfer_free). */
 static PyObject *
-transfer_reversed_text(PyObject *module, PyObject *text)
+transfer_reversed_text(PyObject *Py_UNUSED(module), PyObject *text)
 {
-    (void)module;
     Py_ssize_t len;
-    const char *utf8 = utf8_arg(text, "reversed_text", "text", &len);
+    const char *utf8 = utf8_arg(text, "reversed_text() argument 'text'",
+                                &len);
     if (utf8 == NULL) {
         return NULL;
     }
+    /* [exercise part 1: transfer_reversed_text] */
     /* C allocates the result, so C frees it: we own `out` until
      * transfer_free(), on every path. */
     char *out = utf8_reverse(utf8, (size_t)len);
@@ -310,8 +289,13 @@ transfer_reversed_text(PyObject *module, PyObject *text)
     PyObject *result = PyUnicode_DecodeUTF8(out, len, "strict");
     transfer_free(out);
     return result;
+    /* [stub]
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write transfer_reversed_text(): exercise 2, part 1 "
+                    "(see hints)");
+    return NULL;
+    [/exercise part 1] */
 }
-/* [/excerpt: reversed_text] */
 
 /* ---- buffers -------------------------------------------------------- */
 
@@ -321,21 +305,17 @@ transfer_reversed_text(PyObject *module, PyObject *text)
  * until then the exporter keeps the memory where it is (a bytearray
  * refuses to resize, for example). */
 static int
-bytes_view(PyObject *obj, const char *func, const char *name, Py_buffer *view)
+bytes_view(PyObject *obj, const char *what, Py_buffer *view)
 {
     if (!PyObject_CheckBuffer(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a bytes-like object, "
-                     "not %.200s", func, name, type_name(obj));
-        return -1;
+        return type_error(what, "a bytes-like object", obj);
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
         return -1;
     }
     if (!PyBuffer_IsContiguous(view, 'C')) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must be a C-contiguous buffer",
-                     func, name);
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous buffer",
+                     what);
         PyBuffer_Release(view);
         return -1;
     }
@@ -348,15 +328,11 @@ bytes_view(PyObject *obj, const char *func, const char *name, Py_buffer *view)
  * Python describes the items with a struct-module format string:
  * 'q' is long long ('l' is the same thing where long has 8 bytes). */
 static int
-ll_view(PyObject *obj, const char *func, const char *name, bool writable,
-        Py_buffer *view)
+ll_view(PyObject *obj, const char *what, bool writable, Py_buffer *view)
 {
     if (!PyObject_CheckBuffer(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer of C long long "
-                     "(such as array('q')), not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "a buffer of C long long (such as "
+                          "array('q'))", obj);
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
         return -1;
@@ -364,29 +340,30 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
     const char *format = view->format != NULL ? view->format : "B";
     const char *code = format[0] == '@' ? format + 1 : format;
     if (writable && view->readonly) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a writable buffer, "
-                     "not a read-only %.200s",
-                     func, name, type_name(obj));
+        PyObject *type = PyType_GetName(Py_TYPE(obj));   /* new reference */
+        if (type != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s must be a writable buffer, "
+                         "not a read-only %U", what, type);
+            Py_DECREF(type);
+        }
         goto error;
     }
     if (view->ndim != 1) {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must be 1-dimensional, "
-                     "not %d-dimensional", func, name, view->ndim);
+                     "%s must be 1-dimensional, not %d-dimensional",
+                     what, view->ndim);
         goto error;
     }
     if (view->itemsize != sizeof(long long)
         || (strcmp(code, "q") != 0 && strcmp(code, "l") != 0)) {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must have item format 'q' "
-                     "(C long long), not '%.50s'", func, name, format);
+                     "%s must have item format 'q' (C long long), "
+                     "not '%.50s'", what, format);
         goto error;
     }
     if (!PyBuffer_IsContiguous(view, 'C')) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must be a C-contiguous buffer",
-                     func, name);
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous buffer",
+                     what);
         goto error;
     }
     /* A slice of a bytearray cast to 'q' can start at any byte; C may only
@@ -394,9 +371,8 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
      * (An empty buffer is never read, and its address can be anything.) */
     if (view->len > 0 && (uintptr_t)view->buf % _Alignof(long long) != 0) {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must start at an address aligned "
-                     "for a C long long (a multiple of %zu)",
-                     func, name, _Alignof(long long));
+                     "%s must start at an address aligned for a C long "
+                     "long (a multiple of %zu)", what, _Alignof(long long));
         goto error;
     }
     return 0;
@@ -408,11 +384,10 @@ error:
 /* [/excerpt: ll_view] */
 
 static PyObject *
-transfer_checksum(PyObject *module, PyObject *data)
+transfer_checksum(PyObject *Py_UNUSED(module), PyObject *data)
 {
-    (void)module;
     Py_buffer view;
-    if (bytes_view(data, "checksum", "data", &view) < 0) {
+    if (bytes_view(data, "checksum() argument 'data'", &view) < 0) {
         return NULL;
     }
     uint32_t sum = adler32_bytes(view.buf, (size_t)view.len);
@@ -421,11 +396,10 @@ transfer_checksum(PyObject *module, PyObject *data)
 }
 
 static PyObject *
-transfer_address_of(PyObject *module, PyObject *data)
+transfer_address_of(PyObject *Py_UNUSED(module), PyObject *data)
 {
-    (void)module;
     Py_buffer view;
-    if (bytes_view(data, "address_of", "data", &view) < 0) {
+    if (bytes_view(data, "address_of() argument 'data'", &view) < 0) {
         return NULL;
     }
     PyObject *result = PyLong_FromVoidPtr(view.buf);
@@ -435,11 +409,10 @@ transfer_address_of(PyObject *module, PyObject *data)
 
 /* [excerpt: sum_buffer] */
 static PyObject *
-transfer_sum_buffer(PyObject *module, PyObject *data)
+transfer_sum_buffer(PyObject *Py_UNUSED(module), PyObject *data)
 {
-    (void)module;
     Py_buffer view;
-    if (ll_view(data, "sum_buffer", "data", false, &view) < 0) {
+    if (ll_view(data, "sum_buffer() argument 'data'", false, &view) < 0) {
         return NULL;
     }
     long long total;
@@ -456,20 +429,25 @@ transfer_sum_buffer(PyObject *module, PyObject *data)
 }
 /* [/excerpt: sum_buffer] */
 
-/* [excerpt: scale_in_place] */
+/* Multiplies every item of a writable 'q' buffer by `factor` where it
+ * lies, all or nothing: scale_ll_in_place() checks every product first. */
 static PyObject *
-transfer_scale_in_place(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_scale_in_place(PyObject *Py_UNUSED(module), PyObject *args,
+                        PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"data", "factor", NULL};
     PyObject *data, *factor_obj;
     long long factor;
-    Py_buffer view;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:scale_in_place",
                                      keywords, &data, &factor_obj)
-        || ll_arg(factor_obj, "scale_in_place", "factor", &factor) < 0
-        || ll_view(data, "scale_in_place", "data", true, &view) < 0) {
+        || int_in_range(factor_obj, LLONG_MIN, LLONG_MAX,
+                        "scale_in_place() argument 'factor'", &factor) < 0) {
+        return NULL;
+    }
+    /* [exercise part 3: transfer_scale_in_place] */
+    Py_buffer view;
+    if (ll_view(data, "scale_in_place() argument 'data'", true, &view) < 0) {
         return NULL;
     }
     long long *values = view.buf;
@@ -487,41 +465,57 @@ transfer_scale_in_place(PyObject *module, PyObject *args, PyObject *kwargs)
 done:
     PyBuffer_Release(&view);
     return result;
+    /* [stub]
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write transfer_scale_in_place(): exercise 2, part 3 "
+                    "(see hints)");
+    return NULL;
+    [/exercise part 3] */
 }
-/* [/excerpt: scale_in_place] */
 
 #define TIME_C_LOOP_MAX 100000
 
 static PyObject *
-transfer_time_c_loop(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_time_c_loop(PyObject *Py_UNUSED(module), PyObject *args,
+                     PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"data", "number", NULL};
     PyObject *data, *number_obj;
-    int number;
+    long long number;
     Py_buffer view;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:time_c_loop",
                                      keywords, &data, &number_obj)
-        || int_arg(number_obj, "time_c_loop", "number", &number) < 0) {
-        return NULL;
-    }
-    if (number < 1 || number > TIME_C_LOOP_MAX) {
-        PyErr_Format(PyExc_ValueError,
-                     "time_c_loop() argument 'number' must be between 1 and "
-                     "%d, not %d", TIME_C_LOOP_MAX, number);
-        return NULL;
-    }
-    if (ll_view(data, "time_c_loop", "data", false, &view) < 0) {
+        || int_in_range(number_obj, 1, TIME_C_LOOP_MAX,
+                        "time_c_loop() argument 'number'", &number) < 0
+        || ll_view(data, "time_c_loop() argument 'data'", false,
+                   &view) < 0) {
         return NULL;
     }
     double seconds = time_sum_ll(view.buf,
-                                 (size_t)(view.len / view.itemsize), number);
+                                 (size_t)(view.len / view.itemsize),
+                                 (long)number);
     PyBuffer_Release(&view);
     return PyFloat_FromDouble(seconds);
 }
 
 /* ---- sequences ------------------------------------------------------ */
+
+/* "WHAT: item I must be int, not TYPE" (TypeError), or, when `item` is
+ * NULL, "WHAT: item I does not fit in a C long long" (OverflowError). */
+static void
+item_error(const char *what, Py_ssize_t i, PyObject *item)
+{
+    char item_what[160];
+    PyOS_snprintf(item_what, sizeof(item_what), "%s: item %zd", what, i);
+    if (item != NULL) {
+        type_error(item_what, "int", item);
+    }
+    else {
+        PyErr_Format(PyExc_OverflowError,
+                     "%s does not fit in a C long long", item_what);
+    }
+}
 
 /* [excerpt: ll_array] */
 /* Returns ownership: copy an iterable of ints into a new C array (free it
@@ -530,7 +524,7 @@ transfer_time_c_loop(PyObject *module, PyObject *args, PyObject *kwargs)
  * An exact list or tuple is read in place; anything else goes through
  * iter() first, so a raising __iter__ or __next__ surfaces here. */
 static long long *
-ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
+ll_array(PyObject *obj, const char *what, Py_ssize_t *n)
 {
     PyObject *seq = NULL;           /* owned: a list or tuple */
     long long *values = NULL;       /* owned: the C copy */
@@ -542,10 +536,8 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
         PyObject *iterator = PyObject_GetIter(obj);
         if (iterator == NULL) {
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Format(PyExc_TypeError,
-                             "%s() argument '%s' must be an iterable of "
-                             "ints, not %.200s",
-                             func, name, type_name(obj));
+                PyErr_Clear();
+                type_error(what, "an iterable of ints", obj);
             }
             return NULL;
         }
@@ -565,19 +557,14 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
         goto error;
     }
     for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *item = items[i];
-        if (!PyLong_Check(item)) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s() argument '%s': item %zd must be int, "
-                         "not %.200s", func, name, i, type_name(item));
+        if (!PyLong_Check(items[i])) {
+            item_error(what, i, items[i]);
             goto error;
         }
         int overflow = 0;
-        values[i] = PyLong_AsLongLongAndOverflow(item, &overflow);
+        values[i] = PyLong_AsLongLongAndOverflow(items[i], &overflow);
         if (overflow != 0) {
-            PyErr_Format(PyExc_OverflowError,
-                         "%s() argument '%s': item %zd does not fit in a "
-                         "C long long", func, name, i);
+            item_error(what, i, NULL);
             goto error;
         }
         if (values[i] == -1 && PyErr_Occurred()) {
@@ -597,17 +584,17 @@ error:
 
 /* [excerpt: sum_list] */
 static PyObject *
-transfer_sum_list(PyObject *module, PyObject *values_obj)
+transfer_sum_list(PyObject *Py_UNUSED(module), PyObject *values_obj)
 {
-    (void)module;
     Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
-    long long *values = ll_array(values_obj, "sum_list", "values", &n);
+    long long *values = ll_array(values_obj, "sum_list() argument 'values'",
+                                 &n);
     if (values == NULL) {
         return NULL;
     }
     long long total;
     bool ok = sum_ll(values, (size_t)n, &total);
-    PyMem_Free(values);
+    PyMem_Free(values);     /* ours since ll_array(): freed on every path */
     if (!ok) {
         PyErr_SetString(PyExc_OverflowError,
                         "sum_list(): the sum does not fit in a C long long");
@@ -617,16 +604,18 @@ transfer_sum_list(PyObject *module, PyObject *values_obj)
 }
 /* [/excerpt: sum_list] */
 
-/* [excerpt: sorted_ints] */
+/* Returns a new list: the values sorted by C in a C copy, then copied
+ * back out, one new int object per element. */
 static PyObject *
-transfer_sorted_ints(PyObject *module, PyObject *values_obj)
+transfer_sorted_ints(PyObject *Py_UNUSED(module), PyObject *values_obj)
 {
-    (void)module;
     Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
-    long long *values = ll_array(values_obj, "sorted_ints", "values", &n);
+    long long *values = ll_array(values_obj,
+                                 "sorted_ints() argument 'values'", &n);
     if (values == NULL) {
         return NULL;
     }
+    /* [exercise part 2: transfer_sorted_ints] */
     sort_ll(values, (size_t)n);
     /* The way back is a copy too: one new int object per element. */
     PyObject *result = PyList_New(n);
@@ -644,81 +633,94 @@ transfer_sorted_ints(PyObject *module, PyObject *values_obj)
 done:
     PyMem_Free(values);
     return result;
+    /* [stub]
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write transfer_sorted_ints(): exercise 2, part 2 "
+                    "(see hints)");
+    return NULL;
+    [/exercise part 2] */
 }
-/* [/excerpt: sorted_ints] */
 
 /* ---- the module ----------------------------------------------------- */
 
-/* A METH_VARARGS | METH_KEYWORDS function has three parameters, but the
- * table's slot is typed for two: cast through a generic function type. */
-#define WITH_KEYWORDS(f) ((PyCFunction)(void (*)(void))(f))
-#define DOC(text) PyDoc_STR(text)
-
+/* A function with keywords takes (module, args, kwargs), but the table's
+ * slot is typed for (module, arg): such entries are cast through a
+ * generic function type, and METH_KEYWORDS tells CPython the truth. */
 static PyMethodDef transfer_methods[] = {
-    {.ml_name = "clamp", .ml_meth = WITH_KEYWORDS(transfer_clamp),
+    {.ml_name = "clamp",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_clamp,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("clamp(value, lo, hi)\n--\n\n"
-                   "value limited to lo..hi by C's clamp_int(), in C ints.")},
-    {.ml_name = "checked_add", .ml_meth = WITH_KEYWORDS(transfer_checked_add),
+     .ml_doc = PyDoc_STR("clamp(value, lo, hi)\n--\n\n"
+                         "value limited to lo..hi by C's clamp_int(), in "
+                         "C ints.")},
+    {.ml_name = "checked_add",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_checked_add,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("checked_add(a, b)\n--\n\n"
-                   "a + b as C long longs; OverflowError if it does not "
-                   "fit.")},
-    {.ml_name = "scale", .ml_meth = WITH_KEYWORDS(transfer_scale),
+     .ml_doc = PyDoc_STR("checked_add(a, b)\n--\n\n"
+                         "a + b as C long longs; OverflowError if it does "
+                         "not fit.")},
+    {.ml_name = "scale",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_scale,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("scale(x, factor)\n--\n\nx * factor, as C doubles.")},
+     .ml_doc = PyDoc_STR("scale(x, factor)\n--\n\n"
+                         "x * factor, as C doubles.")},
     {.ml_name = "round_toward",
-     .ml_meth = WITH_KEYWORDS(transfer_round_toward),
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_round_toward,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("round_toward(x, up)\n--\n\n"
-                   "ceil(x) if up is True, floor(x) if False, as a float.")},
+     .ml_doc = PyDoc_STR("round_toward(x, up)\n--\n\n"
+                         "ceil(x) if up is True, floor(x) if False, as a "
+                         "float.")},
     {.ml_name = "is_nan", .ml_meth = transfer_is_nan, .ml_flags = METH_O,
-     .ml_doc = DOC("is_nan(x)\n--\n\nTrue if x is NaN, as C's isnan() "
-                   "sees it.")},
+     .ml_doc = PyDoc_STR("is_nan(x)\n--\n\n"
+                         "True if x is NaN, as C's isnan() sees it.")},
     {.ml_name = "char_count", .ml_meth = transfer_char_count,
      .ml_flags = METH_O,
-     .ml_doc = DOC("char_count(text)\n--\n\n"
-                   "len(text), counted by C in its UTF-8 bytes.")},
+     .ml_doc = PyDoc_STR("char_count(text)\n--\n\n"
+                         "len(text), counted by C in its UTF-8 bytes.")},
     {.ml_name = "char_count_nul", .ml_meth = transfer_char_count_nul,
      .ml_flags = METH_O,
-     .ml_doc = DOC("char_count_nul(text)\n--\n\n"
-                   "The same through a NUL-terminated C string: text must "
-                   "not contain '\\0'.")},
+     .ml_doc = PyDoc_STR("char_count_nul(text)\n--\n\n"
+                         "The same through a NUL-terminated C string: text "
+                         "must not contain '\\0'.")},
     {.ml_name = "reversed_text", .ml_meth = transfer_reversed_text,
      .ml_flags = METH_O,
-     .ml_doc = DOC("reversed_text(text)\n--\n\n"
-                   "text[::-1], built by C in memory C allocates.")},
+     .ml_doc = PyDoc_STR("reversed_text(text)\n--\n\n"
+                         "text[::-1], built by C in memory C allocates.")},
     {.ml_name = "checksum", .ml_meth = transfer_checksum, .ml_flags = METH_O,
-     .ml_doc = DOC("checksum(data)\n--\n\n"
-                   "The Adler-32 checksum of a bytes-like object's bytes.")},
+     .ml_doc = PyDoc_STR("checksum(data)\n--\n\n"
+                         "The Adler-32 checksum of a bytes-like object's "
+                         "bytes.")},
     {.ml_name = "address_of", .ml_meth = transfer_address_of,
      .ml_flags = METH_O,
-     .ml_doc = DOC("address_of(data)\n--\n\n"
-                   "The address of a buffer's first byte, as C sees it.")},
+     .ml_doc = PyDoc_STR("address_of(data)\n--\n\n"
+                         "The address of a buffer's first byte, as C sees "
+                         "it.")},
     {.ml_name = "sum_buffer", .ml_meth = transfer_sum_buffer,
      .ml_flags = METH_O,
-     .ml_doc = DOC("sum_buffer(data)\n--\n\n"
-                   "Sum of a buffer of C long long, read in place.")},
+     .ml_doc = PyDoc_STR("sum_buffer(data)\n--\n\n"
+                         "Sum of a buffer of C long long, read in place.")},
     {.ml_name = "scale_in_place",
-     .ml_meth = WITH_KEYWORDS(transfer_scale_in_place),
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_scale_in_place,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("scale_in_place(data, factor)\n--\n\n"
-                   "Multiply every item of a writable 'q' buffer, in "
-                   "place, all or nothing.")},
-    {.ml_name = "time_c_loop", .ml_meth = WITH_KEYWORDS(transfer_time_c_loop),
+     .ml_doc = PyDoc_STR("scale_in_place(data, factor)\n--\n\n"
+                         "Multiply every item of a writable 'q' buffer, in "
+                         "place, all or nothing.")},
+    {.ml_name = "time_c_loop",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_time_c_loop,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("time_c_loop(data, number)\n--\n\n"
-                   "Seconds C takes to sum the buffer `number` times.")},
+     .ml_doc = PyDoc_STR("time_c_loop(data, number)\n--\n\n"
+                         "Seconds C takes to sum the buffer `number` "
+                         "times.")},
     {.ml_name = "sum_list", .ml_meth = transfer_sum_list, .ml_flags = METH_O,
-     .ml_doc = DOC("sum_list(values)\n--\n\n"
-                   "Sum of an iterable of ints, copied into a C array "
-                   "first.")},
+     .ml_doc = PyDoc_STR("sum_list(values)\n--\n\n"
+                         "Sum of an iterable of ints, copied into a C array "
+                         "first.")},
     {.ml_name = "sorted_ints", .ml_meth = transfer_sorted_ints,
      .ml_flags = METH_O,
-     .ml_doc = DOC("sorted_ints(values)\n--\n\n"
-                   "A new sorted list, sorted by C in a copy of the "
-                   "values.")},
-    {NULL, NULL, 0, NULL},
+     .ml_doc = PyDoc_STR("sorted_ints(values)\n--\n\n"
+                         "A new sorted list, sorted by C in a copy of the "
+                         "values.")},
+    {.ml_name = NULL}  /* sentinel */
 };
 
 static PyModuleDef_Slot transfer_slots[] = {

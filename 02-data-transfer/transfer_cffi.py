@@ -14,19 +14,14 @@ TIME_C_LOOP_MAX = 100000
 
 # ---- scalars ---------------------------------------------------------------
 
-def _ll_arg(value, func, name, low=LLONG_MIN, high=LLONG_MAX,
-            ctype="long long"):
+def _int_in_range(value, lo, hi, what):
+    """value, if it is an int in lo..hi (C's int_in_range, in Python)."""
     if not isinstance(value, int):
-        raise TypeError("%s() argument '%s' must be int, not %s"
-                        % (func, name, type(value).__name__))
-    if not low <= value <= high:
-        raise OverflowError("%s() argument '%s' must fit in a C %s "
-                            "(%d to %d)" % (func, name, ctype, low, high))
+        raise TypeError("%s must be int, not %s"
+                        % (what, type(value).__name__))
+    if not lo <= value <= hi:
+        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
-
-
-def _int_arg(value, func, name):
-    return _ll_arg(value, func, name, INT_MIN, INT_MAX, "int")
 
 
 def _double_arg(value, func, name):
@@ -37,9 +32,9 @@ def _double_arg(value, func, name):
 
 
 def clamp(value, lo, hi):
-    _int_arg(value, "clamp", "value")
-    _int_arg(lo, "clamp", "lo")
-    _int_arg(hi, "clamp", "hi")
+    _int_in_range(value, INT_MIN, INT_MAX, "clamp() argument 'value'")
+    _int_in_range(lo, INT_MIN, INT_MAX, "clamp() argument 'lo'")
+    _int_in_range(hi, INT_MIN, INT_MAX, "clamp() argument 'hi'")
     if lo > hi:
         raise ValueError("clamp() needs lo <= hi, got lo=%d, hi=%d" % (lo, hi))
     return lib.clamp_int(value, lo, hi)
@@ -47,8 +42,8 @@ def clamp(value, lo, hi):
 
 # [excerpt: checked_add]
 def checked_add(a, b):
-    _ll_arg(a, "checked_add", "a")
-    _ll_arg(b, "checked_add", "b")
+    _int_in_range(a, LLONG_MIN, LLONG_MAX, "checked_add() argument 'a'")
+    _int_in_range(b, LLONG_MIN, LLONG_MAX, "checked_add() argument 'b'")
     # A C out-parameter: cffi allocates one long long, owned by `total`
     # and freed when that cdata object is garbage collected.
     total = ffi.new("long long *")
@@ -208,7 +203,8 @@ def sum_buffer(data):
 
 
 def scale_in_place(data, factor):
-    _ll_arg(factor, "scale_in_place", "factor")
+    _int_in_range(factor, LLONG_MIN, LLONG_MAX,
+                  "scale_in_place() argument 'factor'")
     with _ll_view(data, "scale_in_place", "data", writable=True) as view:
         with ffi.from_buffer("long long[]", view,
                              require_writable=True) as values:
@@ -221,10 +217,8 @@ def scale_in_place(data, factor):
 
 
 def time_c_loop(data, number):
-    _int_arg(number, "time_c_loop", "number")
-    if not 1 <= number <= TIME_C_LOOP_MAX:
-        raise ValueError("time_c_loop() argument 'number' must be between 1 "
-                         "and %d, not %d" % (TIME_C_LOOP_MAX, number))
+    _int_in_range(number, 1, TIME_C_LOOP_MAX,
+                  "time_c_loop() argument 'number'")
     with _ll_view(data, "time_c_loop", "data") as view:
         with ffi.from_buffer("long long[]", view) as values:
             return lib.time_sum_ll(values, len(view), number)

@@ -2,14 +2,14 @@
 
     python3 build_layout_cffi.py OUT.c
 
-The Makefile then compiles OUT.c, with liblayout.a, by the same rule as a
+The Makefile then compiles OUT.c, with layout_lib.o, by the same rule as a
 hand-written extension module: no setuptools, no distutils.
 """
 import sys
 
 import cffi
 
-from _layout_decl import declare
+from declarations import declare
 
 # [excerpt: builder]
 ffi = declare(cffi.FFI())

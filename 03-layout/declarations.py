@@ -1,8 +1,10 @@
 """The Python side's own descriptions of stage 03's structs, three ways.
 
 C's layout_lib.h is the truth.  Each declaration below is a second,
-independent description of the same bytes: cffi's cdef, ctypes'
-Structure, and struct-module format strings.  Nothing makes them agree
+independent description of the same bytes: cffi's cdef (also what the
+API-mode builder build_layout_cffi.py and the ABI-mode demonstration
+layout_abi.py declare), ctypes' Structure, and struct-module format
+strings.  Nothing makes them agree
 with C except care, which is why the tests compare every number here with
 the numbers C reports (layout_capi.layout()).
 
@@ -14,6 +16,53 @@ import re
 import struct
 
 NAMES = ("person", "record", "record_packed")
+
+
+# [excerpt: cdef]
+# cffi's cdef parses a subset of C.  It has no __attribute__((packed)), so
+# the packed struct is declared in a second cdef() call with packed=True.
+CDEF_STRUCTS = """
+    struct person { uint32_t height; uint32_t age; };
+    struct record { uint8_t tag; uint64_t id; uint16_t flags; };
+"""
+CDEF_PACKED = """
+    struct record_packed { uint8_t tag; uint64_t id; uint16_t flags; };
+"""
+# [/excerpt: cdef]
+
+CDEF_FUNCTIONS = """
+    struct layout_field {
+        const char *name; size_t offset; size_t size; size_t align;
+    };
+    struct layout_struct {
+        const char *name; size_t size; size_t align;
+        size_t nfields; const struct layout_field *fields;
+    };
+    size_t layout_count(void);
+    const struct layout_struct *layout_describe(size_t i);
+
+    struct person person_older(struct person p, uint32_t years);
+    int person_birthday(struct person *p);
+    uint64_t people_total_age(const struct person *people, size_t n);
+    void record_fill(struct record *out, uint8_t tag, uint64_t id,
+                     uint16_t flags);
+    void record_packed_fill(struct record_packed *out, uint8_t tag,
+                            uint64_t id, uint16_t flags);
+    extern const struct person layout_sample_person;
+    extern const struct record layout_sample_record;
+
+    typedef int (*item_fn)(void *context, size_t index, void *item);
+    size_t walk_items(void *const *items, size_t n, item_fn visit,
+                      void *context);
+"""
+
+
+def declare(ffi):
+    """Give `ffi` every declaration of layout_lib.h, in cffi's C."""
+    ffi.cdef(CDEF_STRUCTS)
+    ffi.cdef(CDEF_PACKED, packed=True)
+    ffi.cdef(CDEF_FUNCTIONS)
+    return ffi
 
 
 # [excerpt: ctypes]
@@ -99,7 +148,6 @@ def cffi_ffi():
         import cffi
     except ImportError:
         return None
-    from _layout_decl import declare
     return declare(cffi.FFI())
 
 

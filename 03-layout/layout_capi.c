@@ -56,33 +56,34 @@
 /* [/excerpt: module_name] */
 
 /* [excerpt: type_error] */
-/* Set "FUNC() argument WHAT must be EXPECTED, not TYPE".  Under the
- * limited API PyTypeObject is opaque (no tp_name), so ask for the name. */
-static void
-type_error(const char *func, const char *what, const char *expected,
-           PyObject *obj)
+/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
+ * the argument ("walk() argument 'items'").  Under the Limited API
+ * PyTypeObject is opaque (no tp_name to read), so ask for the name.
+ * Always returns -1, so that a caller can `return type_error(...)`. */
+static int
+type_error(const char *what, const char *expected, PyObject *obj)
 {
     PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
-    if (name == NULL) {
-        return;
+    if (name != NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
+                     what, expected, name);
+        Py_DECREF(name);
     }
-    PyErr_Format(PyExc_TypeError, "%s() %s must be %s, not %U",
-                 func, what, expected, name);
-    Py_DECREF(name);
+    return -1;
 }
 /* [/excerpt: type_error] */
 
-/* [excerpt: uint_arg] */
-/* Convert `obj` to an unsigned integer no larger than `max` (a field of
- * a struct), or set an exception naming it: `what` is "argument 'id'" or
- * "argument 'person': field 'age'".  Returns 0, or -1 with an exception. */
+/* [excerpt: int_in_range] */
+/* Convert `obj` to an unsigned integer in min..max (a field of a struct),
+ * or set an exception naming it: `what` is "fill_record() argument 'id'"
+ * or "person_older() argument 'person': field 'age'".  Returns 0, or -1
+ * with an exception set. */
 static int
-uint_arg(PyObject *obj, const char *func, const char *what,
-         unsigned long long max, const char *ctype, unsigned long long *out)
+int_in_range(PyObject *obj, unsigned long long min, unsigned long long max,
+             const char *what, unsigned long long *out)
 {
     if (!PyLong_Check(obj)) {
-        type_error(func, what, "int", obj);
-        return -1;
+        return type_error(what, "int", obj);
     }
     int overflow = 0;
     long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
@@ -104,7 +105,7 @@ uint_arg(PyObject *obj, const char *func, const char *what,
     else if (overflow < 0 || value < 0) {
         goto out_of_range;
     }
-    if (result > max) {
+    if (result < min || result > max) {
         goto out_of_range;
     }
     *out = result;
@@ -113,11 +114,11 @@ uint_arg(PyObject *obj, const char *func, const char *what,
 out_of_range:
     /* Never truncate silently: a negative age or a 33-bit height is an
      * error, not a different number. */
-    PyErr_Format(PyExc_OverflowError, "%s() %s must be in 0..%llu (%s)",
-                 func, what, max, ctype);
+    PyErr_Format(PyExc_OverflowError, "%s must be in %llu..%llu",
+                 what, min, max);
     return -1;
 }
-/* [/excerpt: uint_arg] */
+/* [/excerpt: int_in_range] */
 
 /* What an argument that points at structs may look like: the struct's
  * size and alignment, and its fields written as struct-module codes
@@ -261,14 +262,14 @@ buffer_arg(PyObject *obj, const char *func, const char *name,
            const struct buffer_kind *kind, int writable, Py_ssize_t count,
            Py_buffer *view, size_t *n)
 {
-    char what[64];
-    PyOS_snprintf(what, sizeof(what), "argument '%s'", name);
+    char what[80];
+    PyOS_snprintf(what, sizeof(what), "%s() argument '%s'", func, name);
     if (!PyObject_CheckBuffer(obj)) {
-        type_error(func, what,
-                   writable ? "a writable buffer (bytearray, ctypes object)"
-                            : "a buffer (bytes, bytearray, array, ctypes)",
-                   obj);
-        return -1;
+        return type_error(what,
+                          writable ? "a writable buffer (bytearray, ctypes "
+                                     "object)"
+                                   : "a buffer (bytes, bytearray, array, "
+                                     "ctypes)", obj);
     }
     /* Ask for everything (strides, format) and check it ourselves, so
      * that each refusal gets a message that says what was wrong. */
@@ -278,8 +279,8 @@ buffer_arg(PyObject *obj, const char *func, const char *name,
     char why[80];
     size_t size = (size_t)view->len;
     if (writable && view->readonly) {
-        type_error(func, what,
-                   "a writable buffer (bytearray, ctypes object)", obj);
+        type_error(what, "a writable buffer (bytearray, ctypes object)",
+                   obj);
         goto error;
     }
     if (!PyBuffer_IsContiguous(view, 'C')) {
@@ -361,31 +362,24 @@ done:
 }
 
 static PyObject *
-layout_layout(PyObject *module, PyObject *unused)
+layout_layout(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
-    (void)unused;
-    PyObject *result = PyDict_New();
-    if (result == NULL) {
+    PyObject *structs = PyDict_New();
+    if (structs == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < layout_count(); i++) {
         const struct layout_struct *s = layout_describe(i);
         PyObject *entry = describe_struct(s);
-        if (entry == NULL) {
-            goto error;
+        if (entry == NULL
+            || PyDict_SetItemString(structs, s->name, entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(structs);
+            return NULL;
         }
-        int rc = PyDict_SetItemString(result, s->name, entry);
-        Py_DECREF(entry);
-        if (rc < 0) {
-            goto error;
-        }
+        Py_DECREF(entry);   /* the dict took its own reference */
     }
-    return result;
-
-error:
-    Py_DECREF(result);
-    return NULL;
+    return structs;
 }
 /* [/excerpt: layout] */
 
@@ -395,26 +389,28 @@ error:
 static int
 person_arg(PyObject *obj, const char *func, struct person *out)
 {
+    char what[80], height_what[96], age_what[96];
+    PyOS_snprintf(what, sizeof(what), "%s() argument 'person'", func);
+    PyOS_snprintf(height_what, sizeof(height_what), "%s: field 'height'",
+                  what);
+    PyOS_snprintf(age_what, sizeof(age_what), "%s: field 'age'", what);
     if (!PyTuple_Check(obj)) {
-        type_error(func, "argument 'person'", "a (height, age) tuple", obj);
-        return -1;
+        return type_error(what, "a (height, age) tuple", obj);
     }
     Py_ssize_t len = PyTuple_Size(obj);
     if (len != 2) {
         PyErr_Format(PyExc_TypeError,
-                     "%s() argument 'person' must be a (height, age) tuple "
-                     "of 2 items, not %zd", func, len);
+                     "%s must be a (height, age) tuple of 2 items, not %zd",
+                     what, len);
         return -1;
     }
     unsigned long long height, age;
     /* PyTuple_GetItem returns borrowed references: the tuple keeps them
      * alive, and a tuple cannot change. */
-    if (uint_arg(PyTuple_GetItem(obj, 0), func,
-                 "argument 'person': field 'height'", UINT32_MAX,
-                 "uint32_t", &height) < 0
-        || uint_arg(PyTuple_GetItem(obj, 1), func,
-                    "argument 'person': field 'age'", UINT32_MAX,
-                    "uint32_t", &age) < 0) {
+    if (int_in_range(PyTuple_GetItem(obj, 0), 0, UINT32_MAX, height_what,
+                     &height) < 0
+        || int_in_range(PyTuple_GetItem(obj, 1), 0, UINT32_MAX, age_what,
+                        &age) < 0) {
         return -1;
     }
     out->height = (uint32_t)height;
@@ -423,21 +419,25 @@ person_arg(PyObject *obj, const char *func, struct person *out)
 }
 /* [/excerpt: person_arg] */
 
-/* [excerpt: by_value] */
+/* A struct by value: person_older(person, years) -> (height, age + years),
+ * refusing an age that would wrap around in C's uint32_t. */
 static PyObject *
-layout_person_older(PyObject *module, PyObject *args, PyObject *kwargs)
+layout_person_older(PyObject *Py_UNUSED(module), PyObject *args,
+                    PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"person", "years", NULL};
     PyObject *person_obj, *years_obj;     /* borrowed from args */
     struct person person;
-    unsigned long long years;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:person_older",
                                      keywords, &person_obj, &years_obj)
-        || person_arg(person_obj, "person_older", &person) < 0
-        || uint_arg(years_obj, "person_older", "argument 'years'",
-                    UINT32_MAX, "uint32_t", &years) < 0) {
+        || person_arg(person_obj, "person_older", &person) < 0) {
+        return NULL;
+    }
+    /* [exercise part 1: layout_person_older] */
+    unsigned long long years;
+    if (int_in_range(years_obj, 0, UINT32_MAX,
+                     "person_older() argument 'years'", &years) < 0) {
         return NULL;
     }
     if (person.age + years > UINT32_MAX) {
@@ -452,20 +452,26 @@ layout_person_older(PyObject *module, PyObject *args, PyObject *kwargs)
     struct person older = person_older(person, (uint32_t)years);
     return Py_BuildValue("(kk)", (unsigned long)older.height,
                          (unsigned long)older.age);
+    /* [stub]
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write layout_person_older(): exercise 3, part 1 "
+                    "(see hints)");
+    return NULL;
+    [/exercise part 1] */
 }
-/* [/excerpt: by_value] */
 
-/* [excerpt: by_pointer] */
+/* A struct by pointer: C adds 1 to the age of the struct person that
+ * Python's writable buffer holds, where it lies; returns the new age. */
 static PyObject *
-layout_birthday(PyObject *module, PyObject *person_obj)
+layout_birthday(PyObject *Py_UNUSED(module), PyObject *person_obj)
 {
-    (void)module;
     Py_buffer view;
     size_t n;
     if (buffer_arg(person_obj, "birthday", "person", &person_kind, 1, 1,
                    &view, &n) < 0) {
         return NULL;
     }
+    /* [exercise part 2: layout_birthday] */
     /* view.buf is Python's memory, pinned until PyBuffer_Release: C
      * writes into it directly. */
     struct person *person = view.buf;
@@ -480,21 +486,26 @@ layout_birthday(PyObject *module, PyObject *person_obj)
 done:
     PyBuffer_Release(&view);
     return result;
+    /* [stub]
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write layout_birthday(): exercise 3, part 2 "
+                    "(see hints)");
+    return NULL;
+    [/exercise part 2] */
 }
-/* [/excerpt: by_pointer] */
 
 /* [excerpt: array] */
 static PyObject *
-layout_total_age(PyObject *module, PyObject *people_obj)
+layout_total_age(PyObject *Py_UNUSED(module), PyObject *people_obj)
 {
-    (void)module;
     Py_buffer view;
     size_t n;
     if (buffer_arg(people_obj, "total_age", "people", &person_kind, 0, -1,
                    &view, &n) < 0) {
         return NULL;
     }
-    /* No copy: C reads the n structs where Python put them. */
+    /* No copy: C reads the n structs where Python put them, and the
+     * view pins them there until it is released, on every path. */
     uint64_t total = people_total_age(view.buf, n);
     PyBuffer_Release(&view);
     return PyLong_FromUnsignedLongLong(total);
@@ -511,16 +522,18 @@ record_args(PyObject *args, PyObject *kwargs, const char *format,
     static char *keywords[] = {"buffer", "tag", "id", "flags", NULL};
     PyObject *buffer_obj, *tag_obj, *id_obj, *flags_obj;
     unsigned long long t, i, f;
+    char tag_what[64], id_what[64], flags_what[64];
     size_t n;
+    PyOS_snprintf(tag_what, sizeof(tag_what), "%s() argument 'tag'", func);
+    PyOS_snprintf(id_what, sizeof(id_what), "%s() argument 'id'", func);
+    PyOS_snprintf(flags_what, sizeof(flags_what), "%s() argument 'flags'",
+                  func);
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, keywords,
                                      &buffer_obj, &tag_obj, &id_obj,
                                      &flags_obj)
-        || uint_arg(tag_obj, func, "argument 'tag'", UINT8_MAX, "uint8_t",
-                    &t) < 0
-        || uint_arg(id_obj, func, "argument 'id'", UINT64_MAX, "uint64_t",
-                    &i) < 0
-        || uint_arg(flags_obj, func, "argument 'flags'", UINT16_MAX,
-                    "uint16_t", &f) < 0
+        || int_in_range(tag_obj, 0, UINT8_MAX, tag_what, &t) < 0
+        || int_in_range(id_obj, 0, UINT64_MAX, id_what, &i) < 0
+        || int_in_range(flags_obj, 0, UINT16_MAX, flags_what, &f) < 0
         || buffer_arg(buffer_obj, func, "buffer", kind, 1, 1, view,
                       &n) < 0) {
         return -1;
@@ -533,9 +546,9 @@ record_args(PyObject *args, PyObject *kwargs, const char *format,
 
 /* [excerpt: fill] */
 static PyObject *
-layout_fill_record(PyObject *module, PyObject *args, PyObject *kwargs)
+layout_fill_record(PyObject *Py_UNUSED(module), PyObject *args,
+                   PyObject *kwargs)
 {
-    (void)module;
     Py_buffer view;
     uint8_t tag;
     uint64_t id;
@@ -551,9 +564,9 @@ layout_fill_record(PyObject *module, PyObject *args, PyObject *kwargs)
 /* [/excerpt: fill] */
 
 static PyObject *
-layout_fill_record_packed(PyObject *module, PyObject *args, PyObject *kwargs)
+layout_fill_record_packed(PyObject *Py_UNUSED(module), PyObject *args,
+                          PyObject *kwargs)
 {
-    (void)module;
     Py_buffer view;
     uint8_t tag;
     uint64_t id;
@@ -634,21 +647,22 @@ describe_object(PyObject *obj)
 /* [/excerpt: describe] */
 
 static PyObject *
-layout_describe_obj(PyObject *module, PyObject *obj)
+layout_describe_obj(PyObject *Py_UNUSED(module), PyObject *obj)
 {
-    (void)module;
     return describe_object(obj);
 }
 
-/* [excerpt: walk] */
+/* Returns a new list: describe() of every item of a list of anything.
+ * The list's items are borrowed, and describing one could, in principle,
+ * run code that changes the list. */
 static PyObject *
-layout_walk(PyObject *module, PyObject *items)
+layout_walk(PyObject *Py_UNUSED(module), PyObject *items)
 {
-    (void)module;
     if (!PyList_Check(items)) {
-        type_error("walk", "argument 'items'", "list", items);
+        type_error("walk() argument 'items'", "list", items);
         return NULL;
     }
+    /* [exercise part 3: layout_walk] */
     PyObject *result = PyList_New(0);
     if (result == NULL) {
         return NULL;
@@ -677,38 +691,54 @@ layout_walk(PyObject *module, PyObject *items)
 error:
     Py_DECREF(result);
     return NULL;
+    /* [stub]
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write layout_walk(): exercise 3, part 3 (see hints)");
+    return NULL;
+    [/exercise part 3] */
 }
-/* [/excerpt: walk] */
 
+/* A function with keywords takes (module, args, kwargs), but the table's
+ * slot is typed for (module, arg): such entries are cast through a
+ * generic function type, and METH_KEYWORDS tells CPython the truth. */
 static PyMethodDef layout_methods[] = {
-    {"layout", layout_layout, METH_NOARGS,
-     PyDoc_STR("layout()\n--\n\n"
-               "C's sizeof, _Alignof and offsetof for every struct.")},
-    {"person_older", (PyCFunction)(void (*)(void))layout_person_older,
-     METH_VARARGS | METH_KEYWORDS,
-     PyDoc_STR("person_older(person, years)\n--\n\n"
-               "A struct person by value: return (height, age + years).")},
-    {"birthday", layout_birthday, METH_O,
-     PyDoc_STR("birthday(person)\n--\n\n"
-               "A struct person by pointer: C adds 1 to its age in place "
-               "and the new age is returned.")},
-    {"total_age", layout_total_age, METH_O,
-     PyDoc_STR("total_age(people)\n--\n\n"
-               "Sum the ages of an array of struct person, read in place.")},
-    {"fill_record", (PyCFunction)(void (*)(void))layout_fill_record,
-     METH_VARARGS | METH_KEYWORDS,
-     PyDoc_STR("fill_record(buffer, tag, id, flags)\n--\n\n"
-               "C fills one struct record in a writable buffer.")},
-    {"fill_record_packed",
-     (PyCFunction)(void (*)(void))layout_fill_record_packed,
-     METH_VARARGS | METH_KEYWORDS,
-     PyDoc_STR("fill_record_packed(buffer, tag, id, flags)\n--\n\n"
-               "C fills one struct record_packed in a writable buffer.")},
-    {"describe", layout_describe_obj, METH_O,
-     PyDoc_STR("describe(obj)\n--\n\nSay what kind of object obj is.")},
-    {"walk", layout_walk, METH_O,
-     PyDoc_STR("walk(items)\n--\n\ndescribe() every item of a list.")},
-    {NULL, NULL, 0, NULL},  /* sentinel */
+    {.ml_name = "layout", .ml_meth = layout_layout, .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("layout()\n--\n\n"
+                         "C's sizeof, _Alignof and offsetof for every "
+                         "struct.")},
+    {.ml_name = "person_older",
+     .ml_meth = (PyCFunction)(void (*)(void))layout_person_older,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = PyDoc_STR("person_older(person, years)\n--\n\n"
+                         "A struct person by value: return (height, age + "
+                         "years).")},
+    {.ml_name = "birthday", .ml_meth = layout_birthday, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("birthday(person)\n--\n\n"
+                         "A struct person by pointer: C adds 1 to its age "
+                         "in place and the new age is returned.")},
+    {.ml_name = "total_age", .ml_meth = layout_total_age, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("total_age(people)\n--\n\n"
+                         "Sum the ages of an array of struct person, read "
+                         "in place.")},
+    {.ml_name = "fill_record",
+     .ml_meth = (PyCFunction)(void (*)(void))layout_fill_record,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = PyDoc_STR("fill_record(buffer, tag, id, flags)\n--\n\n"
+                         "C fills one struct record in a writable buffer.")},
+    {.ml_name = "fill_record_packed",
+     .ml_meth = (PyCFunction)(void (*)(void))layout_fill_record_packed,
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = PyDoc_STR("fill_record_packed(buffer, tag, id, flags)\n--\n\n"
+                         "C fills one struct record_packed in a writable "
+                         "buffer.")},
+    {.ml_name = "describe", .ml_meth = layout_describe_obj,
+     .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("describe(obj)\n--\n\nSay what kind of object obj "
+                         "is.")},
+    {.ml_name = "walk", .ml_meth = layout_walk, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("walk(items)\n--\n\ndescribe() every item of a "
+                         "list.")},
+    {.ml_name = NULL}  /* sentinel */
 };
 
 static PyModuleDef_Slot layout_slots[] = {

@@ -36,15 +36,14 @@ def _type_name(obj):
     return type(obj).__name__
 
 
-def _uint_arg(value, func, what, maximum, ctype):
-    """Check that `value` fits an unsigned C field; name it if it cannot."""
+def _int_in_range(value, lo, hi, what):
+    """value, if it is an int in lo..hi (C's int_in_range, in Python):
+    a field of a struct; name it if it cannot be."""
     if not issubclass(type(value), int):
-        raise TypeError("%s() %s must be int, not %s"
-                        % (func, what, _type_name(value)))
+        raise TypeError("%s must be int, not %s" % (what, _type_name(value)))
     value = operator.index(value)   # an exact int: no subclass methods run
-    if not 0 <= value <= maximum:
-        raise OverflowError("%s() %s must be in 0..%d (%s)"
-                            % (func, what, maximum, ctype))
+    if not lo <= value <= hi:
+        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
 
 
@@ -215,10 +214,9 @@ def _person_arg(obj, func):
     if len(items) != 2:
         raise TypeError("%s() argument 'person' must be a (height, age) "
                         "tuple of 2 items, not %d" % (func, len(items)))
-    height = _uint_arg(items[0], func, "argument 'person': field 'height'",
-                       UINT32_MAX, "uint32_t")
-    age = _uint_arg(items[1], func, "argument 'person': field 'age'",
-                    UINT32_MAX, "uint32_t")
+    what = "%s() argument 'person': field " % func
+    height = _int_in_range(items[0], 0, UINT32_MAX, what + "'height'")
+    age = _int_in_range(items[1], 0, UINT32_MAX, what + "'age'")
     return height, age
 
 
@@ -226,8 +224,8 @@ def _person_arg(obj, func):
 def person_older(person, years):
     """A struct person by value: return (height, age + years)."""
     height, age = _person_arg(person, "person_older")
-    years = _uint_arg(years, "person_older", "argument 'years'",
-                      UINT32_MAX, "uint32_t")
+    years = _int_in_range(years, 0, UINT32_MAX,
+                          "person_older() argument 'years'")
     if age + years > UINT32_MAX:
         raise OverflowError("person_older(): age %d + %d years does not fit "
                             "in a uint32_t" % (age, years))
@@ -257,10 +255,10 @@ def total_age(people):
 
 
 def _record_args(func, kind, buffer, tag, id, flags):
-    tag = _uint_arg(tag, func, "argument 'tag'", UINT8_MAX, "uint8_t")
-    id = _uint_arg(id, func, "argument 'id'", UINT64_MAX, "uint64_t")
-    flags = _uint_arg(flags, func, "argument 'flags'", UINT16_MAX,
-                      "uint16_t")
+    what = "%s() argument " % func
+    tag = _int_in_range(tag, 0, UINT8_MAX, what + "'tag'")
+    id = _int_in_range(id, 0, UINT64_MAX, what + "'id'")
+    flags = _int_in_range(flags, 0, UINT16_MAX, what + "'flags'")
     return _buffer_arg(buffer, func, "buffer", kind, True, 1), tag, id, flags
 
 

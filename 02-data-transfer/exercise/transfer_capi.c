@@ -1,20 +1,50 @@
-/* Exercise 2: finish this C-API module, then run `make check-2`.
+/* Exercise 2: transfer_capi.c of stage 02-data-transfer, with 3 parts left for you
+ * to write.  This file is yours to edit.
  *
- * This is stage 02's transfer_capi.c with three pieces taken out.  All the
- * argument helpers, the other functions, the method table and the module
- * are given.  `make check-2` (from the top folder) compiles this file into
- * exercise/build/ and runs the stage's contract against it.
+ * Write the parts in this order; each is the lines between
+ * "[exercise part N: name]" and "[/exercise part N: name]",
+ * which now raise NotImplementedError saying what to write:
+ *   part 1: transfer_reversed_text()
+ *   part 2: transfer_sorted_ints()
+ *   part 3: transfer_scale_in_place()
  *
- *   1. ll_array(): the copy.  Read each item of a list or tuple, check it
- *      is an int that fits a C long long, store it in the C array; name
- *      the index and the type of the first bad item.
- *   2. transfer_reversed_text(): a string made by C.  Call utf8_reverse(),
- *      turn its bytes into a new str, and free C's buffer on every path.
- *   3. transfer_scale_in_place(): the share.  Borrow a writable buffer of
- *      C long long with ll_view(), let C change it in place, report an
- *      overflow, and release the buffer on every path.
+ * Check your work from the top folder:  make check-2
+ * It runs the checks in part order; for the first failing one it
+ * prints a nudge, then the API to reach for (all of them, in order:
+ * 02-data-transfer/exercise/hints.txt).  Read only as much as you need.
+ * The solution is the reference module ../transfer_capi.c.
  *
- * The reference solution is ../transfer_capi.c: try not to peek.
+ * Generated from ../transfer_capi.c by tests/skeleton.py (make skeletons):
+ * everything outside the parts is the reference, unchanged.
+ */
+/* transfer_capi.c: road 1, the CPython C API by hand, around transfer_lib.
+ * Every function shows one way a value crosses the boundary.
+ *
+ * What this module does, said in Python first:
+ *
+ *     # scalars: copied by value, range-checked on the way in
+ *     def clamp(value, lo, hi): ...           # C int in and out
+ *     def checked_add(a, b): ...              # C long long; OverflowError
+ *     def scale(x, factor): ...               # C double: NaN, inf pass
+ *     def round_toward(x, up): ...            # C bool in: floor or ceil
+ *     def is_nan(x): return x != x            # C bool out
+ *
+ *     # strings: str crosses as UTF-8 bytes plus a length
+ *     def char_count(text): return len(text)  # counted by C in the UTF-8
+ *     def char_count_nul(text): ...           # C stops at NUL: refused
+ *     def reversed_text(text): return text[::-1]   # built by C, copied
+ *     def checksum(data): return zlib.adler32(data)  # raw bytes
+ *
+ *     # sequences: copied element by element into a C array
+ *     def sum_list(values): return sum(values)
+ *     def sorted_ints(values): return sorted(values)   # a new list
+ *
+ *     # buffers: shared, C reads and writes Python's own memory
+ *     def sum_buffer(data): return sum(data)           # 'q' items
+ *     def scale_in_place(data, factor):       # all or nothing
+ *         for i in range(len(data)): data[i] *= factor
+ *     def address_of(data): ...               # where C sees the bytes
+ *     def time_c_loop(data, number): ...      # sum_buffer timed inside C
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,78 +55,60 @@
 
 #include "transfer_lib.h"
 
-/* type(obj).__name__, which is what the cffi road can print: the type's
- * tp_name without its module part ("array.array" -> "array"). */
-static const char *
-type_name(PyObject *obj)
+/* [excerpt: type_error] */
+/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
+ * the argument ("clamp() argument 'value'"), TYPE is type(obj).__name__,
+ * which is also what the cffi road prints ("array", not "array.array").
+ * Always returns -1, so that a caller can `return type_error(...)`. */
+static int
+type_error(const char *what, const char *expected, PyObject *obj)
 {
-    const char *name = Py_TYPE(obj)->tp_name;
-    const char *dot = strrchr(name, '.');
-    return dot != NULL ? dot + 1 : name;
+    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
+    if (name != NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
+                     what, expected, name);
+        Py_DECREF(name);
+    }
+    return -1;
 }
+/* [/excerpt: type_error] */
 
 /* ---- scalars -------------------------------------------------------- */
 
-/* Convert `obj` to a C long long, or set an exception that names the
- * function, the argument and what was expected.  0 on success, -1 on error.
- * A float is refused, not truncated: 2.5 is not an int. */
+/* [excerpt: int_in_range] */
+/* Convert `obj` to a C integer in min..max, or set an exception that says
+ * what `what` is and what was expected.  0 on success, -1 on error.
+ * A float is refused, not truncated: 2.5 is not an int.  And a value out
+ * of range is refused, never wrapped: C's int would silently keep only
+ * the low bits of 2**31. */
 static int
-ll_arg(PyObject *obj, const char *func, const char *name, long long *out)
+int_in_range(PyObject *obj, long long min, long long max, const char *what,
+             long long *out)
 {
     if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be int, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "int", obj);
     }
     int overflow = 0;
     long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
     if (value == -1 && PyErr_Occurred()) {
         return -1;
     }
-    if (overflow != 0) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s' must fit in a C long long "
-                     "(%lld to %lld)", func, name, LLONG_MIN, LLONG_MAX);
+    if (overflow != 0 || value < min || value > max) {
+        PyErr_Format(PyExc_OverflowError, "%s must be in %lld..%lld",
+                     what, min, max);
         return -1;
     }
     *out = value;
     return 0;
 }
-
-static int
-int_arg(PyObject *obj, const char *func, const char *name, int *out)
-{
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be int, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
-    }
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow != 0 || value < INT_MIN || value > INT_MAX) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s' must fit in a C int (%d to %d)",
-                     func, name, INT_MIN, INT_MAX);
-        return -1;
-    }
-    *out = (int)value;
-    return 0;
-}
+/* [/excerpt: int_in_range] */
 
 /* An int or a float becomes a C double (a huge int: OverflowError). */
 static int
-double_arg(PyObject *obj, const char *func, const char *name, double *out)
+double_arg(PyObject *obj, const char *what, double *out)
 {
     if (!PyFloat_Check(obj) && !PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be float, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "float", obj);
     }
     double value = PyFloat_AsDouble(obj);
     if (value == -1.0 && PyErr_Occurred()) {
@@ -108,53 +120,56 @@ double_arg(PyObject *obj, const char *func, const char *name, double *out)
 
 /* Only True or False: a C bool has no room for "truthy". */
 static int
-bool_arg(PyObject *obj, const char *func, const char *name, bool *out)
+bool_arg(PyObject *obj, const char *what, bool *out)
 {
     if (!PyBool_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be bool, not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "bool", obj);
     }
     *out = (obj == Py_True);
     return 0;
 }
 
 static PyObject *
-transfer_clamp(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_clamp(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"value", "lo", "hi", NULL};
     PyObject *v_obj, *lo_obj, *hi_obj;  /* borrowed from the arguments */
-    int value, lo, hi;
+    long long value, lo, hi;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:clamp", keywords,
                                      &v_obj, &lo_obj, &hi_obj)
-        || int_arg(v_obj, "clamp", "value", &value) < 0
-        || int_arg(lo_obj, "clamp", "lo", &lo) < 0
-        || int_arg(hi_obj, "clamp", "hi", &hi) < 0) {
+        || int_in_range(v_obj, INT_MIN, INT_MAX, "clamp() argument 'value'",
+                        &value) < 0
+        || int_in_range(lo_obj, INT_MIN, INT_MAX, "clamp() argument 'lo'",
+                        &lo) < 0
+        || int_in_range(hi_obj, INT_MIN, INT_MAX, "clamp() argument 'hi'",
+                        &hi) < 0) {
         return NULL;
     }
     if (lo > hi) {
         PyErr_Format(PyExc_ValueError,
-                     "clamp() needs lo <= hi, got lo=%d, hi=%d", lo, hi);
+                     "clamp() needs lo <= hi, got lo=%lld, hi=%lld", lo, hi);
         return NULL;
     }
-    return PyLong_FromLong(clamp_int(value, lo, hi));
+    /* In range, so the conversions to int keep every value. */
+    return PyLong_FromLong(clamp_int((int)value, (int)lo, (int)hi));
 }
 
+/* [excerpt: checked_add] */
 static PyObject *
-transfer_checked_add(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_checked_add(PyObject *Py_UNUSED(module), PyObject *args,
+                     PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"a", "b", NULL};
     PyObject *a_obj, *b_obj;
     long long a, b, sum;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:checked_add",
                                      keywords, &a_obj, &b_obj)
-        || ll_arg(a_obj, "checked_add", "a", &a) < 0
-        || ll_arg(b_obj, "checked_add", "b", &b) < 0) {
+        || int_in_range(a_obj, LLONG_MIN, LLONG_MAX,
+                        "checked_add() argument 'a'", &a) < 0
+        || int_in_range(b_obj, LLONG_MIN, LLONG_MAX,
+                        "checked_add() argument 'b'", &b) < 0) {
         return NULL;
     }
     /* A C bool comes back, and the result through a pointer to our local. */
@@ -166,48 +181,47 @@ transfer_checked_add(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     return PyLong_FromLongLong(sum);
 }
+/* [/excerpt: checked_add] */
 
 static PyObject *
-transfer_scale(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_scale(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"x", "factor", NULL};
     PyObject *x_obj, *f_obj;
     double x, factor;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:scale", keywords,
                                      &x_obj, &f_obj)
-        || double_arg(x_obj, "scale", "x", &x) < 0
-        || double_arg(f_obj, "scale", "factor", &factor) < 0) {
+        || double_arg(x_obj, "scale() argument 'x'", &x) < 0
+        || double_arg(f_obj, "scale() argument 'factor'", &factor) < 0) {
         return NULL;
     }
     return PyFloat_FromDouble(scale_double(x, factor));
 }
 
 static PyObject *
-transfer_round_toward(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_round_toward(PyObject *Py_UNUSED(module), PyObject *args,
+                      PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"x", "up", NULL};
     PyObject *x_obj, *up_obj;
     double x;
-    bool up;
+    bool up = false;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:round_toward",
                                      keywords, &x_obj, &up_obj)
-        || double_arg(x_obj, "round_toward", "x", &x) < 0
-        || bool_arg(up_obj, "round_toward", "up", &up) < 0) {
+        || double_arg(x_obj, "round_toward() argument 'x'", &x) < 0
+        || bool_arg(up_obj, "round_toward() argument 'up'", &up) < 0) {
         return NULL;
     }
     return PyFloat_FromDouble(round_double(x, up));
 }
 
 static PyObject *
-transfer_is_nan(PyObject *module, PyObject *x_obj)
+transfer_is_nan(PyObject *Py_UNUSED(module), PyObject *x_obj)
 {
-    (void)module;
     double x;
-    if (double_arg(x_obj, "is_nan", "x", &x) < 0) {
+    if (double_arg(x_obj, "is_nan() argument 'x'", &x) < 0) {
         return NULL;
     }
     /* A C bool comes back as one of the two bool singletons. */
@@ -216,40 +230,40 @@ transfer_is_nan(PyObject *module, PyObject *x_obj)
 
 /* ---- strings -------------------------------------------------------- */
 
+/* [excerpt: utf8_arg] */
 /* The UTF-8 bytes of a str, and their length.  Borrowed: CPython keeps
  * this UTF-8 copy inside the str object and frees it with the str, so it
  * is valid as long as `obj` is alive, and we must not free it.  A lone
  * surrogate cannot be encoded: UnicodeEncodeError. */
 static const char *
-utf8_arg(PyObject *obj, const char *func, const char *name, Py_ssize_t *len)
+utf8_arg(PyObject *obj, const char *what, Py_ssize_t *len)
 {
     if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be str, not %.200s",
-                     func, name, type_name(obj));
+        type_error(what, "str", obj);
         return NULL;
     }
     return PyUnicode_AsUTF8AndSize(obj, len);
 }
+/* [/excerpt: utf8_arg] */
 
 static PyObject *
-transfer_char_count(PyObject *module, PyObject *text)
+transfer_char_count(PyObject *Py_UNUSED(module), PyObject *text)
 {
-    (void)module;
     Py_ssize_t len;
-    const char *utf8 = utf8_arg(text, "char_count", "text", &len);
+    const char *utf8 = utf8_arg(text, "char_count() argument 'text'", &len);
     if (utf8 == NULL) {
         return NULL;
     }
     return PyLong_FromSize_t(utf8_count(utf8, (size_t)len));
 }
 
+/* [excerpt: char_count_nul] */
 static PyObject *
-transfer_char_count_nul(PyObject *module, PyObject *text)
+transfer_char_count_nul(PyObject *Py_UNUSED(module), PyObject *text)
 {
-    (void)module;
     Py_ssize_t len;
-    const char *utf8 = utf8_arg(text, "char_count_nul", "text", &len);
+    const char *utf8 = utf8_arg(text, "char_count_nul() argument 'text'",
+                                &len);
     if (utf8 == NULL) {
         return NULL;
     }
@@ -269,69 +283,63 @@ transfer_char_count_nul(PyObject *module, PyObject *text)
     }
     return PyLong_FromSize_t(utf8_count_nul(utf8));
 }
+/* [/excerpt: char_count_nul] */
 
+/* Returns a new str: `text` reversed character by character, by C, in
+ * memory that C allocates (utf8_reverse) and C must free (transfer_free). */
 static PyObject *
-transfer_reversed_text(PyObject *module, PyObject *text)
+transfer_reversed_text(PyObject *Py_UNUSED(module), PyObject *text)
 {
-    (void)module;
     Py_ssize_t len;
-    const char *utf8 = utf8_arg(text, "reversed_text", "text", &len);
+    const char *utf8 = utf8_arg(text, "reversed_text() argument 'text'",
+                                &len);
     if (utf8 == NULL) {
         return NULL;
     }
-    /* Exercise 2, part 2: call utf8_reverse(utf8, len).  It returns a new
-     * buffer that you own (NULL: PyErr_NoMemory()).  Decode it with
-     * PyUnicode_DecodeUTF8(out, len, "strict") and give it back with
-     * transfer_free(out) whatever the decoding gave you. */
+    /* [exercise part 1: transfer_reversed_text] */
     PyErr_SetString(PyExc_NotImplementedError,
-                    "exercise 2: implement transfer_reversed_text() in "
-                    "02-data-transfer/exercise/transfer_capi.c: call "
-                    "utf8_reverse(), decode its bytes into a new str, "
-                    "transfer_free() the C buffer");
+                    "write transfer_reversed_text(): exercise 2, part 1 "
+                    "(see hints)");
     return NULL;
+    /* [/exercise part 1: transfer_reversed_text] */
 }
 
 /* ---- buffers -------------------------------------------------------- */
 
+/* [excerpt: bytes_view] */
 /* Fill `view` with the bytes of a bytes-like object, shared, not copied.
  * On success the caller owns the view and must PyBuffer_Release() it:
  * until then the exporter keeps the memory where it is (a bytearray
  * refuses to resize, for example). */
 static int
-bytes_view(PyObject *obj, const char *func, const char *name, Py_buffer *view)
+bytes_view(PyObject *obj, const char *what, Py_buffer *view)
 {
     if (!PyObject_CheckBuffer(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a bytes-like object, "
-                     "not %.200s", func, name, type_name(obj));
-        return -1;
+        return type_error(what, "a bytes-like object", obj);
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
         return -1;
     }
     if (!PyBuffer_IsContiguous(view, 'C')) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must be a C-contiguous buffer",
-                     func, name);
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous buffer",
+                     what);
         PyBuffer_Release(view);
         return -1;
     }
     return 0;
 }
+/* [/excerpt: bytes_view] */
 
+/* [excerpt: ll_view] */
 /* Like bytes_view, and the items must be C long long in one dimension.
  * Python describes the items with a struct-module format string:
  * 'q' is long long ('l' is the same thing where long has 8 bytes). */
 static int
-ll_view(PyObject *obj, const char *func, const char *name, bool writable,
-        Py_buffer *view)
+ll_view(PyObject *obj, const char *what, bool writable, Py_buffer *view)
 {
     if (!PyObject_CheckBuffer(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer of C long long "
-                     "(such as array('q')), not %.200s",
-                     func, name, type_name(obj));
-        return -1;
+        return type_error(what, "a buffer of C long long (such as "
+                          "array('q'))", obj);
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
         return -1;
@@ -339,29 +347,30 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
     const char *format = view->format != NULL ? view->format : "B";
     const char *code = format[0] == '@' ? format + 1 : format;
     if (writable && view->readonly) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a writable buffer, "
-                     "not a read-only %.200s",
-                     func, name, type_name(obj));
+        PyObject *type = PyType_GetName(Py_TYPE(obj));   /* new reference */
+        if (type != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s must be a writable buffer, "
+                         "not a read-only %U", what, type);
+            Py_DECREF(type);
+        }
         goto error;
     }
     if (view->ndim != 1) {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must be 1-dimensional, "
-                     "not %d-dimensional", func, name, view->ndim);
+                     "%s must be 1-dimensional, not %d-dimensional",
+                     what, view->ndim);
         goto error;
     }
     if (view->itemsize != sizeof(long long)
         || (strcmp(code, "q") != 0 && strcmp(code, "l") != 0)) {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must have item format 'q' "
-                     "(C long long), not '%.50s'", func, name, format);
+                     "%s must have item format 'q' (C long long), "
+                     "not '%.50s'", what, format);
         goto error;
     }
     if (!PyBuffer_IsContiguous(view, 'C')) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must be a C-contiguous buffer",
-                     func, name);
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous buffer",
+                     what);
         goto error;
     }
     /* A slice of a bytearray cast to 'q' can start at any byte; C may only
@@ -369,9 +378,8 @@ ll_view(PyObject *obj, const char *func, const char *name, bool writable,
      * (An empty buffer is never read, and its address can be anything.) */
     if (view->len > 0 && (uintptr_t)view->buf % _Alignof(long long) != 0) {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' must start at an address aligned "
-                     "for a C long long (a multiple of %zu)",
-                     func, name, _Alignof(long long));
+                     "%s must start at an address aligned for a C long "
+                     "long (a multiple of %zu)", what, _Alignof(long long));
         goto error;
     }
     return 0;
@@ -380,13 +388,13 @@ error:
     PyBuffer_Release(view);
     return -1;
 }
+/* [/excerpt: ll_view] */
 
 static PyObject *
-transfer_checksum(PyObject *module, PyObject *data)
+transfer_checksum(PyObject *Py_UNUSED(module), PyObject *data)
 {
-    (void)module;
     Py_buffer view;
-    if (bytes_view(data, "checksum", "data", &view) < 0) {
+    if (bytes_view(data, "checksum() argument 'data'", &view) < 0) {
         return NULL;
     }
     uint32_t sum = adler32_bytes(view.buf, (size_t)view.len);
@@ -395,11 +403,10 @@ transfer_checksum(PyObject *module, PyObject *data)
 }
 
 static PyObject *
-transfer_address_of(PyObject *module, PyObject *data)
+transfer_address_of(PyObject *Py_UNUSED(module), PyObject *data)
 {
-    (void)module;
     Py_buffer view;
-    if (bytes_view(data, "address_of", "data", &view) < 0) {
+    if (bytes_view(data, "address_of() argument 'data'", &view) < 0) {
         return NULL;
     }
     PyObject *result = PyLong_FromVoidPtr(view.buf);
@@ -407,12 +414,12 @@ transfer_address_of(PyObject *module, PyObject *data)
     return result;
 }
 
+/* [excerpt: sum_buffer] */
 static PyObject *
-transfer_sum_buffer(PyObject *module, PyObject *data)
+transfer_sum_buffer(PyObject *Py_UNUSED(module), PyObject *data)
 {
-    (void)module;
     Py_buffer view;
-    if (ll_view(data, "sum_buffer", "data", false, &view) < 0) {
+    if (ll_view(data, "sum_buffer() argument 'data'", false, &view) < 0) {
         return NULL;
     }
     long long total;
@@ -427,77 +434,84 @@ transfer_sum_buffer(PyObject *module, PyObject *data)
     }
     return PyLong_FromLongLong(total);
 }
+/* [/excerpt: sum_buffer] */
 
+/* Multiplies every item of a writable 'q' buffer by `factor` where it
+ * lies, all or nothing: scale_ll_in_place() checks every product first. */
 static PyObject *
-transfer_scale_in_place(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_scale_in_place(PyObject *Py_UNUSED(module), PyObject *args,
+                        PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"data", "factor", NULL};
     PyObject *data, *factor_obj;
     long long factor;
-    Py_buffer view;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:scale_in_place",
                                      keywords, &data, &factor_obj)
-        || ll_arg(factor_obj, "scale_in_place", "factor", &factor) < 0
-        || ll_view(data, "scale_in_place", "data", true, &view) < 0) {
+        || int_in_range(factor_obj, LLONG_MIN, LLONG_MAX,
+                        "scale_in_place() argument 'factor'", &factor) < 0) {
         return NULL;
     }
-    /* Exercise 2, part 3: view.buf is Python's own memory, view.len bytes
-     * long.  Call scale_ll_in_place() on its long longs.  If it returns
-     * less than the number of items, raise OverflowError
-     *   "scale_in_place(): item %zu (%lld) times %lld does not fit in a
-     *    C long long; the buffer is unchanged"
-     * else return None.  Release the view on every path. */
-    PyBuffer_Release(&view);
+    /* [exercise part 3: transfer_scale_in_place] */
     PyErr_SetString(PyExc_NotImplementedError,
-                    "exercise 2: implement transfer_scale_in_place() in "
-                    "02-data-transfer/exercise/transfer_capi.c: let "
-                    "scale_ll_in_place() change the buffer, report an "
-                    "overflow, release the view");
+                    "write transfer_scale_in_place(): exercise 2, part 3 "
+                    "(see hints)");
     return NULL;
+    /* [/exercise part 3: transfer_scale_in_place] */
 }
 
 #define TIME_C_LOOP_MAX 100000
 
 static PyObject *
-transfer_time_c_loop(PyObject *module, PyObject *args, PyObject *kwargs)
+transfer_time_c_loop(PyObject *Py_UNUSED(module), PyObject *args,
+                     PyObject *kwargs)
 {
-    (void)module;
     static char *keywords[] = {"data", "number", NULL};
     PyObject *data, *number_obj;
-    int number;
+    long long number;
     Py_buffer view;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:time_c_loop",
                                      keywords, &data, &number_obj)
-        || int_arg(number_obj, "time_c_loop", "number", &number) < 0) {
-        return NULL;
-    }
-    if (number < 1 || number > TIME_C_LOOP_MAX) {
-        PyErr_Format(PyExc_ValueError,
-                     "time_c_loop() argument 'number' must be between 1 and "
-                     "%d, not %d", TIME_C_LOOP_MAX, number);
-        return NULL;
-    }
-    if (ll_view(data, "time_c_loop", "data", false, &view) < 0) {
+        || int_in_range(number_obj, 1, TIME_C_LOOP_MAX,
+                        "time_c_loop() argument 'number'", &number) < 0
+        || ll_view(data, "time_c_loop() argument 'data'", false,
+                   &view) < 0) {
         return NULL;
     }
     double seconds = time_sum_ll(view.buf,
-                                 (size_t)(view.len / view.itemsize), number);
+                                 (size_t)(view.len / view.itemsize),
+                                 (long)number);
     PyBuffer_Release(&view);
     return PyFloat_FromDouble(seconds);
 }
 
 /* ---- sequences ------------------------------------------------------ */
 
+/* "WHAT: item I must be int, not TYPE" (TypeError), or, when `item` is
+ * NULL, "WHAT: item I does not fit in a C long long" (OverflowError). */
+static void
+item_error(const char *what, Py_ssize_t i, PyObject *item)
+{
+    char item_what[160];
+    PyOS_snprintf(item_what, sizeof(item_what), "%s: item %zd", what, i);
+    if (item != NULL) {
+        type_error(item_what, "int", item);
+    }
+    else {
+        PyErr_Format(PyExc_OverflowError,
+                     "%s does not fit in a C long long", item_what);
+    }
+}
+
+/* [excerpt: ll_array] */
 /* Returns ownership: copy an iterable of ints into a new C array (free it
  * with PyMem_Free) and store its length in *n; NULL with an exception
  * set, naming the index and type of the first bad item, on error.
  * An exact list or tuple is read in place; anything else goes through
  * iter() first, so a raising __iter__ or __next__ surfaces here. */
 static long long *
-ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
+ll_array(PyObject *obj, const char *what, Py_ssize_t *n)
 {
     PyObject *seq = NULL;           /* owned: a list or tuple */
     long long *values = NULL;       /* owned: the C copy */
@@ -509,10 +523,8 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
         PyObject *iterator = PyObject_GetIter(obj);
         if (iterator == NULL) {
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Format(PyExc_TypeError,
-                             "%s() argument '%s' must be an iterable of "
-                             "ints, not %.200s",
-                             func, name, type_name(obj));
+                PyErr_Clear();
+                type_error(what, "an iterable of ints", obj);
             }
             return NULL;
         }
@@ -531,20 +543,21 @@ ll_array(PyObject *obj, const char *func, const char *name, Py_ssize_t *n)
         PyErr_NoMemory();
         goto error;
     }
-    (void)items;
-    /* Exercise 2, part 1: for each i in 0..size-1, items[i] is a borrowed
-     * int (or not).  Refuse a non-int with TypeError
-     *   "%s() argument '%s': item %zd must be int, not %.200s"
-     * convert it with PyLong_AsLongLongAndOverflow(), refuse an overflow
-     * with OverflowError
-     *   "%s() argument '%s': item %zd does not fit in a C long long"
-     * and store the value in values[i].  On any error: goto error. */
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "exercise 2: implement the loop of ll_array() in "
-                    "02-data-transfer/exercise/transfer_capi.c: copy each "
-                    "int item into values[i], naming the index and type of "
-                    "a bad item");
-    goto error;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (!PyLong_Check(items[i])) {
+            item_error(what, i, items[i]);
+            goto error;
+        }
+        int overflow = 0;
+        values[i] = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+        if (overflow != 0) {
+            item_error(what, i, NULL);
+            goto error;
+        }
+        if (values[i] == -1 && PyErr_Occurred()) {
+            goto error;
+        }
+    }
     Py_DECREF(seq);
     *n = size;
     return values;
@@ -554,19 +567,21 @@ error:
     Py_XDECREF(seq);
     return NULL;
 }
+/* [/excerpt: ll_array] */
 
+/* [excerpt: sum_list] */
 static PyObject *
-transfer_sum_list(PyObject *module, PyObject *values_obj)
+transfer_sum_list(PyObject *Py_UNUSED(module), PyObject *values_obj)
 {
-    (void)module;
     Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
-    long long *values = ll_array(values_obj, "sum_list", "values", &n);
+    long long *values = ll_array(values_obj, "sum_list() argument 'values'",
+                                 &n);
     if (values == NULL) {
         return NULL;
     }
     long long total;
     bool ok = sum_ll(values, (size_t)n, &total);
-    PyMem_Free(values);
+    PyMem_Free(values);     /* ours since ll_array(): freed on every path */
     if (!ok) {
         PyErr_SetString(PyExc_OverflowError,
                         "sum_list(): the sum does not fit in a C long long");
@@ -574,107 +589,107 @@ transfer_sum_list(PyObject *module, PyObject *values_obj)
     }
     return PyLong_FromLongLong(total);
 }
+/* [/excerpt: sum_list] */
 
+/* Returns a new list: the values sorted by C in a C copy, then copied
+ * back out, one new int object per element. */
 static PyObject *
-transfer_sorted_ints(PyObject *module, PyObject *values_obj)
+transfer_sorted_ints(PyObject *Py_UNUSED(module), PyObject *values_obj)
 {
-    (void)module;
     Py_ssize_t n = 0;   /* set by ll_array() when it succeeds */
-    long long *values = ll_array(values_obj, "sorted_ints", "values", &n);
+    long long *values = ll_array(values_obj,
+                                 "sorted_ints() argument 'values'", &n);
     if (values == NULL) {
         return NULL;
     }
-    sort_ll(values, (size_t)n);
-    /* The way back is a copy too: one new int object per element. */
-    PyObject *result = PyList_New(n);
-    if (result == NULL) {
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyLong_FromLongLong(values[i]);
-        if (item == NULL) {
-            Py_CLEAR(result);
-            goto done;
-        }
-        PyList_SET_ITEM(result, i, item);   /* steals the reference */
-    }
-done:
-    PyMem_Free(values);
-    return result;
+    /* [exercise part 2: transfer_sorted_ints] */
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "write transfer_sorted_ints(): exercise 2, part 2 "
+                    "(see hints)");
+    return NULL;
+    /* [/exercise part 2: transfer_sorted_ints] */
 }
 
 /* ---- the module ----------------------------------------------------- */
 
-/* A METH_VARARGS | METH_KEYWORDS function has three parameters, but the
- * table's slot is typed for two: cast through a generic function type. */
-#define WITH_KEYWORDS(f) ((PyCFunction)(void (*)(void))(f))
-#define DOC(text) PyDoc_STR(text)
-
+/* A function with keywords takes (module, args, kwargs), but the table's
+ * slot is typed for (module, arg): such entries are cast through a
+ * generic function type, and METH_KEYWORDS tells CPython the truth. */
 static PyMethodDef transfer_methods[] = {
-    {.ml_name = "clamp", .ml_meth = WITH_KEYWORDS(transfer_clamp),
+    {.ml_name = "clamp",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_clamp,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("clamp(value, lo, hi)\n--\n\n"
-                   "value limited to lo..hi by C's clamp_int(), in C ints.")},
-    {.ml_name = "checked_add", .ml_meth = WITH_KEYWORDS(transfer_checked_add),
+     .ml_doc = PyDoc_STR("clamp(value, lo, hi)\n--\n\n"
+                         "value limited to lo..hi by C's clamp_int(), in "
+                         "C ints.")},
+    {.ml_name = "checked_add",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_checked_add,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("checked_add(a, b)\n--\n\n"
-                   "a + b as C long longs; OverflowError if it does not "
-                   "fit.")},
-    {.ml_name = "scale", .ml_meth = WITH_KEYWORDS(transfer_scale),
+     .ml_doc = PyDoc_STR("checked_add(a, b)\n--\n\n"
+                         "a + b as C long longs; OverflowError if it does "
+                         "not fit.")},
+    {.ml_name = "scale",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_scale,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("scale(x, factor)\n--\n\nx * factor, as C doubles.")},
+     .ml_doc = PyDoc_STR("scale(x, factor)\n--\n\n"
+                         "x * factor, as C doubles.")},
     {.ml_name = "round_toward",
-     .ml_meth = WITH_KEYWORDS(transfer_round_toward),
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_round_toward,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("round_toward(x, up)\n--\n\n"
-                   "ceil(x) if up is True, floor(x) if False, as a float.")},
+     .ml_doc = PyDoc_STR("round_toward(x, up)\n--\n\n"
+                         "ceil(x) if up is True, floor(x) if False, as a "
+                         "float.")},
     {.ml_name = "is_nan", .ml_meth = transfer_is_nan, .ml_flags = METH_O,
-     .ml_doc = DOC("is_nan(x)\n--\n\nTrue if x is NaN, as C's isnan() "
-                   "sees it.")},
+     .ml_doc = PyDoc_STR("is_nan(x)\n--\n\n"
+                         "True if x is NaN, as C's isnan() sees it.")},
     {.ml_name = "char_count", .ml_meth = transfer_char_count,
      .ml_flags = METH_O,
-     .ml_doc = DOC("char_count(text)\n--\n\n"
-                   "len(text), counted by C in its UTF-8 bytes.")},
+     .ml_doc = PyDoc_STR("char_count(text)\n--\n\n"
+                         "len(text), counted by C in its UTF-8 bytes.")},
     {.ml_name = "char_count_nul", .ml_meth = transfer_char_count_nul,
      .ml_flags = METH_O,
-     .ml_doc = DOC("char_count_nul(text)\n--\n\n"
-                   "The same through a NUL-terminated C string: text must "
-                   "not contain '\\0'.")},
+     .ml_doc = PyDoc_STR("char_count_nul(text)\n--\n\n"
+                         "The same through a NUL-terminated C string: text "
+                         "must not contain '\\0'.")},
     {.ml_name = "reversed_text", .ml_meth = transfer_reversed_text,
      .ml_flags = METH_O,
-     .ml_doc = DOC("reversed_text(text)\n--\n\n"
-                   "text[::-1], built by C in memory C allocates.")},
+     .ml_doc = PyDoc_STR("reversed_text(text)\n--\n\n"
+                         "text[::-1], built by C in memory C allocates.")},
     {.ml_name = "checksum", .ml_meth = transfer_checksum, .ml_flags = METH_O,
-     .ml_doc = DOC("checksum(data)\n--\n\n"
-                   "The Adler-32 checksum of a bytes-like object's bytes.")},
+     .ml_doc = PyDoc_STR("checksum(data)\n--\n\n"
+                         "The Adler-32 checksum of a bytes-like object's "
+                         "bytes.")},
     {.ml_name = "address_of", .ml_meth = transfer_address_of,
      .ml_flags = METH_O,
-     .ml_doc = DOC("address_of(data)\n--\n\n"
-                   "The address of a buffer's first byte, as C sees it.")},
+     .ml_doc = PyDoc_STR("address_of(data)\n--\n\n"
+                         "The address of a buffer's first byte, as C sees "
+                         "it.")},
     {.ml_name = "sum_buffer", .ml_meth = transfer_sum_buffer,
      .ml_flags = METH_O,
-     .ml_doc = DOC("sum_buffer(data)\n--\n\n"
-                   "Sum of a buffer of C long long, read in place.")},
+     .ml_doc = PyDoc_STR("sum_buffer(data)\n--\n\n"
+                         "Sum of a buffer of C long long, read in place.")},
     {.ml_name = "scale_in_place",
-     .ml_meth = WITH_KEYWORDS(transfer_scale_in_place),
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_scale_in_place,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("scale_in_place(data, factor)\n--\n\n"
-                   "Multiply every item of a writable 'q' buffer, in "
-                   "place, all or nothing.")},
-    {.ml_name = "time_c_loop", .ml_meth = WITH_KEYWORDS(transfer_time_c_loop),
+     .ml_doc = PyDoc_STR("scale_in_place(data, factor)\n--\n\n"
+                         "Multiply every item of a writable 'q' buffer, in "
+                         "place, all or nothing.")},
+    {.ml_name = "time_c_loop",
+     .ml_meth = (PyCFunction)(void (*)(void))transfer_time_c_loop,
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = DOC("time_c_loop(data, number)\n--\n\n"
-                   "Seconds C takes to sum the buffer `number` times.")},
+     .ml_doc = PyDoc_STR("time_c_loop(data, number)\n--\n\n"
+                         "Seconds C takes to sum the buffer `number` "
+                         "times.")},
     {.ml_name = "sum_list", .ml_meth = transfer_sum_list, .ml_flags = METH_O,
-     .ml_doc = DOC("sum_list(values)\n--\n\n"
-                   "Sum of an iterable of ints, copied into a C array "
-                   "first.")},
+     .ml_doc = PyDoc_STR("sum_list(values)\n--\n\n"
+                         "Sum of an iterable of ints, copied into a C array "
+                         "first.")},
     {.ml_name = "sorted_ints", .ml_meth = transfer_sorted_ints,
      .ml_flags = METH_O,
-     .ml_doc = DOC("sorted_ints(values)\n--\n\n"
-                   "A new sorted list, sorted by C in a copy of the "
-                   "values.")},
-    {NULL, NULL, 0, NULL},
+     .ml_doc = PyDoc_STR("sorted_ints(values)\n--\n\n"
+                         "A new sorted list, sorted by C in a copy of the "
+                         "values.")},
+    {.ml_name = NULL}  /* sentinel */
 };
 
 static PyModuleDef_Slot transfer_slots[] = {
