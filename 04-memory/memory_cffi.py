@@ -32,7 +32,7 @@ def _int_in_range(value, lo, hi, what):
     """`value`, an int in lo..hi; else TypeError or OverflowError, as
     int_in_range() in memory_capi.c.  `what` names the argument."""
     if not isinstance(value, int):
-        raise TypeError("%s: expected int, got %s"
+        raise TypeError("%s must be int, not %s"
                         % (what, type(value).__name__))
     if not lo <= value <= hi:
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
@@ -95,8 +95,8 @@ def _person_arg(obj, func):
         kind = "cdata '%s'" % _ffi.typeof(obj).cname
     else:
         kind = type(obj).__name__
-    raise TypeError("%s() argument 'person': expected a Person handle from "
-                    "person_new(), got %s" % (func, kind))
+    raise TypeError("%s() argument 'person' must be a Person handle from "
+                    "person_new(), not %s" % (func, kind))
 
 
 def _person_release(handle, func):

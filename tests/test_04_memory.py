@@ -23,8 +23,8 @@ import support
 
 UINT32_MAX = 2**32 - 1
 ZERO = {"allocations": 0, "persons": 0, "blocks": 0, "registry": 0}
-NOT_A_HANDLE = (r"^person_get\(\) argument 'person': expected a Person "
-                r"handle from person_new\(\), got ")
+NOT_A_HANDLE = (r"^person_get\(\) argument 'person' must be a Person "
+                r"handle from person_new\(\), not ")
 
 
 class Payload:
@@ -211,19 +211,19 @@ class MemoryContract:
     def test_argument_errors(self):
         cases = [
             (lambda: self.mod.person_new("170", 30), TypeError,
-             r"^person_new\(\) argument 'height_cm': expected int, got str$"),
+             r"^person_new\(\) argument 'height_cm' must be int, not str$"),
             (lambda: self.mod.person_new(170, -1), OverflowError,
              r"^person_new\(\) argument 'age' must be in 0\.\.4294967295$"),
             (lambda: self.mod.person_new(2**32, 1), OverflowError,
              r"^person_new\(\) argument 'height_cm' must be in 0\.\."),
             (lambda: self.mod.Person(1.5, 1), TypeError,
-             r"^Person\(\) argument 'height_cm': expected int, got float$"),
+             r"^Person\(\) argument 'height_cm' must be int, not float$"),
             (lambda: self.mod.Block(-1), OverflowError,
              r"^Block\(\) argument 'size' must be in 0\.\.16777216$"),
             (lambda: self.mod.Block(2**100), OverflowError,
              r"^Block\(\) argument 'size' must be in 0\.\.16777216$"),
             (lambda: self.mod.Block(None), TypeError,
-             r"^Block\(\) argument 'size': expected int, got NoneType$"),
+             r"^Block\(\) argument 'size' must be int, not NoneType$"),
         ]
         for call, error, message in cases:
             with self.subTest(message=message):
@@ -377,7 +377,7 @@ class MemoryContract:
                                         r"'slot' must be in 0\.\.7$" % name):
                 call(8)
             with self.assertRaisesRegex(TypeError, r"^%s\(\) argument 'slot'"
-                                        r": expected int, got str$" % name):
+                                        r" must be int, not str$" % name):
                 call("3")
 
     # --- allocation failure -----------------------------------------------
@@ -422,7 +422,7 @@ class MemoryContract:
                                     r"argument 'nth' must be in 0\.\."):
             self.mod.fail_allocation(-1)
         with self.assertRaisesRegex(TypeError, r"^fail_allocation\(\) "
-                                    r"argument 'nth': expected int, got str$"):
+                                    r"argument 'nth' must be int, not str$"):
             self.mod.fail_allocation("1")
         self.mod.fail_allocation(3)
         self.mod.fail_allocation(0)             # off again

@@ -64,15 +64,15 @@
 
 /* --- arguments: each message names the function and the argument ------ */
 
-/* The one way this module names a type in a message: "expected X, got
- * <name>" (type.__name__, as Python's own messages print it). */
+/* The one way this module names a type in a message: "... must be X,
+ * not <name>" (type.__name__, as Python's own messages print it). */
 static void
-expected_got(PyObject *exc, const char *what, const char *expected,
+must_be(PyObject *exc, const char *what, const char *expected,
              PyObject *obj)
 {
     PyObject *name = PyType_GetName(Py_TYPE(obj));
     if (name != NULL) {
-        PyErr_Format(exc, "%s: expected %s, got %U", what, expected, name);
+        PyErr_Format(exc, "%s must be %s, not %U", what, expected, name);
         Py_DECREF(name);
     }
 }
@@ -84,7 +84,7 @@ static int
 int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
     if (!PyLong_Check(obj)) {
-        expected_got(PyExc_TypeError, what, "int", obj);
+        must_be(PyExc_TypeError, what, "int", obj);
         return -1;
     }
     int overflow = 0;
@@ -162,14 +162,14 @@ person_arg(PyObject *obj, const char *func)
             return PyCapsule_GetPointer(obj, PERSON_CAPSULE);
         }
         PyErr_Format(PyExc_TypeError,
-                     "%s() argument 'person': expected a Person handle from "
-                     "person_new(), got PyCapsule '%.200s'",
+                     "%s() argument 'person' must be a Person handle "
+                     "from person_new(), not PyCapsule '%.200s'",
                      func, name != NULL ? name : "(no name)");
         return NULL;
     }
     char what[64];
     PyOS_snprintf(what, sizeof what, "%s() argument 'person'", func);
-    expected_got(PyExc_TypeError, what, "a Person handle from person_new()",
+    must_be(PyExc_TypeError, what, "a Person handle from person_new()",
                  obj);
     return NULL;
 }
