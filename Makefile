@@ -4,23 +4,34 @@
 # so `make -C 01-extern run` works too.
 
 PYTHON ?= python3
-export PYTHON
 
-# CPython 3.10 or newer: an older one gets this one line and exit status 2.
-PY_TOO_OLD := $(shell $(PYTHON) -c 'import sys; sys.version_info < (3, 10) \
-	and print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+# Ask the interpreter once: its real executable (exported, so that no stage
+# starts pyenv's `python3` shell script again), its version if older than
+# 3.10 (then this one line and exit status 2), and whether cffi is
+# installed (exported: every stage reads the answer).  common.mk asks the
+# same way when a stage is made on its own.
+PY_FACTS := $(shell $(PYTHON) -c 'import sys; \
+	old = sys.version_info < (3, 10) and "%d.%d.%d" % sys.version_info[:3]; \
+	cffi = old and "-" or \
+		__import__("importlib.util").util.find_spec("cffi") and "yes" or "no"; \
+	sys.stdout.write(" ".join([sys.executable, old or "-", cffi]) + "\n")' \
+	2>/dev/null)
+ifeq ($(words $(PY_FACTS)),3)
+override PYTHON := $(word 1,$(PY_FACTS))
+PY_TOO_OLD := $(filter-out -,$(word 2,$(PY_FACTS)))
 ifneq ($(PY_TOO_OLD),)
 $(error $(PYTHON) is CPython $(PY_TOO_OLD): these examples need 3.10 or newer)
 endif
+HAVE_CFFI := $(word 3,$(PY_FACTS))
+else
+HAVE_CFFI := no
+endif
+export PYTHON HAVE_CFFI
 
 STAGES := $(sort $(wildcard [0-9][0-9]-*/Makefile))
 STAGES := $(patsubst %/Makefile,%,$(STAGES))
 # `run-1` -> 01-extern (the stage whose folder starts with 01-).
 stage_of = $(firstword $(filter $(shell printf '%02d' $(1))-%,$(STAGES)))
-
-# Ask once whether cffi is importable; every stage reads the answer.
-HAVE_CFFI := $(shell $(PYTHON) -c 'import cffi' >/dev/null 2>&1 && echo yes || echo no)
-export HAVE_CFFI
 
 .DEFAULT_GOAL := help
 .PHONY: help all run test exercises clean docs skeletons doctor bench
@@ -28,7 +39,7 @@ export HAVE_CFFI
 help: ## Show this help: every target with one line
 	@echo "Tales from C FFI: Python hosts, C guests.  Stages: $(STAGES)"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9%_-]+:.*## / { sub(/%/, "N", $$1); printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9%_-]+:.*## / { sub(/%/, "N", $$1); printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo "  PYTHON=... picks another interpreter (now: $(PYTHON))."
 
@@ -44,7 +55,7 @@ run-%: ## Run one stage, e.g. make run-1
 	@$(if $(call stage_of,$*),$(MAKE) --no-print-directory -C $(call stage_of,$*) run,\
 		echo "no stage $* (have: $(STAGES))"; exit 2)
 
-test: all ## Build everything and run the whole test suite
+test: all ## Build everything and run the tests (about a minute; no gates)
 	@$(PYTHON) tests/run.py
 
 check-%: ## Check your exercise for stage N, e.g. make check-1
@@ -66,13 +77,56 @@ bench: all ## What a call across costs, every road side by side (a few minutes)
 	@$(MAKE) --no-print-directory -C 01-extern/crossing bench
 
 # --- packaging (docs/06-packaging.md) ---
-.PHONY: wheel
+.PHONY: wheel clean-wheel
+# The stages that ship a wheel: each has a setup.py beside its Makefile,
+# which compiles the same sources in the stage's build/ folder.
+WHEEL_STAGES := 03-layout 05-logger
+# [excerpt: pip-wheel]
+# Offline, with the tools this interpreter already has: no index, no
+# fresh build environment, no cached wheel from an earlier build.
+PIP_WHEEL = $(PYTHON) -m pip wheel --quiet --no-deps --no-index \
+	--no-build-isolation --no-cache-dir --wheel-dir dist
+# [/excerpt: pip-wheel]
+
+# Asked only when `wheel` is wanted: one line and exit status 2 without
+# the tools, as for an interpreter older than 3.10.
+ifneq ($(filter wheel,$(MAKECMDGOALS)),)
+ifneq ($(shell $(PYTHON) -c 'import setuptools, wheel, pip' >/dev/null 2>&1 && echo yes),yes)
+$(error make wheel: $(PYTHON) lacks setuptools, wheel or pip (install: \
+	$(PYTHON) -m pip install setuptools wheel; Debian's own python3: \
+	sudo apt install python3-setuptools python3-wheel python3-pip))
+endif
+endif
+
 wheel: ## Build installable wheels into dist/ (offline, no build isolation)
-	@echo "make wheel: not written yet"; exit 2
+	@$(if $(filter no,$(HAVE_CFFI)),echo "make wheel: cffi is not installed for $(PYTHON): the 05-logger wheel gets road 1 only")
+	@set -e; for s in $(WHEEL_STAGES); do \
+		if [ $$s = 03-layout ] && ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+			echo "  WHEEL     $$s: skipped, its Limited API build needs CPython 3.11+"; continue; fi; \
+		echo "  WHEEL     $$s -> dist/"; $(PIP_WHEEL) ./$$s; done
+	@# The abi3 wheel's tag, read from its WHEEL file: any CPython from
+	@# 3.11 on (cp311), the stable ABI (abi3), this platform.
+	@$(PYTHON) -c 'import glob, sys, zipfile; \
+		names = sorted(glob.glob("dist/layout_abi3-*.whl")); \
+		names or sys.exit(0); whl = zipfile.ZipFile(names[-1]); \
+		meta = [n for n in whl.namelist() if n.endswith(".dist-info/WHEEL")]; \
+		tags = [l[5:] for l in whl.read(meta[0]).decode().splitlines() if l.startswith("Tag: ")]; \
+		ok = tags and all(t.startswith("cp311-abi3-") for t in tags) and "layout_abi3.abi3.so" in whl.namelist(); \
+		print("  TAG       %s: %s" % (names[-1], " ".join(tags) if ok else "WRONG %r" % tags)); \
+		sys.exit(0 if ok else 1)'
+
+clean: clean-wheel
+clean-wheel:
+	@rm -rf dist
 # --- end packaging ---
 
-clean: ## Remove every build product
-	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s clean; done
+# A folder inside a stage with a Makefile of its own (01-extern/crossing)
+# has its own `clean`.
+clean: ## Remove every build product (the gates' folders: make gates-clean)
+	@set -e; for s in $(STAGES) $(patsubst %/Makefile,%,$(wildcard \
+		$(addsuffix /*/Makefile,$(STAGES)))); do \
+		$(MAKE) --no-print-directory -C $$s clean; done
+	@rm -rf build *.egg-info
 	@find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- quality gates (tests/gate/, see "Quality gates" in tests/README.md) ---
@@ -89,7 +143,13 @@ sanitize: ## Every stage rebuilt with ASan+UBSan in build-asan/, run and tested
 gate-selftest: ## Prove the gates can fail: the canary C must be caught
 	@$(PYTHON) tests/gate/gate.py selftest
 
-gates: memcheck sanitize ## Both gates, one after the other
+# Every part runs even when an earlier one failed; the status says if any did.
+gates: all ## The slow checks: tests/test_gate_*.py, then memcheck and sanitize
+	@status=0; \
+	$(PYTHON) tests/run.py --gates || status=1; \
+	$(PYTHON) tests/gate/gate.py memcheck $(GATE_ARGS) || status=1; \
+	$(PYTHON) tests/gate/gate.py sanitize $(GATE_ARGS) || status=1; \
+	exit $$status
 
 gates-clean: ## Remove the gates' build places (build-gate/, build-asan/)
 	rm -rf build-gate build-asan

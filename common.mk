@@ -15,25 +15,43 @@ CC ?= cc
 # The repository's top folder (this file's folder): pycompat.h lives there.
 TOP := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
-# Resolve the interpreter to its real executable.  With pyenv, `python3` is
-# a shell script: valgrind (RUN=valgrind) would check the shell, not Python.
-PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
-ifeq ($(PYTHON_EXE),)
+# What this interpreter is and wants, asked of the interpreter itself, in
+# one start (each start of an interpreter costs time on every `make`):
+#   1. its real executable: with pyenv, `python3` is a shell script, and
+#      valgrind (RUN=valgrind) would check the shell, not Python;
+#   2. its version if older than 3.10, else "-";
+#   3. its include folder and 4. its extension-module suffix;
+#   5. whether cffi is installed (asked only when HAVE_CFFI is not set:
+#      the top-level Makefile asks once and exports the answer to every
+#      stage).
+# Written for any Python, so that an old one gets to say how old it is.
+PY_FACTS := $(shell $(PYTHON) -c 'import sys, sysconfig; \
+	old = sys.version_info < (3, 10) and "%d.%d.%d" % sys.version_info[:3]; \
+	cffi = ("$(origin HAVE_CFFI)" != "undefined" or old) and "-" or \
+		__import__("importlib.util").util.find_spec("cffi") and "yes" or "no"; \
+	sys.stdout.write(" ".join([sys.executable, old or "-", \
+		sysconfig.get_paths()["include"], \
+		sysconfig.get_config_var("EXT_SUFFIX") or "-", cffi]) + "\n")' 2>/dev/null)
+ifneq ($(words $(PY_FACTS)),5)
 $(error cannot run '$(PYTHON)': set PYTHON to a working interpreter)
 endif
-override PYTHON := $(PYTHON_EXE)
+override PYTHON := $(word 1,$(PY_FACTS))
 
 # CPython 3.10 or newer (pycompat.h covers 3.10 to 3.13): an older one gets
 # one line and exit status 2, not a page of compiler errors.
-PY_TOO_OLD := $(shell $(PYTHON) -c 'import sys; sys.version_info < (3, 10) \
-	and print("%d.%d.%d" % sys.version_info[:3])')
+PY_TOO_OLD := $(filter-out -,$(word 2,$(PY_FACTS)))
 ifneq ($(PY_TOO_OLD),)
 $(error $(PYTHON) is CPython $(PY_TOO_OLD): these examples need 3.10 or newer)
 endif
 
-# What this interpreter wants, asked of the interpreter itself.
-PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
-EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+PY_INCLUDE := $(word 3,$(PY_FACTS))
+EXT_SUFFIX := $(word 4,$(PY_FACTS))
+
+# cffi is optional: without it the C-API road still builds and its tests run.
+ifndef HAVE_CFFI
+HAVE_CFFI := $(word 5,$(PY_FACTS))
+endif
+CFFI_MISSING_MSG := cffi is not installed for $(PYTHON): skipping the cffi road (install: sudo apt install python3-cffi, or $(PYTHON) -m pip install cffi)
 
 RUN ?=
 
@@ -46,13 +64,6 @@ B := $(if $(BUILD),$(BUILD),.)
 CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -O2 -gdwarf-4 -I. $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
 PY_CFLAGS := -I$(PY_INCLUDE) -I$(TOP)
-
-# cffi is optional: without it the C-API road still builds and its tests run.
-# The top-level Makefile asks once and exports the answer to every stage.
-ifndef HAVE_CFFI
-HAVE_CFFI := $(shell $(PYTHON) -c 'import cffi' >/dev/null 2>&1 && echo yes || echo no)
-endif
-CFFI_MISSING_MSG := cffi is not installed for $(PYTHON): skipping the cffi road (install: sudo apt install python3-cffi, or $(PYTHON) -m pip install cffi)
 
 # --- recipes: a stage writes `target: prerequisites` and one of these ------
 
@@ -89,10 +100,21 @@ BUILD_EMBED_PROGRAM = @mkdir -p $(@D) && echo "  LD [embed] $@" && \
 	$(CC) $(CFLAGS) $(PY_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDFLAGS) \
 	$$($(PYTHON_CONFIG) --embed --ldflags)
 
-# What every stage's `clean` removes, whatever interpreter built it:
-# objects, archives, shared objects, generated cffi C, build folders.
-CLEAN_PRODUCTS = rm -f *.o *.a *.so _*_cffi.c && \
-	rm -rf exercise/build build-* __pycache__
+# Every stage's `clean:` is exactly `$(CLEAN_PRODUCTS)`, whatever
+# interpreter built it: objects, archives, shared objects (extension
+# modules too), generated cffi C, build folders (build/, build-*, the
+# exercise's build), *.egg-info, __pycache__.  A stage with products of
+# other names (a C program, say) lists them in CLEAN_EXTRA.
+CLEAN_EXTRA ?=
+CLEAN_PRODUCTS = @echo "  CLEAN     $(notdir $(CURDIR))" && \
+	rm -f *.o *.a *.so _*_cffi.c && \
+	rm -rf build build-* exercise/build *.egg-info __pycache__ \
+		exercise/__pycache__ $(CLEAN_EXTRA)
+
+# Make echoes no recipe of its own: each recipe above announces itself in
+# one short line ("  CC  file"), and an up-to-date `make` says nothing
+# (no "Nothing to be done for 'all'").
+.SILENT:
 
 # Every stage gets these for free.
 .PHONY: all run clean exercise cffi-missing

@@ -35,9 +35,10 @@ CFFI_MISSING = ("cffi is not installed for this interpreter "
                 "or python3 -m pip install cffi)")
 
 
-def stages():
-    """Every stage folder, in order: [Path('01-extern'), ...]."""
-    return sorted(p for p in ROOT.glob("[0-9][0-9]-*")
+def stages(root=ROOT):
+    """Every stage folder under root (default: this checkout), in order:
+    [Path('.../01-extern'), ...].  A stage is a NN-* folder with a Makefile."""
+    return sorted(p for p in Path(root).glob("[0-9][0-9]-*")
                   if (p / "Makefile").is_file())
 
 
@@ -101,32 +102,30 @@ def import_stage(stage, name):
 
 
 class Road(unittest.TestCase):
-    """Base of every road class: imports `module` of `stage` once.
+    """Base of every road class: imports `module` of `stage` once, as
+    ``self.mod``.
 
-    Subclasses set ``stage`` (e.g. "01"), ``module`` (import name) and
-    ``needs_cffi`` (skip with the install hint when cffi is missing).
+    Subclasses set ``stage`` (e.g. "01") and ``module`` (import name).  A
+    road that needs cffi says so with the standard decorator, which skips
+    each of its tests with the install hint when cffi is missing:
+
+        @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
+        class TestCffi(Contract, support.Road):
+            stage, module = "01", "extern_cffi"
     """
 
     stage = None
     module = None
-    needs_cffi = False
     mod = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Skip test by test (in setUp), so that the summary counts every
-        # test that did not run, not one skip per class.
-        cls.skip_reason = None
-        if cls.needs_cffi and not have_cffi():
-            cls.skip_reason = CFFI_MISSING
-            return
+        # Older road classes say `needs_cffi = True` instead of the
+        # decorator: still honoured, with unittest's own class-level skip.
+        if getattr(cls, "needs_cffi", False) and not have_cffi():
+            raise unittest.SkipTest(CFFI_MISSING)
         cls.mod = import_stage(cls.stage, cls.module)
-
-    def setUp(self):
-        super().setUp()
-        if self.skip_reason:
-            self.skipTest(self.skip_reason)
 
 
 def child_env(stage=None, **extra):
@@ -153,7 +152,11 @@ def run_python(code, stage=None, timeout=120, env=None, **kwargs):
 
 
 def describe_exit(returncode):
-    """'exit 0', 'exit 1' or 'killed by SIGSEGV' for a child's status."""
+    """'exit 0', 'exit 1' or 'killed by SIGSEGV' for a child's status
+    (subprocess's returncode).  A string ("hung, killed after 60 s") is
+    already a description and comes back unchanged."""
+    if isinstance(returncode, str):
+        return returncode
     if returncode is not None and returncode < 0:
         try:
             return "killed by " + signal.Signals(-returncode).name
@@ -175,32 +178,56 @@ def run_make(stage, target="run", timeout=600, env=None):
     return proc.returncode, proc.stdout
 
 
-def assert_run_output(testcase, stage, env=None, replace=None):
-    """Check `make -s run` of a stage against its expected-output.txt.
-
-    Builds first (so that compiler lines are not part of the output), then
-    runs twice, with PYTHONUNBUFFERED unset and set: the tour must print the
-    same through a pipe either way.  Returns the output of the last run.
-    replace=(old, new): one line that this interpreter prints differently,
-    for a reason the stage states (it must occur exactly once).
-    """
-    code, out = run_make(stage, "all", env=env)
-    testcase.assertEqual(code, 0, out)
-    expected = (stage_dir(stage) / "expected-output.txt").read_text()
-    if replace is not None:
-        testcase.assertEqual(expected.count(replace[0]), 1, replace[0])
-        expected = expected.replace(*replace)
+def run_variants(env=None):
+    """[(what, environment)]: the two ways a stage's `make run` is checked,
+    through a pipe with PYTHONUNBUFFERED unset and set."""
+    variants = []
     for unbuffered in (False, True):
         run_env = dict(env or os.environ)
         run_env.pop("PYTHONUNBUFFERED", None)
         if unbuffered:
             run_env["PYTHONUNBUFFERED"] = "1"
-        code, out = run_make(stage, "run", env=run_env)
-        testcase.assertEqual(code, 0, "make run failed (%s):\n%s"
-                             % (describe_exit(code), out[-3000:]))
+        variants.append(("PYTHONUNBUFFERED %s" % ("set" if unbuffered
+                                                   else "unset"), run_env))
+    return variants
+
+
+def make_run_outputs(stage, env=None):
+    """Build a stage (`make -s all`), then `make -s run` it in each of
+    run_variants().  Returns [("build", code, output), (what, code,
+    output), ...]; stops after a failed build."""
+    code, out = run_make(stage, "all", env=env)
+    outputs = [("build", code, out)]
+    if code == 0:
+        for what, run_env in run_variants(env):
+            outputs.append((what,) + run_make(stage, "run", env=run_env))
+    return outputs
+
+
+def assert_run_output(testcase, stage, env=None, replace=None, outputs=None):
+    """Check `make -s run` of a stage against its expected-output.txt.
+
+    Builds first (so that compiler lines are not part of the output), then
+    runs twice, with PYTHONUNBUFFERED unset and set: the tour must print the
+    same through a pipe either way (make_run_outputs; `outputs` is what it
+    returned, when the runs were made already).  Returns the output of the
+    last run.  replace=(old, new): one line that this interpreter prints
+    differently, for a reason the stage states (it must occur exactly once).
+    """
+    if outputs is None:
+        outputs = make_run_outputs(stage, env=env)
+    what, code, out = outputs[0]
+    testcase.assertEqual(code, 0, "make all failed (%s):\n%s"
+                         % (describe_exit(code), out[-3000:]))
+    expected = (stage_dir(stage) / "expected-output.txt").read_text()
+    if replace is not None:
+        testcase.assertEqual(expected.count(replace[0]), 1, replace[0])
+        expected = expected.replace(*replace)
+    for what, code, out in outputs[1:]:
+        testcase.assertEqual(code, 0, "make run failed, %s (%s):\n%s"
+                             % (what, describe_exit(code), out[-3000:]))
         problem = output_mismatch(out, expected)
-        testcase.assertIsNone(problem, "PYTHONUNBUFFERED %s: %s" % (
-            "set" if unbuffered else "unset", problem))
+        testcase.assertIsNone(problem, "%s: %s" % (what, problem))
     return out
 
 
@@ -242,13 +269,31 @@ def find_run(block, expected):
 
 # --- quality gates (tests/gate/, "Quality gates" in tests/README.md) --------
 
+def gate_api():
+    """tests/gate/api.py, the one hostile-object vocabulary: RaisingIndex,
+    RaisingLen, RaisingIter, RaisingCall, RaisingBool, LyingLen, LyingStr,
+    LyingBytes, LyingInt, ClearsItsList / clearing_list(), ShiftyBuffer,
+    all raising HostileError, and hostile_values().  Also `support.hostile`."""
+    gate = str(TESTS / "gate")
+    if gate not in sys.path:
+        sys.path.insert(0, gate)
+    import api
+    return api
+
+
+def __getattr__(name):
+    # support.hostile: the module above, imported on first use.
+    if name == "hostile":
+        return gate_api()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
 def add_module_tests(cls, what):
     """Give `cls` one test_<stage>_<module> per public module of every stage
     (tests/gate/api.py finds them), each calling cls.check(stage, module,
     needs_cffi).  The gates pass FFI_GATE_STAGES=01,03 when asked for some
     stages only."""
-    sys.path.insert(0, str(TESTS / "gate"))
-    import api
+    api = gate_api()
     wanted = [s for s in os.environ.get("FFI_GATE_STAGES", "").split(",") if s]
     for stage_dir in stages():
         stage = stage_dir.name[:2]

@@ -27,12 +27,6 @@ MAX_CHILDREN = 40
 CHILD_SECONDS = 3600 if os.environ.get("FFI_GATE") == "memcheck" else 600
 
 
-def describe(returncode):
-    if isinstance(returncode, str):
-        return returncode
-    return support.describe_exit(returncode)
-
-
 def sweep(stage, module, prefix=None, env=None):
     """Run the sweep of one module; return the list of problems found.
 
@@ -78,22 +72,20 @@ def sweep(stage, module, prefix=None, env=None):
                 elif word == "END":
                     end = int(rest)
             tail = (proc.stderr or "")[-1500:]
+            status = support.describe_exit(proc.returncode)
             if end is not None:
                 if proc.returncode != 0:
                     problems.append("after the last call, at exit: %s\n%s"
-                                    % (describe(
-                                        proc.returncode), tail))
+                                    % (status, tail))
                 return problems
             crashed = [n for n in calls if n not in done]
             if not crashed:
                 problems.append("%s %s: the child stopped before its first "
-                                "call (%s):\n%s" % (
-                                    stage, module,
-                                    describe(proc.returncode), tail))
+                                "call (%s):\n%s" % (stage, module, status,
+                                                     tail))
                 return problems
             number = crashed[-1]
-            problems.append("%s: %s\n%s" % (
-                calls[number], describe(proc.returncode), tail))
+            problems.append("%s: %s\n%s" % (calls[number], status, tail))
             skip.append(number)
             start = number + 1
     problems.append("%s %s: gave up after %d crashed children"

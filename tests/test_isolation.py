@@ -13,10 +13,12 @@ module to its word:
   may, and whatever the subinterpreter does leaves the main one alone.
 
 Stage 04's registry, the one module with state of its own, has its own
-isolation tests in test_04_memory.py.  Each test runs in a child
-interpreter: a broken module could crash the process.
+isolation tests in test_04_memory.py.  Each check runs in a child
+interpreter (a broken module could crash the process), the children of
+one test side by side.
 """
 
+import concurrent.futures
 import sys
 import textwrap
 import unittest
@@ -52,50 +54,67 @@ def subinterpreter_may_import(declaration):
             "main only": False}[declaration]
 
 
+def reimport_code(name, use):
+    return """
+        import gc, sys
+        import %(name)s as M
+        %(use)s
+        old = M
+        del sys.modules[%(name)r]
+        import %(name)s as M
+        assert M is not old, "the import made no new module"
+        del old
+        gc.collect()
+        %(use)s
+        """ % {"name": name, "use": use.replace("\n", "\n        ")}
+
+
+def subinterpreter_code(name, use):
+    return """
+        import sys
+        import support
+        import %(name)s as M
+        sub = "import sys; sys.path[:0] = %%r\\n" %% sys.path
+        sub += "import %(name)s as M\\n" + %(sub_use)r
+        print(support.run_in_subinterpreter(sub))
+        %(use)s
+        """ % {"name": name, "sub_use": use,
+               "use": use.replace("\n", "\n        ")}
+
+
+def run_children(make_code):
+    """{module: CompletedProcess} of one child per module, all at once."""
+    with concurrent.futures.ThreadPoolExecutor(len(MODULES)) as pool:
+        futures = {name: pool.submit(support.run_python,
+                                     textwrap.dedent(make_code(name, use)),
+                                     stage=stage)
+                   for name, (stage, use, _) in MODULES.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 class TestIsolation(unittest.TestCase):
 
-    def run_child(self, stage, code):
-        proc = support.run_python(textwrap.dedent(code), stage=stage)
+    def assert_child_ok(self, proc):
         self.assertEqual(proc.returncode, 0, "child %s:\n%s%s" % (
             support.describe_exit(proc.returncode), proc.stdout,
             proc.stderr[-3000:]))
-        return proc.stdout
 
     def test_reimport_and_collect_the_old_module(self):
-        for name, (stage, use, _) in MODULES.items():
+        procs = run_children(reimport_code)
+        for name in MODULES:
             with self.subTest(module=name):
-                self.run_child(stage, """
-                    import gc, sys
-                    import %(name)s as M
-                    %(use)s
-                    old = M
-                    del sys.modules[%(name)r]
-                    import %(name)s as M
-                    assert M is not old, "the import made no new module"
-                    del old
-                    gc.collect()
-                    %(use)s
-                    """ % {"name": name,
-                           "use": use.replace("\n", "\n                    ")})
+                self.assert_child_ok(procs[name])
 
     def test_subinterpreter_imports_only_where_declared(self):
         if support.subinterpreters_module() is None:
             self.skipTest("this interpreter has no subinterpreter module "
                           "(_interpreters or _xxsubinterpreters)")
+        procs = run_children(subinterpreter_code)
         for name, (stage, use, declaration) in MODULES.items():
             with self.subTest(module=name, declaration=declaration):
-                allowed = subinterpreter_may_import(declaration)
-                out = self.run_child(stage, """
-                    import sys
-                    import support
-                    import %(name)s as M
-                    sub = "import sys; sys.path[:0] = %%r\\n" %% sys.path
-                    sub += "import %(name)s as M\\n" + %(sub_use)r
-                    print(support.run_in_subinterpreter(sub))
-                    %(use)s
-                    """ % {"name": name, "sub_use": use, "use": use.replace(
-                        "\n", "\n                    ")})
-                if allowed:
+                self.assert_child_ok(procs[name])
+                out = procs[name].stdout
+                if subinterpreter_may_import(declaration):
                     self.assertEqual(out.strip(), "None")
                 else:
                     self.assertEqual(

@@ -46,6 +46,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+import support  # noqa: E402  (tests/support.py: stages, describe_exit)
+
 SUPPRESSIONS = HERE / "valgrind.supp"
 WORK = ROOT / "build-gate"
 ASAN_TREE = ROOT / "build-asan" / "tree"
@@ -74,14 +77,8 @@ RUNTIME_OBJECTS = re.compile(
 
 # --- discovery --------------------------------------------------------------
 
-def stages(root=ROOT):
-    """Every stage folder under root, in order."""
-    return sorted(p for p in Path(root).glob("[0-9][0-9]-*")
-                  if (p / "Makefile").is_file())
-
-
 def select_stages(names, root=ROOT):
-    found = stages(root)
+    found = support.stages(root)
     if not names:
         if not found:
             raise SystemExit("no stage (NN-*/Makefile) under %s" % root)
@@ -341,8 +338,8 @@ def run_jobs(jobs, workers, outdir):
         futures = [pool.submit(job.run, outdir) for job in jobs]
         for future in concurrent.futures.as_completed(futures):
             job = future.result()
-            status = ("ok" if job.returncode == 0
-                      else "FAILED (%s)" % _describe(job.returncode))
+            status = ("ok" if job.returncode == 0 else "FAILED (%s)"
+                      % support.describe_exit(job.returncode))
             print("  %-40s %6.1f s  %s" % (job.name, job.seconds, status),
                   flush=True)
             times[job.name] = round(job.seconds, 1)
@@ -351,16 +348,6 @@ def run_jobs(jobs, workers, outdir):
     except OSError:
         pass
     return jobs
-
-
-def _describe(returncode):
-    if isinstance(returncode, int) and returncode < 0:
-        import signal
-        try:
-            return "killed by " + signal.Signals(-returncode).name
-        except ValueError:
-            return "killed by signal %d" % -returncode
-    return returncode if isinstance(returncode, str) else "exit %s" % returncode
 
 
 def stage_jobs(gate, stage_list, root, env_for, wrap, timeout, run_prefix):
@@ -421,7 +408,7 @@ def _report(gate, jobs, failures, started):
     bad = [job for job in jobs if job.returncode != 0]
     for job in bad:
         print("\n--- %s: %s; last lines of its output (%s.out):"
-              % (job.name, _describe(job.returncode), job.name))
+              % (job.name, support.describe_exit(job.returncode), job.name))
         print("\n".join(job.output.splitlines()[-40:]))
     for failure in failures:
         print("\n--- %s report:\n%s" % (gate, failure))
