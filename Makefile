@@ -46,6 +46,7 @@ help: ## Show this help: every target with one line
 all: ## Build every stage (both roads)
 	@$(if $(filter no,$(HAVE_CFFI)),$(MAKE) --no-print-directory -C $(firstword $(STAGES)) cffi-missing)
 	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s all CFFI_SAID=1; done
+	@$(MAKE) --no-print-directory -C 01-extern/crossing core CFFI_SAID=1
 
 run: ## Run the whole tour, every stage in order
 	@set -e; for s in $(STAGES); do \
