@@ -1,0 +1,253 @@
+"""`make doctor`: is this machine ready for the workshop?
+
+    python3 tests/doctor.py          # or: make doctor [PYTHON=python3.12]
+
+Checks the interpreter (3.10 or newer), a C compiler, the interpreter's C
+headers (a tiny extension is compiled against them), make, cffi, valgrind
+and the sanitizers (a tiny program built with -fsanitize=address,undefined
+is run, then the interpreter is started with the runtime preloaded, as
+`make check-N` does).  For each thing missing it prints the command that
+installs it.  The exit status is 1 only when something required is missing
+(the interpreter's version, a compiler, the headers); the rest is optional
+and the workshop runs without it.
+"""
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PY = "%d.%d" % sys.version_info[:2]
+# The interpreter's own name for its tools: python3.11 -m pip, python3.11-dev.
+PY_CMD = "python%s" % PY
+
+
+def run(cmd, **kwargs):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=120, **kwargs)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return subprocess.CompletedProcess(cmd, 127, "", str(exc))
+
+
+def compiler():
+    """The C compiler make will use: $CC, else cc, gcc or clang."""
+    if os.environ.get("CC"):
+        name = os.environ["CC"]
+        return name if shutil.which(name.split()[0]) else None
+    for name in ["cc", "gcc", "clang"]:
+        if shutil.which(name):
+            return name
+    return None
+
+
+def first_line(text):
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0].strip() if lines else ""
+
+
+# Each check returns (ok, what it found or why not).
+
+def check_python():
+    version = platform.python_version()
+    if sys.version_info < (3, 10):
+        return False, "CPython %s: these examples need 3.10 or newer" % version
+    return True, "%s %s (%s)" % (platform.python_implementation(), version,
+                                 sys.executable)
+
+
+def check_compiler():
+    cc = compiler()
+    if cc is None:
+        if os.environ.get("CC"):
+            return False, "CC=%s is not found" % os.environ["CC"]
+        return False, "no C compiler (tried cc, gcc, clang)"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "hello.c"
+        src.write_text("#include <stdio.h>\nint main(void) "
+                       "{ puts(\"hello\"); return 0; }\n")
+        proc = run(cc.split() + ["-std=c11", "-Wall", "-Wextra", "-Werror",
+                                 "-o", str(Path(tmp) / "hello"), str(src)])
+        if proc.returncode != 0:
+            return False, "%s cannot build a C program: %s" % (
+                cc, first_line(proc.stderr))
+        if run([str(Path(tmp) / "hello")]).stdout.strip() != "hello":
+            return False, "%s builds programs that do not run" % cc
+    return True, "%s: %s" % (cc, first_line(run(cc.split() + ["--version"])
+                                            .stdout))
+
+
+def check_headers():
+    include = sysconfig.get_paths()["include"]
+    header = Path(include) / "Python.h"
+    if not header.is_file():
+        return False, "no %s" % header
+    cc = compiler()
+    if cc is None:
+        return False, "found %s, but no compiler to try it" % header
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "tiny.c"
+        src.write_text(
+            "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n"
+            "static struct PyModuleDef def = {PyModuleDef_HEAD_INIT,\n"
+            "    .m_name = \"tiny\"};\n"
+            "PyMODINIT_FUNC PyInit_tiny(void) "
+            "{ return PyModuleDef_Init(&def); }\n")
+        out = Path(tmp) / ("tiny" + sysconfig.get_config_var("EXT_SUFFIX"))
+        flags = ["-shared", "-fPIC"]
+        if sys.platform == "darwin":
+            flags = ["-bundle", "-undefined", "dynamic_lookup"]
+        proc = run(cc.split() + ["-std=c11", "-I" + include] + flags
+                   + ["-o", str(out), str(src)])
+        if proc.returncode != 0:
+            return False, "a tiny extension does not compile: %s" % (
+                first_line(proc.stderr))
+        proc = run([sys.executable, "-c", "import tiny"], cwd=tmp)
+        if proc.returncode != 0:
+            return False, "a tiny extension does not import: %s" % (
+                first_line(proc.stderr.splitlines()[-1]
+                           if proc.stderr else ""))
+    return True, "%s (a tiny extension builds and imports)" % header
+
+
+def check_make():
+    make = shutil.which("make")
+    if make is None:
+        return False, "no make"
+    return True, first_line(run([make, "--version"]).stdout)
+
+
+def check_cffi():
+    try:
+        import cffi
+    except ImportError:
+        return False, "not installed for %s: the cffi road of every stage " \
+            "is skipped (the C-API road and the exercises work)" % \
+            sys.executable
+    return True, "cffi %s" % cffi.__version__
+
+
+def check_valgrind():
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return False, "not installed: `make memcheck` cannot run (the " \
+            "exercises do not need it)"
+    return True, first_line(run([valgrind, "--version"]).stdout)
+
+
+def check_sanitizers():
+    if shutil.which("gcc") is None:
+        return False, "no gcc: `make check-N` runs without AddressSanitizer" \
+            " (a memory error shows only as a crash)"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "overflow.c"
+        src.write_text(
+            "#include <stdlib.h>\nint main(void) {\n"
+            "    volatile int n = 4;\n    char *p = malloc(4);\n"
+            "    p[n] = 1;   /* one past the end */\n    free(p);\n"
+            "    return 0;\n}\n")
+        exe = Path(tmp) / "overflow"
+        proc = run(["gcc", "-fsanitize=address,undefined", "-g", "-o",
+                    str(exe), str(src)])
+        if proc.returncode != 0:
+            return False, "gcc cannot build with -fsanitize=address," \
+                "undefined: %s" % first_line(proc.stderr)
+        proc = run([str(exe)], env=dict(os.environ,
+                                         ASAN_OPTIONS="detect_leaks=0"))
+        if "heap-buffer-overflow" not in proc.stderr:
+            return False, "a program built with AddressSanitizer ran, but " \
+                "its error was not reported"
+    import exercise
+    problem = exercise.sanitizer_problem()
+    if problem:
+        return False, "AddressSanitizer works for C programs, but %s" % \
+            problem
+    return True, "AddressSanitizer and UBSan (%s)" % exercise.asan_runtime()
+
+
+def debian_dev_package():
+    # Debian's python3 has python3-dev; a python3.X of its own, python3.X-dev.
+    return "python3-dev" if sys.executable.startswith("/usr/bin/") \
+        else PY_CMD + "-dev"
+
+
+# name, check, required, {platform: install command}
+CHECKS = [
+    ("Python 3.10+", check_python, True, {
+        "Debian/Ubuntu": "sudo apt-get install python3 (or a newer "
+                         "python3.X), then make doctor PYTHON=python3.X",
+        "macOS": "brew install python@3.12, then make doctor "
+                 "PYTHON=python3.12",
+    }),
+    ("C compiler", check_compiler, True, {
+        "Debian/Ubuntu": "sudo apt-get install build-essential",
+        "macOS": "xcode-select --install",
+    }),
+    ("Python headers", check_headers, True, {
+        "Debian/Ubuntu": "sudo apt-get install %s" % debian_dev_package(),
+        "macOS": "the python.org or Homebrew interpreter has them "
+                 "(brew install python@%s)" % PY,
+        "pyenv": "pyenv install %s (a pyenv interpreter has its headers)"
+                 % platform.python_version(),
+    }),
+    ("make", check_make, False, {
+        "Debian/Ubuntu": "sudo apt-get install make",
+        "macOS": "xcode-select --install",
+    }),
+    ("cffi", check_cffi, False, {
+        "Debian/Ubuntu": "sudo apt-get install python3-cffi",
+        "pip": "%s -m pip install cffi" % PY_CMD,
+    }),
+    ("valgrind", check_valgrind, False, {
+        "Debian/Ubuntu": "sudo apt-get install valgrind",
+        "macOS": "not available on Apple silicon: use the sanitizers "
+                 "(make sanitize) instead",
+    }),
+    ("sanitizers", check_sanitizers, False, {
+        "Debian/Ubuntu": "sudo apt-get install gcc (libasan and libubsan "
+                         "come with it)",
+        "macOS": "not supported by make check-N (it preloads gcc's libasan,"
+                 " on Linux); the checks run without them",
+    }),
+]
+
+
+def main():
+    print("Checking this machine for the workshop (PYTHON=%s)"
+          % sys.executable)
+    missing_required, missing_optional = [], []
+    for name, check, required, install in CHECKS:
+        try:
+            ok, found = check()
+        except Exception as exc:            # a check must not stop the rest
+            ok, found = False, "the check itself failed: %r" % (exc,)
+        if ok:
+            print("  ok        %-15s %s" % (name, found))
+            continue
+        (missing_required if required else missing_optional).append(name)
+        print("  %-9s %-15s %s" % ("MISSING" if required else "optional",
+                                   name, found))
+        for where, command in install.items():
+            print("            %-15s %s" % (where + ":", command))
+    print()
+    if missing_required:
+        print("Not ready: %s missing (required)." % ", ".join(
+            missing_required))
+        return 1
+    if missing_optional:
+        print("Ready for the workshop (without: %s)." % ", ".join(
+            missing_optional))
+    else:
+        print("Ready for the workshop: everything is here.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
