@@ -18,17 +18,22 @@ Needs setuptools, wheel and pip for this interpreter (Debian:
 python3-setuptools python3-wheel python3-pip) and a working venv
 (Debian: python3-venv); without them every check is skipped, saying why.
 """
+import base64
 import glob
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import unittest
 
 import support
 from test_gate_03_abi3 import candidates
 from test_05_logger import ARTICLE_STDOUT, CLOSING
+from test_wheel import PY_TAG, read_wheel
 
 DIST = support.ROOT / "dist"
 HERE = "%d.%d" % sys.version_info[:2]
@@ -133,6 +138,64 @@ class WheelBuilt(unittest.TestCase):
             self.skipTest(self.built)
         self.tmp = tempfile.mkdtemp(prefix="wheel-test-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+
+class TestBuiltWheels(WheelBuilt):
+    """What `make wheel` wrote: file names and WHEEL tags agree (PEP 427),
+    the abi3 wheel is tagged cp311-abi3, each wheel holds the modules it
+    should, and every file matches its RECORD hash."""
+
+    def wheels(self, pattern):
+        found = sorted(glob.glob(str(DIST / pattern)))
+        self.assertTrue(found, "make wheel left no %s in dist/" % pattern)
+        return found
+
+    def check_common(self, path):
+        whl, info, tags, fields = read_wheel(path)
+        # The WHEEL file's Tag lines are the file name's tags (PEP 427).
+        self.assertEqual(sorted(v for k, v in fields if k == "Tag"),
+                         sorted(tags))
+        self.assertIn(["Root-Is-Purelib", "false"], fields)
+        self.assertIn(["Wheel-Version", "1.0"], fields)
+        # RECORD: every other file, with its sha256 (urlsafe base64).
+        record = {}
+        for line in whl.read(info + "RECORD").decode().splitlines():
+            file, digest, _ = line.rsplit(",", 2)
+            record[file] = digest
+        self.assertEqual(set(record), set(whl.namelist()))
+        for file, digest in record.items():
+            if file != info + "RECORD":
+                raw = hashlib.sha256(whl.read(file)).digest()
+                self.assertEqual(digest, "sha256=" + base64.urlsafe_b64encode(
+                    raw).rstrip(b"=").decode(), file)
+        return whl, tags
+
+    @unittest.skipIf(sys.version_info < (3, 11),
+                     "the Limited-API module needs 3.11+ (Py_buffer)")
+    def test_the_abi3_wheel(self):
+        for path in self.wheels("layout_abi3-*.whl"):
+            whl, tags = self.check_common(path)
+            platform = sysconfig.get_platform().replace("-", "_").replace(
+                ".", "_")
+            self.assertEqual(tags, ["cp311-abi3-" + platform], path)
+            self.assertIn("layout_abi3.abi3.so", whl.namelist())
+
+    def test_the_version_specific_wheel(self):
+        for path in self.wheels("tales_from_ffi-*-%s-%s-*.whl"
+                                % (PY_TAG, PY_TAG)):
+            whl, tags = self.check_common(path)
+            names = whl.namelist()
+            self.assertIn("tales_from_ffi" + support.EXT_SUFFIX, names)
+            metadata = whl.read(next(n for n in names if n.endswith(
+                ".dist-info/METADATA"))).decode()
+            if "logger_cffi.py" in names:
+                # Road 2: cffi's module is abi3 by default, and needs
+                # cffi's runtime, which the extra names.
+                self.assertIn("_logger_cffi.abi3.so", names)
+                self.assertIn("Provides-Extra: cffi", metadata)
+                self.assertRegex(metadata, re.compile(
+                    r"^Requires-Dist: cffi ?\(?>=[\d.]+\)? ?; "
+                    r"extra == .cffi.$", re.M))
 
 
 class TestArticleFromTheWheel(WheelBuilt):
