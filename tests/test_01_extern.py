@@ -47,24 +47,6 @@ def watchdog(seconds):
         faulthandler.cancel_dump_traceback_later()
 
 
-def cffi_threads_problem():
-    """Why callbacks from C threads cannot be tested on this interpreter's
-    cffi, or None: cffi supports CPython 3.12 from 1.16.0 on, and an older
-    cffi rebuilt for 3.12+ (Debian's 1.15.1) predates that support, which
-    covers how cffi gives a thread that Python did not start a thread
-    state."""
-    if not support.have_cffi() or sys.version_info < (3, 12):
-        return None
-    import cffi
-    version = tuple(int(p) for p in cffi.__version__.split(".")[:2])
-    if version < (1, 16):
-        return ("cffi %s predates 1.16.0, the first release for Python "
-                "3.12: callbacks from threads that C starts are not tested "
-                "with it on Python %d.%d" % ((cffi.__version__,)
-                                             + sys.version_info[:2]))
-    return None
-
-
 class AddChecks:
     """Exercise part 1, extern_add(): Python -> C -> Python."""
 
@@ -518,17 +500,12 @@ class TestCffiAbiMode(AddChecks, CallbackChecks, TraceChecks, support.Road):
             self.assertIn(self.mod.LIBRARY, maps.read())
 
 
-CFFI_THREADS_PROBLEM = cffi_threads_problem()
-
-
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-@unittest.skipIf(CFFI_THREADS_PROBLEM, CFFI_THREADS_PROBLEM)
 class TestCffiApiModeThreads(ThreadChecks, support.Road):
     stage, module = "01", "extern_cffi"
 
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-@unittest.skipIf(CFFI_THREADS_PROBLEM, CFFI_THREADS_PROBLEM)
 class TestCffiAbiModeThreads(ThreadChecks, support.Road):
     stage, module = "01", "extern_abi"
 
