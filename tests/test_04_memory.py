@@ -56,6 +56,19 @@ def check(got, want, what):
     assert got == want, "%%s: %%r, expected %%r" %% (what, got, want)
 
 
+# module's registry holds payload in slot, and nothing in any other slot:
+# there probe(other) (registry_get or registry_take) raises LookupError.
+def check_only_slot(module, slot, payload, probe):
+    check(module.registry_get(slot), payload, "registry_get")
+    for other in range(module.REGISTRY_SLOTS):
+        if other != slot:
+            try:
+                probe(other)
+            except LookupError:
+                continue
+            raise AssertionError("new module: slot %%d is not empty" %% other)
+
+
 first = support.import_stage("04", MODULE)
 """
 
@@ -470,15 +483,7 @@ class MemoryContract:
 
             # The new module is untouched: its registry, types, counters.
             check(second.counters(), dict(ZERO, registry=1), "collected")
-            check(second.registry_get(slot), payload, "registry_get")
-            for other in range(second.REGISTRY_SLOTS):
-                if other != slot:
-                    try:
-                        second.registry_get(other)
-                    except LookupError:
-                        continue
-                    raise AssertionError("new module: slot %d is not empty"
-                                         % other)
+            check_only_slot(second, slot, payload, second.registry_get)
             with second.Person(170, 30) as person:
                 check(person.birthday(), 31, "Person.birthday()")
             with second.Block(4) as block:
@@ -531,15 +536,7 @@ class MemoryContract:
             assert left_alive() is None, ("the old module died, but what "
                                           "its registry held did not")
             check(second.counters(), dict(ZERO, registry=1), "all old gone")
-            check(second.registry_get(slot), payload, "registry_get")
-            for other in range(second.REGISTRY_SLOTS):
-                if other != slot:
-                    try:
-                        second.registry_take(other)
-                    except LookupError:
-                        continue
-                    raise AssertionError("new module: slot %d is not empty"
-                                         % other)
+            check_only_slot(second, slot, payload, second.registry_take)
         """)
 
     # --- nothing leaks: objects, references, C memory ----------------------

@@ -3,14 +3,105 @@
 It is called after the message is in the buffer, its exception reaches
 log()'s caller unchanged, and it may come back into its own logger: log,
 close it, replace or delete itself.  Helpers: test_05_logger.
+
+This file also holds what the stage's road classes and its gate files
+(tests/test_gate_05_*.py) share: the two roads, children run once per
+mode, and threads that log until the logger refuses them.
 """
 import gc
+import json
 import sys
+import textwrap
+import threading
 import unittest
 
 import support
-from test_05_logger import (CLOSING, Boom, ChildRuns, captured_fds,
-                            no_unraisable)
+from test_05_logger import (CLOSING, Boom, ChildRuns, HardCases,
+                            captured_fds, line_for, no_unraisable)
+
+
+# --- the two roads, mixed in before support.Road by every road class ------
+
+class CapiRoad:
+    """Road 1: tales_from_ffi, an extension type written with the C API."""
+    stage, module = "05", "tales_from_ffi"
+    destructor_is_python = False        # tp_dealloc, in C
+
+
+@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
+class CffiRoad:
+    """Road 2: logger_cffi (its classes are skipped without cffi)."""
+    stage, module = "05", "logger_cffi"
+    destructor_is_python = True         # _destroy, given to ffi.gc
+
+
+# --- threads that log: in this process, or imported by a child ------------
+
+def start_threads(count, target):
+    """Start target(0) ... target(count - 1), each in a thread of its own;
+    return the threads."""
+    workers = [threading.Thread(target=target, args=(t,))
+               for t in range(count)]
+    for w in workers:
+        w.start()
+    return workers
+
+
+def log_until_refused(lg, t, count, logged, refused):
+    """Log line_for(t, 0) ... line_for(t, count - 1), counting each line
+    in logged[t]; the first ValueError (the logger closed) adds t to
+    `refused` and ends it."""
+    for i in range(count):
+        try:
+            lg.log(line_for(t, i))
+        except ValueError:
+            refused.append(t)
+            return
+        logged[t] += 1
+
+
+# --- children whose stdout is a pipe, run once per mode -------------------
+
+# The start of such a child: `out` is the real stdout, `r` the read end of
+# the pipe that is fd 1 now, and nobody reads it yet.
+PIPE_CHILD = """\
+from {module} import Logger
+out = os.dup(1)
+r = stdout_into_a_pipe()
+lg = Logger(background={background}, buffer_size={buffer_size})
+"""
+
+
+def pipe_child(code):
+    """PIPE_CHILD, then `code` (dedented)."""
+    return PIPE_CHILD + textwrap.dedent(code)
+
+
+class EachMode(HardCases):
+    """HardCases, with children run in direct, then in background mode."""
+
+    def check_each_mode(self, child, report=None, stdout=None, stderr=None,
+                        closings=None, **values):
+        """Run `child` with {background} False, then True, each in its
+        subTest.  It must exit 0; then its report, its stdout, its stderr
+        and the number of closing lines on its stderr are compared with
+        those given."""
+        for background in (False, True):
+            with self.subTest(background=background):
+                code, out, err = self.run_child(child, background=background,
+                                                **values)
+                where = "background=%s\n%s" % (background, err[-3000:])
+                self.assertEqual(code, 0, support.describe_exit(code)
+                                 + "\n" + where)
+                if report is not None:
+                    found = json.loads(err.rpartition("report: ")[2])
+                    self.assertEqual(found, report, where)
+                if stdout is not None:
+                    self.assertEqual(out, stdout, where)
+                if stderr is not None:
+                    self.assertEqual(err, stderr, where)
+                if closings is not None:
+                    self.assertEqual(err.count(CLOSING), closings, where)
 
 
 class CallbackContract(ChildRuns):
@@ -202,13 +293,12 @@ class CallbackContract(ChildRuns):
         self.assertEqual(cap.out, "ERROR outer\nERROR inner\nafter\n")
 
 
-class TestCapiCallbacks(CallbackContract, support.Road):
-    stage, module = "05", "tales_from_ffi"
+class TestCapiCallbacks(CallbackContract, CapiRoad, support.Road):
+    pass
 
 
-@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiCallbacks(CallbackContract, support.Road):
-    stage, module = "05", "logger_cffi"
+class TestCffiCallbacks(CallbackContract, CffiRoad, support.Road):
+    pass
 
 
 EXERCISE = ["TestCapiCallbacks"]

@@ -3,12 +3,14 @@
 Child processes with stdout a pipe, buffered and unbuffered: a logger
 never closed, an uncaught exception, a cycle still alive, a background
 logger full of lines, a logger Python never destroys; and the order of
-print() and log() through one pipe.  Helpers: test_05_logger.
+print() and log() through one pipe.  Helpers: test_05_logger and
+test_05_callbacks.
 """
 import unittest
 
 import support
-from test_05_logger import (CLOSING, ChildRuns)
+from test_05_callbacks import CapiRoad, CffiRoad
+from test_05_logger import CLOSING, ChildRuns
 
 
 class ExitContract(ChildRuns):
@@ -101,13 +103,12 @@ class ExitContract(ChildRuns):
         self.assertEqual(proc.stdout, "print 1\nprint 2\nlog 1\nprint 3\n")
 
 
-class TestCapiExit(ExitContract, support.Road):
-    stage, module = "05", "tales_from_ffi"
+class TestCapiExit(ExitContract, CapiRoad, support.Road):
+    pass
 
 
-@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiExit(ExitContract, support.Road):
-    stage, module = "05", "logger_cffi"
+class TestCffiExit(ExitContract, CffiRoad, support.Road):
+    pass
 
 
 if __name__ == "__main__":

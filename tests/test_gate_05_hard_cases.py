@@ -2,16 +2,18 @@
 
 Strings that lie about themselves, a callback that cannot even start,
 fork(), a failed write at destruction, closing while others wait or
-close.  Each in a child process.  Helpers: test_05_logger.
+close.  Each in a child process.  Helpers: test_05_logger and
+test_05_callbacks.
 """
 import json
 import unittest
 
 import support
-from test_05_logger import (CLOSING, HardCases)
+from test_05_callbacks import CapiRoad, CffiRoad, EachMode, pipe_child
+from test_05_logger import CLOSING
 
 
-class HardCaseContract(HardCases):
+class HardCaseContract(EachMode):
     """What both roads must survive.  self.module is the module's name."""
 
     def test_a_str_subclass_logs_its_own_characters(self):
@@ -152,127 +154,89 @@ class HardCaseContract(HardCases):
         # room (background) or for the thread that writes (direct).  close()
         # from a third must refuse them (ValueError, not a hang), and once
         # the pipe is read, every line they got in arrives exactly once.
-        for background in (False, True):
-            with self.subTest(background=background):
-                code, out, err = self.run_child("""
-                    from {module} import Logger
-                    out = os.dup(1)
-                    r = stdout_into_a_pipe()
-                    lg = Logger(background={background}, buffer_size=4096)
-                    logged, refused = [0, 0], []
-                    def work(t):
-                        for i in range(100000):
-                            try:
-                                lg.log(line_for(t, i))
-                            except ValueError:
-                                refused.append(t)
-                                return
-                            logged[t] += 1
-                    workers = [threading.Thread(target=work, args=(t,))
-                               for t in range(2)]
-                    for w in workers:
-                        w.start()
-                    wait_until_full(r)          # both are stuck in log()
-                    drain = Drain(r, delay=0.3)
-                    drain.start()
-                    lg.close()
-                    for w in workers:
-                        w.join()
-                    os.dup2(out, 1)
-                    drain.join()
-                    counts = {{}}
-                    for line in drain.data.decode().splitlines(True):
-                        t = int(line[1:line.index(" ")])
-                        assert line == line_for(t, counts.get(t, 0)), line
-                        counts[t] = counts.get(t, 0) + 1
-                    # (no JSON 0 for the parent to parse: CPython 3.11
-                    # makes a 0 with an unset digit, which valgrind flags)
-                    report(both_refused=sorted(refused) == [0, 1],
-                           exactly_once=[counts.get(t, 0) for t in (0, 1)]
-                           == logged)
-                """, background=background)
-                where = "background=%s\n%s" % (background, err[-3000:])
-                self.assertEqual(code, 0, support.describe_exit(code)
-                                 + "\n" + where)
-                found = json.loads(err.rpartition("report: ")[2])
-                self.assertEqual(found, {"both_refused": True,
-                                         "exactly_once": True}, where)
-                self.assertEqual(err.count(CLOSING), 1, where)
+        self.check_each_mode(pipe_child("""
+            from test_05_callbacks import log_until_refused, start_threads
+            logged, refused = [0, 0], []
+            workers = start_threads(2, lambda t: log_until_refused(
+                lg, t, 100000, logged, refused))
+            wait_until_full(r)          # both are stuck in log()
+            drain = Drain(r, delay=0.3)
+            drain.start()
+            lg.close()
+            for w in workers:
+                w.join()
+            os.dup2(out, 1)
+            drain.join()
+            counts = {{}}
+            for line in drain.data.decode().splitlines(True):
+                t = int(line[1:line.index(" ")])
+                assert line == line_for(t, counts.get(t, 0)), line
+                counts[t] = counts.get(t, 0) + 1
+            # (no JSON 0 for the parent to parse: CPython 3.11
+            # makes a 0 with an unset digit, which valgrind flags)
+            report(both_refused=sorted(refused) == [0, 1],
+                   exactly_once=[counts.get(t, 0) for t in (0, 1)]
+                   == logged)
+        """), buffer_size=4096,
+            report={"both_refused": True, "exactly_once": True}, closings=1)
 
     def test_a_forked_child_does_not_write_the_parents_lines(self):
-        for background in (False, True):
-            with self.subTest(background=background):
-                code, out, err = self.run_child("""
-                    from {module} import Logger
-                    # 3.12+ warns about fork() with a thread running (ours)
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    lg = Logger(background={background})
-                    lg.log("parent, before the fork\\n")
-                    pid = os.fork()
-                    if pid == 0:
-                        lg.flush()          # the parent's line is not ours
-                        lg.log("child\\n")  # the child's own line is
-                        lg.close()
-                        os._exit(0)
-                    print("child:", wait_for_child(pid), file=sys.stderr,
-                          flush=True)
-                    lg.log("parent, after the fork\\n")
-                    lg.close()
-                """, background=background)
-                where = "background=%s\n%s" % (background, err)
-                self.assertEqual(code, 0, support.describe_exit(code)
-                                 + "\n" + where)
-                self.assertEqual(out, "child\nparent, before the fork\n"
-                                      "parent, after the fork\n", where)
-                self.assertEqual(err, CLOSING + "child: exit 0\n" + CLOSING,
-                                 where)
+        self.check_each_mode("""
+            from {module} import Logger
+            # 3.12+ warns about fork() with a thread running (ours)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lg = Logger(background={background})
+            lg.log("parent, before the fork\\n")
+            pid = os.fork()
+            if pid == 0:
+                lg.flush()          # the parent's line is not ours
+                lg.log("child\\n")  # the child's own line is
+                lg.close()
+                os._exit(0)
+            print("child:", wait_for_child(pid), file=sys.stderr,
+                  flush=True)
+            lg.log("parent, after the fork\\n")
+            lg.close()
+        """, stdout="child\nparent, before the fork\nparent, after the fork\n",
+            stderr=CLOSING + "child: exit 0\n" + CLOSING)
 
     def test_a_fork_while_another_thread_writes(self):
         # A thread (direct mode) or the writer thread (background) is
         # blocked inside write(2) on a full pipe when the process forks.
         # The child's copy of the logger must work at once: nobody in the
         # child will ever finish that write.
-        for background in (False, True):
-            with self.subTest(background=background):
-                code, out, err = self.run_child("""
-                    from {module} import Logger
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    out = os.dup(1)                 # the test reads this one
-                    r = stdout_into_a_pipe()        # nobody reads this yet
-                    lg = Logger(background={background})
-                    big = "".join(line_for(1, i) for i in range(6000))
-                    def write_big():
-                        lg.log(big)
-                        lg.flush()
-                    writer = threading.Thread(target=write_big)
-                    writer.start()
-                    wait_until_full(r)              # blocked in write(2) now
-                    time.sleep(0.1)
-                    pid = os.fork()
-                    if pid == 0:
-                        os.dup2(out, 1)
-                        lg.log("child\\n")
-                        lg.flush()
-                        lg.close()
-                        os._exit(0)
-                    status = wait_for_child(pid)
-                    drain = Drain(r)
-                    drain.start()
-                    writer.join()
-                    lg.close()
-                    os.dup2(out, 1)                 # the pipe's last writer
-                    drain.join()
-                    whole = bytes(drain.data) == big.encode()
-                    report(child=status, parent_lines_whole=whole)
-                """, background=background)
-                where = "background=%s\n%s" % (background, err[-3000:])
-                self.assertEqual(code, 0, support.describe_exit(code)
-                                 + "\n" + where)
-                found = json.loads(err.rpartition("report: ")[2])
-                self.assertEqual(found, {"child": "exit 0",
-                                         "parent_lines_whole": True}, where)
-                self.assertEqual(out, "child\n", where)
-                self.assertEqual(err.count(CLOSING), 2, where)
+        self.check_each_mode("""
+            from {module} import Logger
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out = os.dup(1)                 # the test reads this one
+            r = stdout_into_a_pipe()        # nobody reads this yet
+            lg = Logger(background={background})
+            big = "".join(line_for(1, i) for i in range(6000))
+            def write_big():
+                lg.log(big)
+                lg.flush()
+            writer = threading.Thread(target=write_big)
+            writer.start()
+            wait_until_full(r)              # blocked in write(2) now
+            time.sleep(0.1)
+            pid = os.fork()
+            if pid == 0:
+                os.dup2(out, 1)
+                lg.log("child\\n")
+                lg.flush()
+                lg.close()
+                os._exit(0)
+            status = wait_for_child(pid)
+            drain = Drain(r)
+            drain.start()
+            writer.join()
+            lg.close()
+            os.dup2(out, 1)                 # the pipe's last writer
+            drain.join()
+            whole = bytes(drain.data) == big.encode()
+            report(child=status, parent_lines_whole=whole)
+        """, report={"child": "exit 0", "parent_lines_whole": True},
+            stdout="child\n", closings=2)
 
     def test_a_failed_write_at_destruction_is_reported(self):
         # stdout is /dev/full: every write(2) fails with ENOSPC.  A logger
@@ -315,46 +279,31 @@ class HardCaseContract(HardCases):
         # One thread's close() is blocked writing; another thread calls
         # close(): when it returns, every line must have been written
         # (into the pipe, or read from it already).
-        for background in (False, True):
-            with self.subTest(background=background):
-                code, out, err = self.run_child("""
-                    from {module} import Logger
-                    out = os.dup(1)
-                    r = stdout_into_a_pipe()
-                    lg = Logger(background={background}, buffer_size=1 << 20)
-                    text = "".join(line_for(5, i) for i in range(6000))
-                    lg.log(text)
-                    first = threading.Thread(target=lg.close)
-                    first.start()
-                    wait_until_full(r)          # the first close is blocked
-                    drain = Drain(r, delay=0.5)
-                    drain.start()
-                    lg.close()                      # the second one
-                    written = drain.received()
-                    first.join()
-                    os.dup2(out, 1)
-                    drain.join()
-                    report(all_written=written >= len(text),
-                           whole=drain.data.decode() == text)
-                """, background=background)
-                where = "background=%s\n%s" % (background, err[-3000:])
-                self.assertEqual(code, 0, support.describe_exit(code)
-                                 + "\n" + where)
-                found = json.loads(err.rpartition("report: ")[2])
-                self.assertEqual(found, {"all_written": True, "whole": True},
-                                 where)
-                self.assertEqual(err.count(CLOSING), 1, where)
+        self.check_each_mode(pipe_child("""
+            text = "".join(line_for(5, i) for i in range(6000))
+            lg.log(text)
+            first = threading.Thread(target=lg.close)
+            first.start()
+            wait_until_full(r)          # the first close is blocked
+            drain = Drain(r, delay=0.5)
+            drain.start()
+            lg.close()                      # the second one
+            written = drain.received()
+            first.join()
+            os.dup2(out, 1)
+            drain.join()
+            report(all_written=written >= len(text),
+                   whole=drain.data.decode() == text)
+        """), buffer_size="1 << 20",
+            report={"all_written": True, "whole": True}, closings=1)
 
 
-class TestCapiHardCases(HardCaseContract, support.Road):
-    stage, module = "05", "tales_from_ffi"
-    destructor_is_python = False        # tp_dealloc, in C
+class TestCapiHardCases(HardCaseContract, CapiRoad, support.Road):
+    pass
 
 
-@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiHardCases(HardCaseContract, support.Road):
-    stage, module = "05", "logger_cffi"
-    destructor_is_python = True         # _destroy, given to ffi.gc
+class TestCffiHardCases(HardCaseContract, CffiRoad, support.Road):
+    pass
 
 
 if __name__ == "__main__":

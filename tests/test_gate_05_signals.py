@@ -2,17 +2,18 @@
 
 Ctrl-C while a write is blocked on a full pipe, while a destructor waits,
 as a callback starts; a signal handler that logs; os._exit and SIGKILL.
-Each in a child process.  Helpers: test_05_logger.
+Each in a child process.  Helpers: test_05_logger and test_05_callbacks.
 """
 import json
 import signal
 import unittest
 
 import support
-from test_05_logger import (CLOSING, HardCases)
+from test_05_callbacks import CapiRoad, CffiRoad, EachMode, pipe_child
+from test_05_logger import CLOSING
 
 
-class SignalCases(HardCases):
+class SignalCases(EachMode):
     """What both roads must survive.  self.module is the module's name."""
 
     def test_a_signal_as_the_callback_starts_is_raised_by_log(self):
@@ -167,54 +168,43 @@ class SignalCases(HardCases):
         # As in Python: handlers run in the main thread.  A flush() blocked
         # in another thread goes on waiting, and ends normally once the
         # pipe is read; the main thread gets the KeyboardInterrupt.
-        for background in (False, True):
-            with self.subTest(background=background):
-                code, out, err = self.run_child("""
-                    from {module} import Logger
-                    out = os.dup(1)
-                    r = stdout_into_a_pipe()
-                    lg = Logger(background={background}, buffer_size=1 << 20)
-                    text = "".join(line_for(6, i) for i in range(6000))
-                    lg.log(text)
-                    flushed = []
-                    done = threading.Event()    # not join(): Ctrl-C in a
-                    def flush():                # join() can mark a thread
-                        lg.flush()              # that runs as ended (3.11)
-                        flushed.append("returned")
-                        done.set()
-                    worker = threading.Thread(target=flush)
-                    worker.start()
-                    def interrupt():
-                        wait_until_full(r)
-                        time.sleep(0.3)
-                        os.kill(os.getpid(), signal.SIGINT)
-                    threading.Thread(target=interrupt, daemon=True).start()
-                    waiting = None
-                    try:
-                        while not done.wait(0.05):
-                            pass
-                        outcome = "the worker ended first"
-                    except KeyboardInterrupt:
-                        outcome = "KeyboardInterrupt"
-                        waiting = not done.is_set()
-                    drain = Drain(r)
-                    drain.start()
-                    done.wait()
-                    lg.close()
-                    os.dup2(out, 1)
-                    drain.join()
-                    report(outcome=outcome, worker_still_waiting=waiting,
-                           flushed=flushed,
-                           whole=drain.data.decode() == text)
-                """, background=background)
-                where = "background=%s\n%s" % (background, err[-3000:])
-                self.assertEqual(code, 0, support.describe_exit(code)
-                                 + "\n" + where)
-                found = json.loads(err.rpartition("report: ")[2])
-                self.assertEqual(found, {"outcome": "KeyboardInterrupt",
-                                         "worker_still_waiting": True,
-                                         "flushed": ["returned"],
-                                         "whole": True}, where)
+        self.check_each_mode(pipe_child("""
+            text = "".join(line_for(6, i) for i in range(6000))
+            lg.log(text)
+            flushed = []
+            done = threading.Event()    # not join(): Ctrl-C in a
+            def flush():                # join() can mark a thread
+                lg.flush()              # that runs as ended (3.11)
+                flushed.append("returned")
+                done.set()
+            worker = threading.Thread(target=flush)
+            worker.start()
+            def interrupt():
+                wait_until_full(r)
+                time.sleep(0.3)
+                os.kill(os.getpid(), signal.SIGINT)
+            threading.Thread(target=interrupt, daemon=True).start()
+            waiting = None
+            try:
+                while not done.wait(0.05):
+                    pass
+                outcome = "the worker ended first"
+            except KeyboardInterrupt:
+                outcome = "KeyboardInterrupt"
+                waiting = not done.is_set()
+            drain = Drain(r)
+            drain.start()
+            done.wait()
+            lg.close()
+            os.dup2(out, 1)
+            drain.join()
+            report(outcome=outcome, worker_still_waiting=waiting,
+                   flushed=flushed,
+                   whole=drain.data.decode() == text)
+        """), buffer_size="1 << 20",
+            report={"outcome": "KeyboardInterrupt",
+                    "worker_still_waiting": True, "flushed": ["returned"],
+                    "whole": True})
 
     def test_destroying_a_logger_waits_even_through_ctrl_c(self):
         # A close stopped half-way could never be finished once the object
@@ -288,52 +278,38 @@ class SignalCases(HardCases):
     def test_a_signal_handler_may_log_and_flush_while_flush_waits(self):
         # The handler runs while flush() is blocked (not after it), and it
         # may use the same logger: the library holds no lock meanwhile.
-        for background in (False, True):
-            with self.subTest(background=background):
-                code, out, err = self.run_child("""
-                    from {module} import Logger
-                    out = os.dup(1)
-                    r = stdout_into_a_pipe()
-                    lg = Logger(background={background}, buffer_size=1 << 20)
-                    text = "".join(line_for(4, i) for i in range(6000))
-                    ran = []
-                    def on_usr1(signum, frame):
-                        # While flush() waits, nothing has been read yet.
-                        ran.append(not drain.data)
-                        lg.log("from the handler\\n")
-                        lg.flush()                  # blocks too, until drained
-                    signal.signal(signal.SIGUSR1, on_usr1)
-                    drain = Drain(r, delay=1.0)
-                    def poke():
-                        wait_until_full(r)
-                        time.sleep(0.3)
-                        drain.start()               # reads 1 s from now
-                        os.kill(os.getpid(), signal.SIGUSR1)
-                    threading.Thread(target=poke, daemon=True).start()
-                    lg.log(text)
-                    lg.flush()
-                    lg.close()
-                    os.dup2(out, 1)
-                    drain.join()
-                    report(ran=ran, whole=drain.data.decode()
-                           == text + "from the handler\\n")
-                """, background=background)
-                where = "background=%s\n%s" % (background, err[-3000:])
-                self.assertEqual(code, 0, support.describe_exit(code)
-                                 + "\n" + where)
-                found = json.loads(err.rpartition("report: ")[2])
-                self.assertEqual(found, {"ran": [True], "whole": True}, where)
+        self.check_each_mode(pipe_child("""
+            text = "".join(line_for(4, i) for i in range(6000))
+            ran = []
+            def on_usr1(signum, frame):
+                # While flush() waits, nothing has been read yet.
+                ran.append(not drain.data)
+                lg.log("from the handler\\n")
+                lg.flush()                  # blocks too, until drained
+            signal.signal(signal.SIGUSR1, on_usr1)
+            drain = Drain(r, delay=1.0)
+            def poke():
+                wait_until_full(r)
+                time.sleep(0.3)
+                drain.start()               # reads 1 s from now
+                os.kill(os.getpid(), signal.SIGUSR1)
+            threading.Thread(target=poke, daemon=True).start()
+            lg.log(text)
+            lg.flush()
+            lg.close()
+            os.dup2(out, 1)
+            drain.join()
+            report(ran=ran, whole=drain.data.decode()
+                   == text + "from the handler\\n")
+        """), buffer_size="1 << 20", report={"ran": [True], "whole": True})
 
 
-class TestCapiSignals(SignalCases, support.Road):
-    stage, module = "05", "tales_from_ffi"
-    destructor_is_python = False        # tp_dealloc, in C
+class TestCapiSignals(SignalCases, CapiRoad, support.Road):
+    pass
 
 
-@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiSignals(SignalCases, support.Road):
-    stage, module = "05", "logger_cffi"
-    destructor_is_python = True         # _destroy, given to ffi.gc
+class TestCffiSignals(SignalCases, CffiRoad, support.Road):
+    pass
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Many threads at once, flush and close from another thread, a pipe that
 nobody reads, a non-blocking stdout, and every public callable fed values
-that break careless C.  Helpers: test_05_logger.
+that break careless C.  Helpers: test_05_logger and test_05_callbacks.
 """
 import subprocess
 import sys
@@ -11,6 +11,8 @@ import time
 import unittest
 
 import support
+from test_05_callbacks import (CapiRoad, CffiRoad, log_until_refused,
+                               start_threads)
 from test_05_logger import (CLOSING, ChildRuns, captured_fds, child_env,
                             child_script, line_for, lines_per_thread,
                             surface_not_implemented)
@@ -18,6 +20,49 @@ from test_05_logger import (CLOSING, ChildRuns, captured_fds, child_env,
 
 class ThreadsContract(ChildRuns):
     """What both roads must do under load.  self.mod is the module."""
+
+    def check_threads_log_everything(self, threads, per_thread, where,
+                                     log=lambda lg, t: lg.log, **kwargs):
+        """`threads` threads, let go at once, each log `per_thread` lines
+        with log(lg, t) into one Logger(**kwargs), closed after them: every
+        line comes out whole, in its thread's order."""
+        with captured_fds() as cap:
+            lg = self.make(**kwargs)
+            start = threading.Barrier(threads)
+
+            def work(t):
+                log_t = log(lg, t)
+                start.wait()
+                for i in range(per_thread):
+                    log_t(line_for(t, i))
+
+            for w in start_threads(threads, work):
+                w.join()
+            lg.close()
+        self.assertEqual(lines_per_thread(self, cap.out, where),
+                         {t: per_thread for t in range(threads)}, where)
+
+    def run_child_unread(self, code, seconds):
+        """Run the child `code` (which says "start" on stderr as it begins),
+        leave its stdout pipe unread for `seconds` after that, then read
+        all: (returncode, stdout, stderr), stderr from "start" on."""
+        proc = subprocess.Popen(
+            [sys.executable, "-c", child_script(code)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=child_env(self.stage))
+        try:
+            started = proc.stderr.readline()    # the child is about to log
+            time.sleep(seconds)                 # not reading: the pipe fills
+            out, err = proc.communicate(timeout=120)
+            err = started + err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        out, err = out.decode(), err.decode()
+        surface_not_implemented(subprocess.CompletedProcess(
+            proc.args, proc.returncode, out, err))
+        return proc.returncode, out, err
 
     def test_hostile_arguments_raise_and_never_crash(self):
         # Every public callable, every argument slot, with values that
@@ -85,25 +130,10 @@ class ThreadsContract(ChildRuns):
         # (so that handing buffers over happens all the time).
         for background, size in ((False, 65536), (True, 65536),
                                  (False, 256), (True, 256)):
-            where = "background=%s, buffer_size=%d" % (background, size)
-            with captured_fds() as cap:
-                lg = self.make(background=background, buffer_size=size)
-                start = threading.Barrier(threads)
-
-                def work(t):
-                    start.wait()
-                    for i in range(per_thread):
-                        lg.log(line_for(t, i))
-
-                workers = [threading.Thread(target=work, args=(t,))
-                           for t in range(threads)]
-                for w in workers:
-                    w.start()
-                for w in workers:
-                    w.join()
-                lg.close()
-            self.assertEqual(lines_per_thread(self, cap.out, where),
-                             {t: per_thread for t in range(threads)}, where)
+            self.check_threads_log_everything(
+                threads, per_thread,
+                "background=%s, buffer_size=%d" % (background, size),
+                background=background, buffer_size=size)
 
     def test_flush_and_close_from_another_thread_while_logging(self):
         # flush() and close() hand the buffer being filled over while
@@ -120,18 +150,9 @@ class ThreadsContract(ChildRuns):
 
                 def work(t):
                     start.wait()
-                    for i in range(per_thread):
-                        try:
-                            lg.log(line_for(t, i))
-                        except ValueError:
-                            refused.append(t)
-                            return
-                        logged[t] += 1
+                    log_until_refused(lg, t, per_thread, logged, refused)
 
-                workers = [threading.Thread(target=work, args=(t,))
-                           for t in range(threads)]
-                for w in workers:
-                    w.start()
+                workers = start_threads(threads, work)
                 start.wait()
                 flushes = 0
                 while sum(logged) < threads * per_thread // 2:
@@ -181,24 +202,9 @@ class ThreadsContract(ChildRuns):
             print("longest %%.3f ticks %%d" %% (longest, ticks_during),
                   file=sys.stderr)
         """ % self.module
-        proc = subprocess.Popen(
-            [sys.executable, "-c", child_script(code)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=child_env(self.stage))
-        try:
-            started = proc.stderr.readline()    # the child is about to log
-            time.sleep(1.0)                     # not reading: the pipe fills
-            out, err = proc.communicate(timeout=120)
-            err = started + err
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        out, err = out.decode(), err.decode()
-        surface_not_implemented(subprocess.CompletedProcess(
-            proc.args, proc.returncode, out, err))
-        self.assertEqual(proc.returncode, 0, support.describe_exit(
-            proc.returncode) + "\n" + err)
+        returncode, out, err = self.run_child_unread(code, 1.0)
+        self.assertEqual(returncode, 0, support.describe_exit(returncode)
+                         + "\n" + err)
         self.assertEqual(out, "".join("line %06d %s\n" % (i, "z" * 50)
                                       for i in range(20000)))
         start, closing, first = err.splitlines(keepends=True)
@@ -221,56 +227,24 @@ class ThreadsContract(ChildRuns):
                 for i in range(30000):
                     lg.log("nb %%06d\\n" %% i)
         """ % self.module
-        proc = subprocess.Popen(
-            [sys.executable, "-c", child_script(code)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=child_env(self.stage))
-        try:
-            started = proc.stderr.readline()
-            time.sleep(0.3)                     # the pipe fills: EAGAIN
-            out, err = proc.communicate(timeout=120)
-            err = started + err
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        surface_not_implemented(subprocess.CompletedProcess(
-            proc.args, proc.returncode, out.decode(), err.decode()))
-        self.assertEqual(proc.returncode, 0, support.describe_exit(
-            proc.returncode) + "\n" + err.decode())
-        self.assertEqual(out.decode(),
-                         "".join("nb %06d\n" % i for i in range(30000)))
-        self.assertEqual(err.decode(), "start\n" + CLOSING)
+        returncode, out, err = self.run_child_unread(code, 0.3)  # EAGAIN
+        self.assertEqual(returncode, 0, support.describe_exit(returncode)
+                         + "\n" + err)
+        self.assertEqual(out, "".join("nb %06d\n" % i for i in range(30000)))
+        self.assertEqual(err, "start\n" + CLOSING)
 
 
-class TestCapiThreads(ThreadsContract, support.Road):
-    stage, module = "05", "tales_from_ffi"
+class TestCapiThreads(ThreadsContract, CapiRoad, support.Road):
 
     def test_log_and_release_gil_variant_from_threads_at_once(self):
         # _log_release_gil fills the buffer without the GIL: from its first
         # call on, log() must stop filling the window under the GIL alone.
         threads, per_thread = 8, support.scale(10_000, 300)
         for background in (False, True):
-            where = "background=%s" % background
-            with captured_fds() as cap:
-                lg = self.make(background=background, buffer_size=256)
-                start = threading.Barrier(threads)
-
-                def work(t):
-                    log = lg._log_release_gil if t % 2 else lg.log
-                    start.wait()
-                    for i in range(per_thread):
-                        log(line_for(t, i))
-
-                workers = [threading.Thread(target=work, args=(t,))
-                           for t in range(threads)]
-                for w in workers:
-                    w.start()
-                for w in workers:
-                    w.join()
-                lg.close()
-            self.assertEqual(lines_per_thread(self, cap.out, where),
-                             {t: per_thread for t in range(threads)}, where)
+            self.check_threads_log_everything(
+                threads, per_thread, "background=%s" % background,
+                log=lambda lg, t: lg._log_release_gil if t % 2 else lg.log,
+                background=background, buffer_size=256)
 
     def test_without_a_gil_log_takes_the_mutex(self):
         # A free-threaded build run with PYTHON_GIL=0 answers False here.
@@ -302,9 +276,8 @@ class TestCapiThreads(ThreadsContract, support.Road):
                                   for t in range(4)})
 
 
-@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiThreads(ThreadsContract, support.Road):
-    stage, module = "05", "logger_cffi"
+class TestCffiThreads(ThreadsContract, CffiRoad, support.Road):
+    pass
 
 
 if __name__ == "__main__":
