@@ -344,15 +344,24 @@ def subinterpreters_module():
     return None
 
 
-def run_in_subinterpreter(code):
+def run_in_subinterpreter(code, shared_gil=False):
     """Run `code` (a string) in a new subinterpreter of this process, then
     destroy it.  Returns None when the code ran to the end, else the text
-    of the exception it raised ("ImportError: ...")."""
+    of the exception it raised ("ImportError: ...").
+
+    From 3.12 the subinterpreter is isolated, with its own GIL, unless
+    shared_gil is true: then it shares the main interpreter's GIL, as every
+    subinterpreter does before 3.12 (3.13 calls that config "legacy")."""
     interpreters = subinterpreters_module()
     if interpreters is None:
         raise unittest.SkipTest("this interpreter has no subinterpreter module"
                                 " (_interpreters or _xxsubinterpreters)")
-    interp = interpreters.create()
+    if sys.version_info < (3, 12):
+        interp = interpreters.create()
+    elif sys.version_info < (3, 13):
+        interp = interpreters.create(isolated=not shared_gil)
+    else:
+        interp = interpreters.create("legacy" if shared_gil else "isolated")
     try:
         try:
             failure = interpreters.run_string(interp, code)
