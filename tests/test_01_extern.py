@@ -226,21 +226,26 @@ class CallbackChecks:
         n = support.scale(2000000, 200000)
         steps = []
         old = signal.signal(signal.SIGUSR1, handler)
+        # A loop that goes on calling with the exception still set gets
+        # slower at every step (each new error is chained to the last one):
+        # the watchdog ends such a run, which then fails, instead of
+        # letting it hang.
         try:
-            for attempt in range(20):
-                go.clear()
-                done.clear()
-                thread = threading.Thread(target=sender)
-                thread.start()
-                try:
-                    with self.assertRaises(Boom):
-                        go.set()
-                        self.mod.call_n_times(n, lambda i: steps.append(i))
-                finally:
-                    done.set()
-                    thread.join()
-                self.assertLess(len(steps), n)
-                steps.clear()
+            with watchdog(support.scale(20, 300)):
+                for attempt in range(20):
+                    go.clear()
+                    done.clear()
+                    thread = threading.Thread(target=sender)
+                    thread.start()
+                    try:
+                        with self.assertRaises(Boom):
+                            go.set()
+                            self.mod.call_n_times(n, lambda i: steps.append(i))
+                    finally:
+                        done.set()
+                        thread.join()
+                    self.assertLess(len(steps), n)
+                    steps.clear()
         finally:
             signal.signal(signal.SIGUSR1, old)
 

@@ -13,6 +13,12 @@ runs `make check-N`'s checker on it:
 
 And the reference itself passes every stage's checks under the sanitizers
 with the leak check on, as `make check-N` runs them.
+
+docs/workshop.md quotes the checker's output for these mistakes ("What the
+checker prints"): each quoted block is checked against a real run of the
+same mistake, line by line and in order, with the parts that change from
+run to run (addresses, folders, deltas, timings) matched loosely.  Each
+mistake is built and checked once; the tests share its output.
 """
 import io
 import re
@@ -51,6 +57,91 @@ def run_check(stage, tmp, sanitize, leaks=True):
     return status, out.getvalue()
 
 
+# The mistakes the tests and docs/workshop.md show, each planted in the
+# reference as the chapter describes it: (stage, old, new, sanitize).  Each
+# runs as `make check-N` runs it, the leak check on.
+MISTAKES = {
+    # Stage 01, part 1: one reference too many on the result, so every int
+    # that is not cached (INT_MAX) stays alive for ever.
+    "leaked result": (
+        1, "    return PyLong_FromLong(add((int)a, (int)b));",
+        "    PyObject *result = PyLong_FromLong(add((int)a, (int)b));\n"
+        "    Py_XINCREF(result);\n"
+        "    return result;", True),
+    # Stage 01, part 2: `return 0;` where the callback raised.
+    "exception swallowed": (
+        1, "        return -1;          /* exception set: ask the C loop to "
+           "stop */", "        return 0;", True),
+    # Stage 01, part 3: a NULL pointer written through when the trace is
+    # switched on; without the sanitizers, a plain SIGSEGV.
+    "crash": (
+        1, "    int old = trace_calls;\n",
+        "    if (flag) {\n"
+        "        *(volatile int *)NULL = flag;\n"
+        "    }\n"
+        "    int old = trace_calls;\n", False),
+    # Stage 04, part 2: "terminating" the Block's bytes writes one byte
+    # past the end of what C allocated.
+    "off-by-one write": (
+        4, "    self->exports++;\n",
+        "    ((char *)self->block->data)[self->block->size] = 0;\n"
+        "    self->exports++;\n", True),
+    # Stage 04, part 3: the registry stores the caller's borrowed reference.
+    "borrowed reference stored": (
+        4, "registry_put(registry, Py_NewRef(obj))",
+        "registry_put(registry, obj)", True),
+}
+
+# Checks that do not end by themselves with a mistake, and would run into
+# the checker's TIMEOUT: left out of that run and reported as the crash
+# they are.  (The "exception swallowed" mistake used to be one; the
+# signal check now has a watchdog of its own and fails in 20 s.)
+HANGS = {}
+
+_RUNS = {}
+
+
+def checker_output(name):
+    """(exit status, output) of the checker on one of the MISTAKES, or on
+    the fresh skeleton of exercise 1 ("skeleton"); each is run once."""
+    if name not in _RUNS:
+        if name == "skeleton":
+            stage = support.stage_dir(1)
+            path, text = skeleton.generate(stage)
+            tmp = tempfile.TemporaryDirectory()
+            (Path(tmp.name) / path.name).write_text(text)
+            sanitize = True
+        else:
+            number, old, new, sanitize = MISTAKES[name]
+            stage, tmp = solution_with(number, old, new)
+        sanitize = sanitize and not SANITIZERS
+        with tmp:
+            if name in HANGS:
+                _RUNS[name] = run_check_leaving_out(stage, tmp, sanitize,
+                                                    HANGS[name])
+            else:
+                _RUNS[name] = run_check(stage, tmp, sanitize)
+    return _RUNS[name]
+
+
+def run_check_leaving_out(stage, tmp, sanitize, method):
+    """What `check()` prints after its first line, without running the
+    check `method` (it is reported as a crash)."""
+    source = Path(tmp.name) / exercise.source_name(stage)
+    build_dir = Path(tmp.name) / "build" / ("asan" if sanitize else "plain")
+    ok, log = exercise.build(stage, tmp.name, build_dir, sanitize)
+    if not ok:
+        raise AssertionError(log)
+    checks = exercise.plan(stage)
+    outcomes = exercise.run_checks(
+        build_dir, [t for t, _ in checks if not t.endswith("." + method)],
+        leaks=True, sanitize=sanitize)
+    out = io.StringIO()
+    passed = exercise.report(stage, checks, outcomes, source, out)
+    print("\n%d of %d checks pass" % (passed, len(checks)), file=out)
+    return (0 if passed == len(checks) else 1), out.getvalue()
+
+
 def block(output, check):
     """The lines the checker printed for one check."""
     lines = output.splitlines()
@@ -69,14 +160,7 @@ def final_line(output):
 class TestTheCheckerCatchesMistakes(unittest.TestCase):
     @unittest.skipIf(SANITIZERS, "no sanitizers here: %s" % SANITIZERS)
     def test_an_off_by_one_write_is_reported_with_its_line(self):
-        # Stage 04, part 2: "terminating" the Block's bytes writes one
-        # byte past the end of what C allocated.
-        stage, tmp = solution_with(
-            4, "    self->exports++;\n",
-            "    ((char *)self->block->data)[self->block->size] = 0;\n"
-            "    self->exports++;\n")
-        with tmp:
-            status, output = run_check(stage, tmp, sanitize=True, leaks=False)
+        status, output = checker_output("off-by-one write")
         self.assertEqual(status, 1, output)
         self.assertIn("CRASH", output)
         self.assertRegex(output, r"AddressSanitizer: heap-buffer-overflow "
@@ -91,17 +175,7 @@ class TestTheCheckerCatchesMistakes(unittest.TestCase):
         self.assertGreater(passed, 0, "the other checks did not run")
 
     def test_a_crash_ends_only_its_own_check(self):
-        # Stage 01, part 3: a NULL pointer written through when the trace
-        # is switched on; without the sanitizers, a plain SIGSEGV.
-        stage, tmp = solution_with(
-            1, "    int old = trace_calls;\n",
-            "    if (flag) {\n"
-            "        *(volatile int *)NULL = flag;\n"
-            "    }\n"
-            "    int old = trace_calls;\n")
-        with tmp:
-            status, output = run_check(stage, tmp, sanitize=False,
-                                       leaks=False)
+        status, output = checker_output("crash")
         self.assertEqual(status, 1, output)
         crashed = re.findall(r"^  CRASH  \[part (\d)\] (\w+)$", output, re.M)
         self.assertTrue(crashed, output)
@@ -119,16 +193,7 @@ class TestTheCheckerCatchesMistakes(unittest.TestCase):
         self.assertGreater(passed, total // 2, output)
 
     def test_a_leaked_result_names_the_check_and_function(self):
-        # Stage 01, part 1: one reference too many on the result, so every
-        # int that is not cached (INT_MAX) stays alive for ever.
-        stage, tmp = solution_with(
-            1, "    return PyLong_FromLong(add((int)a, (int)b));",
-            "    PyObject *result = PyLong_FromLong(add((int)a, (int)b));\n"
-            "    Py_XINCREF(result);\n"
-            "    return result;")
-        with tmp:
-            status, output = run_check(stage, tmp,
-                                       sanitize=not SANITIZERS, leaks=True)
+        status, output = checker_output("leaked result")
         self.assertEqual(status, 1, output)
         leaks = re.findall(r"^  LEAK   \[part 1\] (\w+)$", output, re.M)
         self.assertIn("test_add_accepts_the_whole_int_range", leaks, output)
@@ -172,6 +237,150 @@ class TestTheReferencePassesUnderTheChecker(unittest.TestCase):
                 self.assertEqual(status, 0, output)
                 self.assertRegex(final_line(output),
                                  r"^(\d+) of \1 checks pass$")
+
+
+# --- the checker's output quoted in docs/workshop.md -------------------------
+
+WORKSHOP = support.ROOT / "docs" / "workshop.md"
+SECTION = "## What the checker prints"
+# Each "###" heading of that section with a quoted block: the run it
+# quotes, and whether that run needs the sanitizers (its first line says
+# "built with AddressSanitizer and UBSan", or only they report it).
+QUOTED = {
+    "A part not written yet": ("skeleton", True),
+    "A reference that is never given back": ("leaked result", True),
+    'An exception swallowed: "returned a result with an exception set"':
+        ("exception swallowed", True),
+    "A write one byte past the end": ("off-by-one write", True),
+    "A crash": ("crash", False),
+    "A borrowed reference stored": ("borrowed reference stored", True),
+}
+# What changes from run to run or machine to machine, matched loosely: an
+# address, a path (only its last part is kept: the docs show the
+# participant's folder, a test runs in a temporary one), the leak check's
+# deltas, a pid, a time in seconds.
+VARIABLE = re.compile(r"0x[0-9a-f]+|(?:[\w.-]+/)+[\w.-]+"
+                      r"|\(\+\d+(?:, \+\d+)*\)|\bpid \d+|\b\d+(?:\.\d+)? s\b")
+
+
+def loose(token):
+    if token.startswith("0x"):
+        return r"0x[0-9a-f]+"
+    if "/" in token:
+        return r"(?:\S*/)?" + re.escape(token.rsplit("/", 1)[1])
+    if token.startswith("(+"):
+        return r"\(\+\d+(?:, \+\d+)*\)"
+    if token.startswith("pid"):
+        return r"pid \d+"
+    return r"\d+(?:\.\d+)? s"
+
+
+def line_pattern(line):
+    """A quoted line as a regular expression for one line of output."""
+    parts, at = [], 0
+    for match in VARIABLE.finditer(line):
+        parts += [re.escape(line[at:match.start()]), loose(match.group())]
+        at = match.end()
+    parts.append(re.escape(line[at:]))
+    return re.compile("".join(parts))
+
+
+def quoted_blocks(text):
+    """{heading: (quoted lines, the prose after the block)} of the
+    "What the checker prints" section."""
+    start = text.index("\n" + SECTION + "\n")
+    end = text.find("\n## ", start + 1)
+    section = text[start:end if end > 0 else None]
+    blocks = {}
+    for part in re.split(r"^### ", section, flags=re.M)[1:]:
+        heading, _, body = part.partition("\n")
+        fences = re.findall(r"^```[^\n]*\n(.*?)^```$\n?(.*)", body,
+                            re.M | re.S)
+        if fences:
+            quoted, after = fences[0]
+            blocks[heading.strip()] = (quoted.rstrip("\n").splitlines(),
+                                       after)
+    return blocks
+
+
+def unmatched(quoted, output):
+    """The first quoted line not found in `output` (after the lines
+    matched before it), with where the search stood; None when all are."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    at = 0
+    for line in quoted:
+        pattern = line_pattern(line.rstrip())
+        found = next((i for i in range(at, len(lines))
+                      if pattern.fullmatch(lines[i])), None)
+        if found is None:
+            return line, at
+        at = found + 1
+    return None
+
+
+class TestTheWorkshopGuideQuotesTheChecker(unittest.TestCase):
+    """docs/workshop.md's quoted blocks are what the checker prints for
+    the same mistake, today."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.blocks = quoted_blocks(WORKSHOP.read_text())
+
+    def test_every_quoted_block_is_checked(self):
+        self.assertEqual(sorted(self.blocks), sorted(QUOTED),
+                         "a block in %s's %r has no run here, or a run "
+                         "lost its block" % (WORKSHOP.name, SECTION))
+
+    def assert_quotes_the_checker(self, heading):
+        name, needs_sanitizers = QUOTED[heading]
+        if needs_sanitizers and SANITIZERS:
+            self.skipTest("no sanitizers here: %s" % SANITIZERS)
+        quoted, after = self.blocks[heading]
+        _, output = checker_output(name)
+        missing = unmatched(quoted, output)
+        if missing is not None:
+            line, at = missing
+            self.fail("%s, %r: this quoted line is not in the checker's "
+                      "output (from its line %d on):\n%s\n--- output ---\n%s"
+                      % (WORKSHOP.name, heading, at + 1, line, output))
+        # The count the prose gives after the block is the last line.
+        for count in re.findall(r"`(\d+ of \d+ checks pass)`",
+                                after.split("\n### ")[0]):
+            self.assertEqual(final_line(output), count,
+                             "%s, %r" % (WORKSHOP.name, heading))
+
+    def test_the_fresh_skeleton(self):
+        self.assert_quotes_the_checker("A part not written yet")
+
+    def test_a_reference_never_given_back(self):
+        self.assert_quotes_the_checker("A reference that is never given back")
+
+    def test_an_exception_swallowed(self):
+        self.assert_quotes_the_checker(
+            'An exception swallowed: "returned a result with an exception '
+            'set"')
+
+    def test_a_write_one_byte_past_the_end(self):
+        self.assert_quotes_the_checker("A write one byte past the end")
+
+    def test_a_crash(self):
+        self.assert_quotes_the_checker("A crash")
+
+    def test_a_borrowed_reference_stored(self):
+        self.assert_quotes_the_checker("A borrowed reference stored")
+
+    def test_loose_parts_are_loose_and_the_rest_is_not(self):
+        line = ("        SystemError: <function f at 0x7f7ad011cc20> at "
+                "exercise/memory_capi.c:475 (+6, +2, +2) took 1.5 s")
+        pattern = line_pattern(line)
+        self.assertTrue(pattern.fullmatch(
+            "        SystemError: <function f at 0x55d0e1> at "
+            "/tmp/tmpab_c/memory_capi.c:475 (+12, +2, +2) took 0.3 s"))
+        for wrong in (line.replace("475", "476"),
+                      line.replace("memory_capi", "extern_capi"),
+                      line.replace("SystemError", "TypeError"),
+                      line.strip()):
+            self.assertIsNone(pattern.fullmatch(wrong), wrong)
 
 
 if __name__ == "__main__":
