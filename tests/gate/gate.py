@@ -136,11 +136,14 @@ def have_valgrind():
     return shutil.which("valgrind") is not None
 
 
-def valgrind_command(xml_pattern):
-    """The valgrind prefix every memcheck run uses (%p = process id)."""
-    return ["valgrind", "--tool=memcheck", "--quiet",
-            "--leak-check=full", "--show-leak-kinds=definite,indirect",
-            "--errors-for-leak-kinds=definite,indirect",
+def valgrind_command(xml_pattern, leaks=True):
+    """The valgrind prefix every memcheck run uses (%p = process id).
+    leaks=False: memory errors only, no leak check at exit."""
+    leak_options = (["--leak-check=full",
+                     "--show-leak-kinds=definite,indirect",
+                     "--errors-for-leak-kinds=definite,indirect"]
+                    if leaks else ["--leak-check=no"])
+    return ["valgrind", "--tool=memcheck", "--quiet"] + leak_options + [
             "--num-callers=40", "--trace-children=no",
             "--child-silent-after-fork=yes", "--keep-debuginfo=yes",
             "--suppressions=%s" % SUPPRESSIONS,
@@ -451,8 +454,8 @@ def memcheck(stage_names, workers):
     print("memcheck: stages %s, %d at a time, logs in %s"
           % (" ".join(s.name for s in chosen), workers, logdir))
 
-    def wrap(name):
-        return valgrind_command(str(logdir / (name + ".%p.xml")))
+    def wrap(name, leaks=True):
+        return valgrind_command(str(logdir / (name + ".%p.xml")), leaks)
 
     env = memcheck_env()
     jobs = stage_jobs("memcheck", chosen, ROOT, lambda name: env, wrap,
@@ -461,9 +464,17 @@ def memcheck(stage_names, workers):
     # under valgrind (support.gate_child_prefix reads this variable).
     for sweep in SWEEPS:
         name = sweep[len("test_gate_"):-len(".py")]
+        # The stateful sweep raises from a signal handler at any point of
+        # the main thread's calls, by design.  On the cffi road that can
+        # land between a C allocation and the ffi.gc() that takes it over,
+        # and lose the pointer (docs/04-memory.md, "What goes wrong"): a
+        # window of Python itself, not a bug in the C.  As under sanitize,
+        # this sweep is checked for memory errors; its leaks are the
+        # reference-leak check's and the stages' own memcheck runs'.
+        leaks = sweep != "test_gate_stateful.py"
         sweep_env = dict(env, GATE_CALL_SECONDS="120",
                          FFI_GATE_STAGES=",".join(s.name[:2] for s in chosen),
-                         FFI_GATE_CHILD_PREFIX=json.dumps(wrap(name)))
+                         FFI_GATE_CHILD_PREFIX=json.dumps(wrap(name, leaks)))
         jobs.append(Job(name + "-sweep",
                         [PYTHON, str(ROOT / "tests" / "run.py"),
                          str(ROOT / "tests" / sweep)],
