@@ -29,7 +29,7 @@ def _int_in_range(value, lo, hi, what):
         raise TypeError("%s must be int, not %s"
                         % (what, type(value).__name__))
     if not lo <= value <= hi:
-        raise OverflowError("%s must be from %d to %d" % (what, lo, hi))
+        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
 
 

@@ -106,10 +106,12 @@ raise_status(int status, const char *what)
     return NULL;
 }
 
-/* Set "TypeError: <what> must be <expected>, not <type name>"; return -1.
- * The name is type(obj).__name__, as the cffi road says it. */
+/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
+ * the argument, TYPE is type(obj).__name__, which is also what the cffi
+ * road prints ("array", not "array.array").  Always returns -1, so that a
+ * caller can `return type_error(...)`. */
 static int
-wrong_type(PyObject *obj, const char *what, const char *expected)
+type_error(const char *what, const char *expected, PyObject *obj)
 {
     PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
     if (name != NULL) {
@@ -124,17 +126,19 @@ static int
 check_callback(PyObject *callback)
 {
     if (callback != Py_None && !PyCallable_Check(callback)) {
-        return wrong_type(callback, "Logger() argument 'callback'",
-                          "callable or None");
+        return type_error("Logger() argument 'callback'",
+                          "callable or None", callback);
     }
     return 0;
 }
 
-/* Convert `obj` (an int, or any object with __index__) to a C long from
- * `min` to `max` bytes, or set an exception that names the argument
- * (`what`).  Returns 0 on success, -1 with an exception set. */
+/* A size in bytes: `obj` (an int, or any object with __index__) as a C
+ * long from `min` to `max`, or set an exception that names the argument
+ * (`what`).  Unlike the other stages' int_in_range(), a size out of range
+ * is a ValueError, as the article's logger has it.  Returns 0 on success,
+ * -1 with an exception set. */
 static int
-int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
+size_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
     PyObject *index = PyNumber_Index(obj);  /* TypeError if not an int */
     if (index == NULL) {
@@ -214,9 +218,9 @@ Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                                      &callback, &background, &size_arg)
         || check_callback(callback) < 0
         || (size_arg != NULL
-            && int_in_range(size_arg, 1, LOGGER_MAX_BUFFER_SIZE,
-                            "Logger() argument 'buffer_size'",
-                            &buffer_size) < 0)) {
+            && size_in_range(size_arg, 1, LOGGER_MAX_BUFFER_SIZE,
+                             "Logger() argument 'buffer_size'",
+                             &buffer_size) < 0)) {
         return NULL;
     }
     LoggerObject *self = Logger_CAST(type->tp_alloc(type, 0));
@@ -263,7 +267,7 @@ static inline Py_ALWAYS_INLINE const char *
 utf8_of(PyObject *msg, Py_ssize_t *len)
 {
     if (!PyUnicode_Check(msg)) {
-        wrong_type(msg, "Logger.log() argument", "str");
+        type_error("Logger.log() argument", "str", msg);
         return NULL;
     }
     if (PyUnicode_IS_COMPACT_ASCII(msg)) {

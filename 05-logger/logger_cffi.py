@@ -97,10 +97,10 @@ def _destroy(lg, lib=lib, ffi=ffi, strerror=os.strerror):
 # [/excerpt: destroy]
 
 
-def _int_in_range(value, lo, hi, what):
+def _size_in_range(value, lo, hi, what):
     """value (an int, or any object with __index__) as an int from lo to
     hi bytes, else TypeError or ValueError naming `what`: the twin of
-    int_in_range() in logger_capi.c."""
+    size_in_range() in logger_capi.c."""
     value = operator.index(value)                   # TypeError
     if not lo <= value <= hi:
         raise ValueError("%s must be from %d to %d bytes, not %d"
@@ -121,9 +121,9 @@ class Logger:
             raise TypeError("Logger() argument 'callback' must be callable "
                             "or None, not %s" % type(callback).__name__)
         background = bool(background)
-        buffer_size = _int_in_range(buffer_size, 1,
-                                    lib.LOGGER_MAX_BUFFER_SIZE,
-                                    "Logger() argument 'buffer_size'")
+        buffer_size = _size_in_range(buffer_size, 1,
+                                     lib.LOGGER_MAX_BUFFER_SIZE,
+                                     "Logger() argument 'buffer_size'")
         link = _Link(callback)
         # The handle is valid only while this object is alive: we keep it
         # in self as long as the C logger (which stores it) is alive.

@@ -23,7 +23,7 @@ import support
 
 INT_MAX = 2**31 - 1
 INT_MIN = -2**31
-C_INT = "from -2147483648 to 2147483647"
+C_INT = "in -2147483648..2147483647"
 
 
 class Boom(Exception):

@@ -54,11 +54,12 @@
 #include "extern_lib.h"
 
 /* [excerpt: int_in_range] */
-/* Set "TypeError: <what> must be <expected>, not <type name>"; return -1.
- * The name is type(obj).__name__ ("array", not "array.array"), as the
- * cffi road says it. */
+/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
+ * the argument, TYPE is type(obj).__name__, which is also what the cffi
+ * road prints ("array", not "array.array").  Always returns -1, so that a
+ * caller can `return type_error(...)`. */
 static int
-wrong_type(PyObject *obj, const char *what, const char *expected)
+type_error(const char *what, const char *expected, PyObject *obj)
 {
     PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
     if (name != NULL) {
@@ -76,7 +77,7 @@ static int
 int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
     if (!PyLong_Check(obj)) {
-        return wrong_type(obj, what, "int");
+        return type_error(what, "int", obj);
     }
     int overflow = 0;
     long value = PyLong_AsLongAndOverflow(obj, &overflow);
@@ -84,7 +85,7 @@ int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
         return -1;
     }
     if (overflow != 0 || value < min || value > max) {
-        PyErr_Format(PyExc_OverflowError, "%s must be from %ld to %ld",
+        PyErr_Format(PyExc_OverflowError, "%s must be in %ld..%ld",
                      what, min, max);
         return -1;
     }
@@ -139,7 +140,7 @@ n_and_callback(PyObject *args, PyObject *kwargs, const char *func,
     }
     if (!PyCallable_Check(*callback)) {
         snprintf(what, sizeof what, "%s() argument 'callback'", func);
-        return wrong_type(*callback, what, "callable");
+        return type_error(what, "callable", *callback);
     }
     *n = (int)value;
     return 0;

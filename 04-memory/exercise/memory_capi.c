@@ -64,17 +64,20 @@
 
 /* --- arguments: each message names the function and the argument ------ */
 
-/* The one way this module names a type in a message: "... must be X,
- * not <name>" (type.__name__, as Python's own messages print it). */
-static void
-must_be(PyObject *exc, const char *what, const char *expected,
-             PyObject *obj)
+/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
+ * the argument, TYPE is type(obj).__name__, which is also what the cffi
+ * road prints ("array", not "array.array").  Always returns -1, so that a
+ * caller can `return type_error(...)`. */
+static int
+type_error(const char *what, const char *expected, PyObject *obj)
 {
-    PyObject *name = PyType_GetName(Py_TYPE(obj));
+    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
     if (name != NULL) {
-        PyErr_Format(exc, "%s must be %s, not %U", what, expected, name);
+        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
+                     what, expected, name);
         Py_DECREF(name);
     }
+    return -1;
 }
 
 /* Convert `obj` to a C long in min..max.  Returns 0, or -1 with TypeError
@@ -84,8 +87,7 @@ static int
 int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
     if (!PyLong_Check(obj)) {
-        must_be(PyExc_TypeError, what, "int", obj);
-        return -1;
+        return type_error(what, "int", obj);
     }
     int overflow = 0;
     long value = PyLong_AsLongAndOverflow(obj, &overflow);
@@ -169,8 +171,7 @@ person_arg(PyObject *obj, const char *func)
     }
     char what[64];
     PyOS_snprintf(what, sizeof what, "%s() argument 'person'", func);
-    must_be(PyExc_TypeError, what, "a Person handle from person_new()",
-                 obj);
+    type_error(what, "a Person handle from person_new()", obj);
     return NULL;
 }
 
