@@ -68,7 +68,8 @@ static int
 int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
     if (!PyLong_Check(obj)) {
-        return type_error(what, "int", obj);
+        type_error(what, "int", obj);
+        return -1;
     }
     int overflow = 0;
     long value = PyLong_AsLongAndOverflow(obj, &overflow);
