@@ -40,6 +40,14 @@ THREADS = 4
 SMALL = bool(os.environ.get("FFI_SMALL"))
 ROUNDS = 100 if SMALL else 2000          # calls per thread
 FORK_SECONDS = 60 if SMALL else 20      # how long a forked child may take
+# Not called in a forked child, each for a reason outside this project:
+# a callback from a thread that C starts goes through cffi's own
+# bookkeeping of such threads, whose lock cffi does not reset after fork().
+# A fork while another thread held it (a C thread ending, say) leaves the
+# child's next such callback waiting for ever (chapter 01, step 8).  The
+# parent's race still calls these.
+NOT_AFTER_FORK = {("extern_cffi", "call_on_thread"),
+                  ("extern_abi", "call_on_thread")}
 
 
 class Stateful:
@@ -184,7 +192,11 @@ class Stateful:
                 signal.signal(signal.SIGUSR1, signal.SIG_IGN)
                 child = Stateful(self.module)
                 child.gather()
+                module = self.module.__name__
                 for func, arglist in child.ops:
+                    if (module, getattr(func, "__name__", "")) in \
+                            NOT_AFTER_FORK:
+                        continue
                     for args in arglist:
                         child.call(func, args)
             finally:
