@@ -12,6 +12,9 @@ that a chapter cannot drift into saying something false.
 * docs/01: on Linux, ffi.callback puts its trampoline in a page that is
   readable, writable and executable at once.
 * docs/02: where C returns inf or NaN, Python raises.
+* docs/05: every number of its Speed tables is the one the two recorded
+  runs of `make -C 05-logger bench` printed, rounded as shown, and each
+  aim is called met or missed as the run said.
 * docs/07: every cost its table of alternatives quotes is a median of the
   recorded `make bench` run it shows, and what its prose says about that
   run (which road is cheaper than which) is true of it.
@@ -376,6 +379,86 @@ class TestWhenToFFIClaims(unittest.TestCase):
                   if not row.startswith(("Python", "empty"))]
         self.assertTrue(across and all(10 <= c < 1000 for c in across),
                         across)
+
+
+# --- docs/05: the Speed tables are the recorded runs ---------------------------
+
+LOGGER_RUNS = support.ROOT / "05-logger" / "measured-output.txt"
+PER_CALL = re.compile(r"^  (?P<label>\S.*?)\s{2,}(?P<ns>\d+\.\d)$")
+RATIO = re.compile(r"^\s+(?P<label>\S.*?)\s{2,}(?P<ratio>\d+\.\d\d)x"
+                   r"\s+\[(?P<aim>[<>]= [\d.]+)\] (?P<verdict>met|MISSED)$")
+
+
+def logger_runs(text):
+    """[([per-call ns], [(ratio, aim, verdict)])] for each recorded run of
+    05-logger/bench.py, in the order it printed them."""
+    runs = []
+    for chunk in text.split("Stage 05 benchmarks")[1:]:
+        lines = chunk.splitlines()
+        costs = [float(m["ns"]) for m in map(PER_CALL.match, lines) if m]
+        ratios = [(float(m["ratio"]), m["aim"], m["verdict"])
+                  for m in map(RATIO.match, lines) if m]
+        runs.append((costs, ratios))
+    return runs
+
+
+def table_after(text, heading_cell):
+    """The rows (lists of cells) of the Markdown table whose header row
+    starts with `heading_cell`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.startswith("| %s |" % heading_cell))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+class TestLoggerSpeedClaims(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.runs = logger_runs(LOGGER_RUNS.read_text())
+        chapter = (excerpts.DOCS / "05-logger.md").read_text()
+        cls.speed = chapter[chapter.index("\n## Speed\n"):]
+
+    def test_two_whole_runs_are_recorded(self):
+        self.assertEqual(len(self.runs), 2)
+        for costs, ratios in self.runs:
+            self.assertEqual((len(costs), len(ratios)), (9, 8))
+
+    def test_per_call_table_is_the_runs(self):
+        rows = table_after(self.speed, "per call")
+        self.assertEqual(len(rows), 9)
+        for i, row in enumerate(rows):
+            for run, cell in enumerate(row[1:3]):
+                ns = self.runs[run][0][i]
+                shown = "%.1f" % ns if ns < 100 else "%.0f" % ns
+                with self.subTest(row=row[0], run=run + 1):
+                    self.assertEqual(cell, shown)
+
+    def test_ratio_table_is_the_runs_and_their_verdicts(self):
+        rows = table_after(self.speed, "ratio, road 1")
+        self.assertEqual(len(rows), 8)
+        for i, row in enumerate(rows):
+            got = [self.runs[run][1][i] for run in (0, 1)]
+            for run, cell in enumerate(row[1:3]):
+                ratio = got[run][0]
+                shown = ("%.2fx" if ratio < 10 else "%.0fx") % ratio
+                with self.subTest(row=row[0], run=run + 1):
+                    self.assertEqual(cell, shown)
+            aim = got[0][1].replace(">=", "\u2265").replace("<=", "\u2264")
+            verdicts = [verdict for _, _, verdict in got]
+            with self.subTest(row=row[0], column="aim"):
+                if verdicts == ["met", "met"]:
+                    self.assertEqual(row[3], aim + ", met")
+                else:
+                    self.assertEqual(row[3], aim + ", " + ", ".join(
+                        "%s in run %d" % (v.lower(), n + 1)
+                        for n, v in enumerate(verdicts)))
+
 
 if __name__ == "__main__":
     unittest.main()
