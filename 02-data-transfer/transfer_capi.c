@@ -29,60 +29,14 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "transfer_lib.h"
 
-/* [excerpt: type_error] */
-/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
- * the argument ("clamp() argument 'value'"), TYPE is type(obj).__name__,
- * which is also what the cffi road prints ("array", not "array.array").
- * Always returns -1, so that a caller can `return type_error(...)`. */
-static int
-type_error(const char *what, const char *expected, PyObject *obj)
-{
-    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
-    if (name != NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
-                     what, expected, name);
-        Py_DECREF(name);
-    }
-    return -1;
-}
-/* [/excerpt: type_error] */
-
 /* ---- scalars -------------------------------------------------------- */
-
-/* [excerpt: int_in_range] */
-/* Convert `obj` to a C integer in min..max, or set an exception that says
- * what `what` is and what was expected.  0 on success, -1 on error.
- * A float is refused, not truncated: 2.5 is not an int.  And a value out
- * of range is refused, never wrapped: C's int would silently keep only
- * the low bits of 2**31. */
-static int
-int_in_range(PyObject *obj, long long min, long long max, const char *what,
-             long long *out)
-{
-    if (!PyLong_Check(obj)) {
-        return type_error(what, "int", obj);
-    }
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow != 0 || value < min || value > max) {
-        PyErr_Format(PyExc_OverflowError, "%s must be in %lld..%lld",
-                     what, min, max);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
-/* [/excerpt: int_in_range] */
 
 /* An int or a float becomes a C double (a huge int: OverflowError). */
 static int

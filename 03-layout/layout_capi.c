@@ -35,7 +35,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,71 +54,6 @@
 #define MODULE_INIT PyInit_layout_capi
 #endif
 /* [/excerpt: module_name] */
-
-/* [excerpt: type_error] */
-/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
- * the argument ("walk() argument 'items'").  Under the Limited API
- * PyTypeObject is opaque (no tp_name to read), so ask for the name.
- * Always returns -1, so that a caller can `return type_error(...)`. */
-static int
-type_error(const char *what, const char *expected, PyObject *obj)
-{
-    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
-    if (name != NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
-                     what, expected, name);
-        Py_DECREF(name);
-    }
-    return -1;
-}
-/* [/excerpt: type_error] */
-
-/* [excerpt: int_in_range] */
-/* Convert `obj` to an unsigned integer in min..max (a field of a struct),
- * or set an exception naming it: `what` is "fill_record() argument 'id'"
- * or "person_older() argument 'person': field 'age'".  Returns 0, or -1
- * with an exception set. */
-static int
-int_in_range(PyObject *obj, unsigned long long min, unsigned long long max,
-             const char *what, unsigned long long *out)
-{
-    if (!PyLong_Check(obj)) {
-        return type_error(what, "int", obj);
-    }
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    unsigned long long result = (unsigned long long)value;
-    if (overflow > 0) {
-        /* More than LLONG_MAX: it may still fit an unsigned 64 bits. */
-        result = PyLong_AsUnsignedLongLong(obj);
-        if (result == (unsigned long long)-1 && PyErr_Occurred()) {
-            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
-                return -1;
-            }
-            PyErr_Clear();
-            goto out_of_range;
-        }
-    }
-    else if (overflow < 0 || value < 0) {
-        goto out_of_range;
-    }
-    if (result < min || result > max) {
-        goto out_of_range;
-    }
-    *out = result;
-    return 0;
-
-out_of_range:
-    /* Never truncate silently: a negative age or a 33-bit height is an
-     * error, not a different number. */
-    PyErr_Format(PyExc_OverflowError, "%s must be in %llu..%llu",
-                 what, min, max);
-    return -1;
-}
-/* [/excerpt: int_in_range] */
 
 /* What an argument that points at structs may look like: the struct's
  * size and alignment, and its fields written as struct-module codes
@@ -407,10 +342,10 @@ person_arg(PyObject *obj, const char *func, struct person *out)
     unsigned long long height, age;
     /* PyTuple_GetItem returns borrowed references: the tuple keeps them
      * alive, and a tuple cannot change. */
-    if (int_in_range(PyTuple_GetItem(obj, 0), 0, UINT32_MAX, height_what,
-                     &height) < 0
-        || int_in_range(PyTuple_GetItem(obj, 1), 0, UINT32_MAX, age_what,
-                        &age) < 0) {
+    if (uint_in_range(PyTuple_GetItem(obj, 0), UINT32_MAX, height_what,
+                      &height) < 0
+        || uint_in_range(PyTuple_GetItem(obj, 1), UINT32_MAX, age_what,
+                         &age) < 0) {
         return -1;
     }
     out->height = (uint32_t)height;
@@ -436,8 +371,8 @@ layout_person_older(PyObject *Py_UNUSED(module), PyObject *args,
     }
     /* [exercise part 1: layout_person_older] */
     unsigned long long years;
-    if (int_in_range(years_obj, 0, UINT32_MAX,
-                     "person_older() argument 'years'", &years) < 0) {
+    if (uint_in_range(years_obj, UINT32_MAX,
+                      "person_older() argument 'years'", &years) < 0) {
         return NULL;
     }
     if (person.age + years > UINT32_MAX) {
@@ -531,9 +466,9 @@ record_args(PyObject *args, PyObject *kwargs, const char *format,
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, keywords,
                                      &buffer_obj, &tag_obj, &id_obj,
                                      &flags_obj)
-        || int_in_range(tag_obj, 0, UINT8_MAX, tag_what, &t) < 0
-        || int_in_range(id_obj, 0, UINT64_MAX, id_what, &i) < 0
-        || int_in_range(flags_obj, 0, UINT16_MAX, flags_what, &f) < 0
+        || uint_in_range(tag_obj, UINT8_MAX, tag_what, &t) < 0
+        || uint_in_range(id_obj, UINT64_MAX, id_what, &i) < 0
+        || uint_in_range(flags_obj, UINT16_MAX, flags_what, &f) < 0
         || buffer_arg(buffer_obj, func, "buffer", kind, 1, 1, view,
                       &n) < 0) {
         return -1;

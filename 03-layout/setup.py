@@ -7,7 +7,7 @@ CPython from 3.11 on imports.  `make wheel` (top level) runs
 which calls this file through setuptools.build_meta (pyproject.toml).
 Only layout_abi3 goes in: layout_capi (the full C API) would tie the
 wheel to one CPython version, which is what this wheel shows it avoids.
-No sdist: the C sources include ../pycompat.h, outside this folder.
+No sdist: the C sources include ../common.h, outside this folder.
 """
 import os
 import sys
@@ -31,7 +31,7 @@ if sys.version_info < (3, 11):
 LAYOUT_ABI3 = Extension(
     "layout_abi3",
     sources=["layout_capi.c", "layout_lib.c"],
-    depends=["layout_lib.h", "../pycompat.h"],
+    depends=["layout_lib.h", "../common.h"],
     include_dirs=[".", ".."],
     define_macros=[("Py_LIMITED_API", "0x030b0000")],
     extra_compile_args=["-std=c11"],

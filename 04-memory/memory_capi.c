@@ -31,7 +31,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 #include <limits.h>
 
 #include "memory_lib.h"
@@ -42,48 +42,6 @@
  * renames it, so a second release, or any use after it, is recognised. */
 #define PERSON_CAPSULE "memory_capi.Person"
 #define RELEASED_CAPSULE "memory_capi.Person (released)"
-
-/* --- arguments: each message names the function and the argument ------ */
-
-/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
- * the argument, TYPE is type(obj).__name__, which is also what the cffi
- * road prints ("array", not "array.array").  Always returns -1, so that a
- * caller can `return type_error(...)`. */
-static int
-type_error(const char *what, const char *expected, PyObject *obj)
-{
-    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
-    if (name != NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
-                     what, expected, name);
-        Py_DECREF(name);
-    }
-    return -1;
-}
-
-/* Convert `obj` to a C long in min..max.  Returns 0, or -1 with TypeError
- * (not an int) or OverflowError (out of range).  `what` names the argument
- * in the message: "person_new() argument 'age'". */
-static int
-int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
-{
-    if (!PyLong_Check(obj)) {
-        type_error(what, "int", obj);
-        return -1;
-    }
-    int overflow = 0;
-    long value = PyLong_AsLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow != 0 || value < min || value > max) {
-        PyErr_Format(PyExc_OverflowError, "%s must be in %ld..%ld",
-                     what, min, max);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
 
 /* C returned NULL: say which call could not get its memory. */
 static PyObject *
@@ -190,7 +148,7 @@ memory_person_new(PyObject *Py_UNUSED(module), PyObject *args,
 {
     static char *keywords[] = {"height_cm", "age", NULL};
     PyObject *height_obj, *age_obj;
-    long height_cm, age;
+    long long height_cm, age;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:person_new", keywords,
                                      &height_obj, &age_obj)
@@ -260,7 +218,7 @@ Person_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"height_cm", "age", NULL};
     PyObject *height_obj, *age_obj;
-    long height_cm, age;
+    long long height_cm, age;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Person", keywords,
                                      &height_obj, &age_obj)
@@ -512,7 +470,7 @@ Block_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"size", NULL};
     PyObject *size_obj;
-    long size;
+    long long size;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:Block", keywords,
                                      &size_obj)
@@ -568,7 +526,7 @@ static PyObject *
 Block_resize(PyObject *op, PyObject *size_obj)
 {
     BlockObject *self = BlockObject_CAST(op);
-    long size;
+    long long size;
     if (self->block == NULL) {
         PyErr_SetString(PyExc_ValueError, "resize(): the Block is closed");
         return NULL;
@@ -726,14 +684,14 @@ static PyObject *
 memory_registry_get(PyObject *module, PyObject *slot_obj)
 {
     Registry *registry = &get_state(module)->registry;
-    long slot;
+    long long slot;
     if (int_in_range(slot_obj, 0, REGISTRY_SLOTS - 1,
                      "registry_get() argument 'slot'", &slot) < 0) {
         return NULL;
     }
     PyObject *obj = registry_get(registry, (int)slot);  /* borrowed */
     if (obj == NULL) {
-        PyErr_Format(PyExc_LookupError, "registry_get(): slot %ld is empty",
+        PyErr_Format(PyExc_LookupError, "registry_get(): slot %lld is empty",
                      slot);
         return NULL;
     }
@@ -745,14 +703,14 @@ static PyObject *
 memory_registry_take(PyObject *module, PyObject *slot_obj)
 {
     Registry *registry = &get_state(module)->registry;
-    long slot;
+    long long slot;
     if (int_in_range(slot_obj, 0, REGISTRY_SLOTS - 1,
                      "registry_take() argument 'slot'", &slot) < 0) {
         return NULL;
     }
     PyObject *obj = registry_take(registry, (int)slot);
     if (obj == NULL) {
-        PyErr_Format(PyExc_LookupError, "registry_take(): slot %ld is empty",
+        PyErr_Format(PyExc_LookupError, "registry_take(): slot %lld is empty",
                      slot);
     }
     return obj;
@@ -777,7 +735,7 @@ memory_counters(PyObject *module, PyObject *Py_UNUSED(ignored))
 static PyObject *
 memory_fail_allocation(PyObject *Py_UNUSED(module), PyObject *nth_obj)
 {
-    long nth;
+    long long nth;
     if (int_in_range(nth_obj, 0, INT_MAX, "fail_allocation() argument 'nth'",
                      &nth) < 0) {
         return NULL;

@@ -14,7 +14,7 @@ packs both roads into one wheel:
 
 Each setting below says which Makefile rule it stands for
 (docs/06-packaging.md puts them side by side).  No sdist: the C sources
-include ../pycompat.h, which lives outside this folder.
+include ../common.h, which lives outside this folder.
 """
 import os
 
@@ -65,7 +65,7 @@ class build_ext_common(build_ext):
         super().build_extension(ext)
 
 
-# CFLAGS's -I. and PY_CFLAGS's -I$(TOP) (pycompat.h), for every module:
+# CFLAGS's -I. and PY_CFLAGS's -I$(TOP) (common.h), for every module:
 # cffi's generated C is compiled in build/ and must still find logger_lib.h.
 BUILD_EXT_OPTIONS = {"include_dirs": [".", ".."]}
 # [/excerpt: setup-common]

@@ -68,7 +68,7 @@ class BugsModule(unittest.TestCase):
         # `kept` is one C global that points at a Python object, so the
         # module declares Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED, and
         # every version refuses it in a subinterpreter (3.10 and 3.11
-        # through pycompat.h), while the main interpreter imports it.
+        # through common.h), while the main interpreter imports it.
         proc = self.run_demo_child(
             "import support, _bugs_capi\n"
             "print(support.run_in_subinterpreter(\n"

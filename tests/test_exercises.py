@@ -96,7 +96,7 @@ def up_to_date(stage, base):
     sources = list((base / "src").iterdir()) + [
         p for p in stage.glob("*.[ch]") if not p.name.endswith("_cffi.c")]
     sources += [stage / "Makefile", support.ROOT / "common.mk",
-                support.ROOT / "pycompat.h"]
+                support.ROOT / "common.h"]
     newest = max(p.stat().st_mtime for p in sources if p.exists())
     return min(p.stat().st_mtime for p in built) >= newest
 

@@ -4,7 +4,7 @@ Python can hold two objects of one extension module: after
 `del sys.modules[name]` the next import runs the module's initialisation
 again, and a subinterpreter imports its own copy.  Each C-API module says in
 its slot table what it supports (Py_mod_multiple_interpreters, 3.12+; on
-3.10 and 3.11 pycompat.h gives the same answers).  These tests hold each
+3.10 and 3.11 common.h gives the same answers).  These tests hold each
 module to its word:
 
 - re-import, then collect the old module object: the new one still works,

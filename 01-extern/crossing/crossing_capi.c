@@ -18,38 +18,11 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 #include <limits.h>
 #include <string.h>
 
 #include "crossing_lib.h"
-
-/* Stores obj in *out if it is an int in min..max; else raises TypeError
- * ("expected int, got str") or OverflowError and returns -1. */
-static int
-int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
-{
-    if (!PyLong_Check(obj)) {
-        PyObject *name = PyType_GetName(Py_TYPE(obj));
-        if (name != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s: expected int, got %U",
-                         what, name);
-            Py_DECREF(name);
-        }
-        return -1;
-    }
-    long value = PyLong_AsLong(obj);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (value < min || value > max) {
-        PyErr_Format(PyExc_OverflowError, "%s must be in %ld..%ld",
-                     what, min, max);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
 
 /* [excerpt: conventions] */
 /* METH_NOARGS: CPython checks that there are no arguments; `unused` is
@@ -64,7 +37,7 @@ crossing_nothing(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
 static PyObject *
 crossing_inc(PyObject *Py_UNUSED(module), PyObject *arg)
 {
-    long x;
+    long long x;
     if (int_in_range(arg, INT_MIN, INT_MAX - 1, "x", &x) < 0) {
         return NULL;
     }
@@ -76,7 +49,7 @@ static PyObject *
 crossing_add(PyObject *Py_UNUSED(module), PyObject *const *args,
              Py_ssize_t nargs)
 {
-    long a, b;
+    long long a, b;
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError,
                      "add() takes 2 arguments (%zd given)", nargs);
@@ -154,7 +127,7 @@ static PyObject *
 crossing_call_back(PyObject *Py_UNUSED(module), PyObject *const *args,
                    Py_ssize_t nargs)
 {
-    long n;
+    long long n;
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError,
                      "call_back() takes 2 arguments (%zd given)", nargs);

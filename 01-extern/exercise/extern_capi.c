@@ -47,52 +47,11 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 #include <limits.h>
 #include <stdio.h>
 
 #include "extern_lib.h"
-
-/* [excerpt: int_in_range] */
-/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
- * the argument, TYPE is type(obj).__name__, which is also what the cffi
- * road prints ("array", not "array.array").  Always returns -1, so that a
- * caller can `return type_error(...)`. */
-static int
-type_error(const char *what, const char *expected, PyObject *obj)
-{
-    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
-    if (name != NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
-                     what, expected, name);
-        Py_DECREF(name);
-    }
-    return -1;
-}
-
-/* Convert `obj` to a C long from `min` to `max`, or set an exception that
- * names the argument (`what`, such as "add() argument 'a'") and says what
- * was expected.  Returns 0 on success, -1 with an exception set. */
-static int
-int_in_range(PyObject *obj, long min, long max, const char *what, long *out)
-{
-    if (!PyLong_Check(obj)) {
-        return type_error(what, "int", obj);
-    }
-    int overflow = 0;
-    long value = PyLong_AsLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow != 0 || value < min || value > max) {
-        PyErr_Format(PyExc_OverflowError, "%s must be in %ld..%ld",
-                     what, min, max);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
-/* [/excerpt: int_in_range] */
 
 static PyObject *
 extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
@@ -122,7 +81,7 @@ n_and_callback(PyObject *args, PyObject *kwargs, const char *func,
     static char *keywords[] = {"n", "callback", NULL};
     char format[40], what[64];
     PyObject *n_obj;
-    long value;
+    long long value;
 
     snprintf(format, sizeof format, "OO:%s", func);
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, keywords,
@@ -134,7 +93,7 @@ n_and_callback(PyObject *args, PyObject *kwargs, const char *func,
         return -1;
     }
     if (value < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be >= 0, not %ld",
+        PyErr_Format(PyExc_ValueError, "%s must be >= 0, not %lld",
                      what, value);
         return -1;
     }

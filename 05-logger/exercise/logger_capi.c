@@ -68,7 +68,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include "pycompat.h"     /* 3.10 to 3.13: the differences, in one place */
+#include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 
 #include "logger_lib.h"
 
@@ -125,22 +125,6 @@ raise_status(int status, const char *what)
     return NULL;
 }
 
-/* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
- * the argument, TYPE is type(obj).__name__, which is also what the cffi
- * road prints ("array", not "array.array").  Always returns -1, so that a
- * caller can `return type_error(...)`. */
-static int
-type_error(const char *what, const char *expected, PyObject *obj)
-{
-    PyObject *name = PyType_GetName(Py_TYPE(obj));     /* new reference */
-    if (name != NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be %s, not %U",
-                     what, expected, name);
-        Py_DECREF(name);
-    }
-    return -1;
-}
-
 static int
 check_callback(PyObject *callback)
 {
@@ -153,9 +137,9 @@ check_callback(PyObject *callback)
 
 /* A size in bytes: `obj` (an int, or any object with __index__) as a C
  * long from `min` to `max`, or set an exception that names the argument
- * (`what`).  Unlike the other stages' int_in_range(), a size out of range
- * is a ValueError, as the article's logger has it.  Returns 0 on success,
- * -1 with an exception set. */
+ * (`what`).  Unlike int_in_range() in common.h, it accepts __index__,
+ * and a size out of range is a ValueError, as the article's logger has
+ * it.  Returns 0 on success, -1 with an exception set. */
 static int
 size_in_range(PyObject *obj, long min, long max, const char *what, long *out)
 {
