@@ -5,27 +5,12 @@
 
 PYTHON ?= python3
 
-# Ask the interpreter once: its real executable (exported, so that no stage
-# starts pyenv's `python3` shell script again), its version if older than
-# 3.10 (then this one line and exit status 2), and whether cffi is
-# installed (exported: every stage reads the answer).  common.mk asks the
-# same way when a stage is made on its own.
-PY_FACTS := $(shell $(PYTHON) -c 'import sys; \
-	old = sys.version_info < (3, 10) and "%d.%d.%d" % sys.version_info[:3]; \
-	cffi = old and "-" or \
-		__import__("importlib.util").util.find_spec("cffi") and "yes" or "no"; \
-	sys.stdout.write(" ".join([sys.executable, old or "-", cffi]) + "\n")' \
-	2>/dev/null)
-ifeq ($(words $(PY_FACTS)),3)
-override PYTHON := $(word 1,$(PY_FACTS))
-PY_TOO_OLD := $(filter-out -,$(word 2,$(PY_FACTS)))
-ifneq ($(PY_TOO_OLD),)
-$(error $(PYTHON) is CPython $(PY_TOO_OLD): these examples need 3.10 or newer)
-endif
-HAVE_CFFI := $(word 3,$(PY_FACTS))
-else
-HAVE_CFFI := no
-endif
+# common.mk asks the interpreter once, as it does for a stage made on its
+# own: its real executable (exported, so that no stage starts pyenv's
+# `python3` shell script again), its version if older than 3.10 (then one
+# line and exit status 2), and whether cffi is installed (exported: every
+# stage reads the answer).
+include common.mk
 export PYTHON HAVE_CFFI
 
 STAGES := $(sort $(wildcard [0-9][0-9]-*/Makefile))
@@ -153,5 +138,5 @@ gates: all ## The slow checks: tests/test_gate_*.py, then memcheck and sanitize
 	exit $$status
 
 gates-clean: ## Remove the gates' build places (build-gate/, build-asan/)
-	rm -rf build-gate build-asan
+	@echo "  CLEAN     build-gate build-asan" && rm -rf build-gate build-asan
 	@set -e; for s in $(STAGES); do rm -rf $$s/build-refleak-dbg; done

@@ -1,5 +1,15 @@
-# common.mk: the build rules every stage shares.  Each stage Makefile says
-# `include ../common.mk` and then writes its own targets with the recipes below.
+# common.mk: the build rules every stage shares.  A stage Makefile names
+# its topic and includes this file:
+#
+#     TOPIC := transfer
+#     include ../common.mk
+#
+# and gets the rules every stage writes the same way (see "the rules every
+# stage shares" below): its library's object, both roads' modules, and the
+# targets all, exercise, run and clean.  The stage's own Makefile keeps
+# only what is its own.  The top-level Makefile, the bench
+# (01-extern/crossing) and the gate's canary include this file without a
+# TOPIC, for the interpreter's facts and the recipes.
 #
 # Knobs a user may set on the command line:
 #   PYTHON=python3.12        another interpreter (its headers and suffix follow)
@@ -12,7 +22,7 @@
 PYTHON ?= python3
 CC ?= cc
 
-# The repository's top folder (this file's folder): pycompat.h lives there.
+# The repository's top folder (this file's folder): common.h lives there.
 TOP := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
 # What this interpreter is and wants, asked of the interpreter itself, in
@@ -37,7 +47,7 @@ $(error cannot run '$(PYTHON)': set PYTHON to a working interpreter)
 endif
 override PYTHON := $(word 1,$(PY_FACTS))
 
-# CPython 3.10 or newer (pycompat.h covers 3.10 to 3.13): an older one gets
+# CPython 3.10 or newer (common.h covers 3.10 to 3.13): an older one gets
 # one line and exit status 2, not a page of compiler errors.
 PY_TOO_OLD := $(filter-out -,$(word 2,$(PY_FACTS)))
 ifneq ($(PY_TOO_OLD),)
@@ -116,10 +126,69 @@ CLEAN_PRODUCTS = @echo "  CLEAN     $(notdir $(CURDIR))" && \
 # (no "Nothing to be done for 'all'").
 .SILENT:
 
-# Every stage gets these for free.
-.PHONY: all run clean exercise cffi-missing
+# Every Makefile that includes this one gets these for free.
+.PHONY: all run clean cffi-missing
 .DEFAULT_GOAL := all
 
 # Said once per `make`: the top-level Makefile says it and sets CFFI_SAID.
 cffi-missing:
 	@$(if $(CFFI_SAID),true,echo "$(CFFI_MISSING_MSG)")
+
+# --- the rules every stage shares -------------------------------------------
+# From TOPIC (set before the include) come the names of the stage's files:
+#   <topic>_lib.c, <topic>_lib.h   the plain C library
+#   <topic>_capi.c                 road 1, the hand-written module
+#   build_<topic>_cffi.py          road 2, the cffi builder
+# A stage adds what is its own after the include: more products for `all`
+# (`all: $(LIBS)`), more prerequisites for a rule (`$(CFFI_C): helper.py`),
+# flags for some targets, and lines the tour shows before or after run.py.
+ifdef TOPIC
+# Road 1's module is <topic>_capi unless the stage names it otherwise
+# (stage 05: tales_from_ffi, the name the article's script imports).
+CAPI_NAME ?= $(TOPIC)_capi
+CAPI := $(B)/$(CAPI_NAME)$(EXT_SUFFIX)
+CFFI_C := $(B)/_$(TOPIC)_cffi.c
+CFFI := $(B)/_$(TOPIC)_cffi$(EXT_SUFFIX)
+
+# [excerpt: stage-rules]
+# Road 1 always; road 2 when cffi is installed, else one line says why not.
+all: $(CAPI) $(if $(filter yes,$(HAVE_CFFI)),$(CFFI),cffi-missing)
+
+# The library, compiled once: both roads' modules link this object.
+$(B)/$(TOPIC)_lib.o: $(TOPIC)_lib.c $(TOPIC)_lib.h
+	$(BUILD_OBJECT)
+
+# Road 1: the hand-written extension module, linked with the library.
+$(CAPI): $(TOPIC)_capi.c $(B)/$(TOPIC)_lib.o $(TOPIC)_lib.h
+	$(BUILD_EXTENSION)
+
+# Road 2, API mode: the builder writes C, the same recipe compiles it.
+$(CFFI_C): build_$(TOPIC)_cffi.py $(TOPIC)_lib.h
+	$(CFFI_EMIT)
+$(CFFI): $(CFFI_C) $(B)/$(TOPIC)_lib.o
+	$(BUILD_EXTENSION)
+# [/excerpt: stage-rules]
+
+# The exercise: your <topic>_capi.c from EX_SRC, built into EX_BUILD (the
+# checker, `make check-N`, names folders of its own).  It compiles the
+# library in rather than link $(B)/<topic>_lib.o: the checker builds with
+# flags of its own (sanitizers, -O0), which must not touch that object.
+EX_SRC ?= exercise
+EX_BUILD ?= exercise/build
+EX_MODULE := $(EX_BUILD)/$(CAPI_NAME)$(EXT_SUFFIX)
+.PHONY: exercise
+exercise: $(EX_MODULE)
+$(EX_MODULE): $(EX_SRC)/$(TOPIC)_capi.c $(TOPIC)_lib.c $(TOPIC)_lib.h
+	$(BUILD_EXTENSION)
+
+# The tour: run.py, with $(RUN) in front of it.  A stage that shows more
+# defines TOUR_BEFORE or TOUR_AFTER: recipe lines, each with $(RUN) in
+# front of every program it starts.
+run: all
+	$(TOUR_BEFORE)
+	@$(RUN) $(PYTHON) run.py
+	$(TOUR_AFTER)
+
+clean:
+	$(CLEAN_PRODUCTS)
+endif
