@@ -12,7 +12,9 @@ import cffi
 # [excerpt: cdef]
 ffi = cffi.FFI()
 # The declarations cffi needs, copied from transfer_lib.h.  In API mode the
-# C compiler checks them against the real header when it builds the module.
+# C compiler sees them beside the real header: a wrong pointer type fails
+# the build, but an `int` where the header says `long` is converted without
+# a word, so tests/test_cdefs.py compares this text with the header.
 ffi.cdef("""
     int clamp_int(int value, int lo, int hi);
     bool add_ll(long long a, long long b, long long *sum);

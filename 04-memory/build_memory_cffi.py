@@ -34,8 +34,10 @@ ffi.cdef("""
     void *registry_take(Registry *registry, int slot);
     int registry_count(const Registry *registry);
 """)
-# API mode: this C is compiled against the real header, so a cdef that
-# disagrees with memory_lib.h is a compile error, not a crash.
+# API mode: this C is compiled against the real header, so a pointer or
+# struct type that disagrees with memory_lib.h is a compile error, not a
+# crash.  A wrong integer type C converts without a word, which is why
+# tests/test_cdefs.py compares this text with the header.
 ffi.set_source("_memory_cffi", '#include "memory_lib.h"')
 # [/excerpt: builder]
 

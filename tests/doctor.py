@@ -53,6 +53,15 @@ def first_line(text):
     return lines[0].strip() if lines else ""
 
 
+def build(tmp, source, command, output):
+    """Write `source` to a .c file in the folder `tmp` and compile it to
+    the file `output` there with command + [-o output, source file].
+    Returns the finished process and the path of `output`."""
+    src, out = Path(tmp) / "check.c", Path(tmp) / output
+    src.write_text(source)
+    return run(command + ["-o", str(out), str(src)]), out
+
+
 # Each check returns (ok, what it found or why not).
 
 def check_python():
@@ -70,15 +79,14 @@ def check_compiler():
             return False, "CC=%s is not found" % os.environ["CC"]
         return False, "no C compiler (tried cc, gcc, clang)"
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "hello.c"
-        src.write_text("#include <stdio.h>\nint main(void) "
-                       "{ puts(\"hello\"); return 0; }\n")
-        proc = run(cc.split() + ["-std=c11", "-Wall", "-Wextra", "-Werror",
-                                 "-o", str(Path(tmp) / "hello"), str(src)])
+        proc, exe = build(tmp, "#include <stdio.h>\nint main(void) "
+                          "{ puts(\"hello\"); return 0; }\n",
+                          cc.split() + ["-std=c11", "-Wall", "-Wextra",
+                                        "-Werror"], "hello")
         if proc.returncode != 0:
             return False, "%s cannot build a C program: %s" % (
                 cc, first_line(proc.stderr))
-        if run([str(Path(tmp) / "hello")]).stdout.strip() != "hello":
+        if run([str(exe)]).stdout.strip() != "hello":
             return False, "%s builds programs that do not run" % cc
     return True, "%s: %s" % (cc, first_line(run(cc.split() + ["--version"])
                                             .stdout))
@@ -92,20 +100,18 @@ def check_headers():
     cc = compiler()
     if cc is None:
         return False, "found %s, but no compiler to try it" % header
+    flags = ["-shared", "-fPIC"]
+    if sys.platform == "darwin":
+        flags = ["-bundle", "-undefined", "dynamic_lookup"]
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "tiny.c"
-        src.write_text(
-            "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n"
-            "static struct PyModuleDef def = {PyModuleDef_HEAD_INIT,\n"
-            "    .m_name = \"tiny\"};\n"
-            "PyMODINIT_FUNC PyInit_tiny(void) "
-            "{ return PyModuleDef_Init(&def); }\n")
-        out = Path(tmp) / ("tiny" + sysconfig.get_config_var("EXT_SUFFIX"))
-        flags = ["-shared", "-fPIC"]
-        if sys.platform == "darwin":
-            flags = ["-bundle", "-undefined", "dynamic_lookup"]
-        proc = run(cc.split() + ["-std=c11", "-I" + include] + flags
-                   + ["-o", str(out), str(src)])
+        proc, _ = build(tmp, "#define PY_SSIZE_T_CLEAN\n"
+                        "#include <Python.h>\n"
+                        "static struct PyModuleDef def = {"
+                        "PyModuleDef_HEAD_INIT,\n    .m_name = \"tiny\"};\n"
+                        "PyMODINIT_FUNC PyInit_tiny(void) "
+                        "{ return PyModuleDef_Init(&def); }\n",
+                        cc.split() + ["-std=c11", "-I" + include] + flags,
+                        "tiny" + sysconfig.get_config_var("EXT_SUFFIX"))
         if proc.returncode != 0:
             return False, "a tiny extension does not compile: %s" % (
                 first_line(proc.stderr))
@@ -147,20 +153,18 @@ def check_sanitizers():
         return False, "no gcc: `make check-N` runs without AddressSanitizer" \
             " (a memory error shows only as a crash)"
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "overflow.c"
-        src.write_text(
-            "#include <stdlib.h>\nint main(void) {\n"
-            "    volatile int n = 4;\n    char *p = malloc(4);\n"
-            "    p[n] = 1;   /* one past the end */\n    free(p);\n"
-            "    return 0;\n}\n")
-        exe = Path(tmp) / "overflow"
-        proc = run(["gcc", "-fsanitize=address,undefined", "-g", "-o",
-                    str(exe), str(src)])
+        proc, exe = build(tmp, "#include <stdlib.h>\nint main(void) {\n"
+                          "    volatile int n = 4;\n"
+                          "    char *p = malloc(4);\n"
+                          "    p[n] = 1;   /* one past the end */\n"
+                          "    free(p);\n    return 0;\n}\n",
+                          ["gcc", "-fsanitize=address,undefined", "-g"],
+                          "overflow")
         if proc.returncode != 0:
             return False, "gcc cannot build with -fsanitize=address," \
                 "undefined: %s" % first_line(proc.stderr)
         proc = run([str(exe)], env=dict(os.environ,
-                                         ASAN_OPTIONS="detect_leaks=0"))
+                                        ASAN_OPTIONS="detect_leaks=0"))
         if "heap-buffer-overflow" not in proc.stderr:
             return False, "a program built with AddressSanitizer ran, but " \
                 "its error was not reported"

@@ -322,23 +322,24 @@ class _Quiet(unittest.TestResult):
             self.failed = True
 
 
+def _run_quietly(test_id):
+    """Run the check once; True if it failed.  A new result object each
+    run, gone when this returns: a TestResult keeps a record of every test
+    it saw (3.12's collectedDurations), which would look like a leak."""
+    result = _Quiet()
+    _run_once(test_id, result)
+    return result.failed
+
+
 def _measure(test_id, reps, warmup):
     """Deltas of the counters over `reps` runs after `warmup` runs."""
-    # A new result object each run: a TestResult keeps a record of every
-    # test it saw (3.12's collectedDurations), which would look like a leak.
     refs, blocks = [0] * reps, [0] * reps
     failed = False
     for _ in range(warmup):
-        result = _Quiet()
-        _run_once(test_id, result)
-        failed = failed or result.failed
-    result = None
+        failed = _run_quietly(test_id) or failed
     before = _counters()
     for rep in range(reps):
-        result = _Quiet()
-        _run_once(test_id, result)
-        failed = failed or result.failed
-        result = None
+        failed = _run_quietly(test_id) or failed
         after = _counters()
         refs[rep], blocks[rep] = after[0] - before[0], after[1] - before[1]
         before = after

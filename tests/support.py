@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -126,6 +127,16 @@ class Road(unittest.TestCase):
         if getattr(cls, "needs_cffi", False) and not have_cffi():
             raise unittest.SkipTest(CFFI_MISSING)
         cls.mod = import_stage(cls.stage, cls.module)
+
+
+def tests_run_elsewhere(mixin):
+    """Class attributes that switch off every test_* of `mixin` in a road
+    class that inherits them but whose checks run in another class, once:
+
+        class TestCapi(TransferContract, support.Road):
+            locals().update(support.tests_run_elsewhere(TransferExercise))
+    """
+    return {name: None for name in dir(mixin) if name.startswith("test_")}
 
 
 def child_env(stage=None, **extra):
@@ -288,11 +299,12 @@ def __getattr__(name):
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
-def add_module_tests(cls, what):
+def add_module_tests(cls, what, sweep):
     """Give `cls` one test_<stage>_<module> per public module of every stage
-    (tests/gate/api.py finds them), each calling cls.check(stage, module,
-    needs_cffi).  The gates pass FFI_GATE_STAGES=01,03 when asked for some
-    stages only."""
+    (tests/gate/api.py finds them).  Each calls sweep(stage, module), which
+    returns a list of problems, and fails with all of them unless the list
+    is empty; a cffi module is skipped where cffi is missing.  The gates
+    pass FFI_GATE_STAGES=01,03 when asked for some stages only."""
     api = gate_api()
     wanted = [s for s in os.environ.get("FFI_GATE_STAGES", "").split(",") if s]
     for stage_dir in stages():
@@ -302,9 +314,24 @@ def add_module_tests(cls, what):
         for module, needs_cffi in api.public_modules(stage_dir,
                                                      build_dir(stage)):
             def test(self, stage=stage, module=module, needs_cffi=needs_cffi):
-                self.check(stage, module, needs_cffi)
+                if needs_cffi and not have_cffi():
+                    self.skipTest(CFFI_MISSING)
+                problems = sweep(stage, module)
+                self.assertEqual(problems, [], "\n\n".join(problems))
             test.__doc__ = "%s: %s %s" % (what, stage_dir.name, module)
             setattr(cls, "test_%s_%s" % (stage, module), test)
+
+
+def sweep_of_source(sweep, module, source):
+    """What sweep(stage, module, prefix, env) finds in a module written
+    from `source` into a temporary folder: a sweep's self-test, which
+    shows that it can fail.  The child's crash is deliberate, so it runs
+    without any gate's checker."""
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, module + ".py").write_text(source)
+        env = without_gates(child_env(None))
+        env["PYTHONPATH"] = folder + os.pathsep + env["PYTHONPATH"]
+        return sweep(None, module, prefix=[], env=env)
 
 
 def gate_child_prefix():

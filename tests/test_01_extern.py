@@ -35,6 +35,20 @@ class Result:
     tells whether anything still holds it."""
 
 
+def results_left_alive(call):
+    """call(3, callback) with a callback that returns a new Result at each
+    step: how many of the three are still alive after it returned."""
+    results = []
+
+    def callback(i):
+        result = Result()
+        results.append(weakref.ref(result))
+        return result
+
+    call(3, callback)
+    return sum(ref() is not None for ref in results)
+
+
 @contextlib.contextmanager
 def watchdog(seconds):
     """End the process with every thread's traceback if the block takes
@@ -260,15 +274,7 @@ class CallbackChecks:
     def test_the_callback_result_is_released(self):
         # Each call of the callback returns a new object: whoever receives
         # it owns one reference and must give it back.
-        results = []
-
-        def callback(i):
-            result = Result()
-            results.append(weakref.ref(result))
-            return result
-
-        self.mod.call_n_times(3, callback)
-        alive = sum(ref() is not None for ref in results)
+        alive = results_left_alive(self.mod.call_n_times)
         self.assertEqual(alive, 0, "%s leaks the callback's return value: "
                          "%d of 3 results are still alive after "
                          "call_n_times() returned" % (self.trampoline, alive))
@@ -393,15 +399,7 @@ class ThreadChecks:
         self.assertEqual(_last_frame(raised), "callback")
 
     def test_the_callback_result_is_released_on_the_thread(self):
-        results = []
-
-        def callback(i):
-            result = Result()
-            results.append(weakref.ref(result))
-            return result
-
-        self.on_thread(3, callback)
-        self.assertEqual(sum(ref() is not None for ref in results), 0,
+        self.assertEqual(results_left_alive(self.on_thread), 0,
                          "call_on_thread() leaks the callback's results")
 
     def test_arguments_are_checked_as_for_call_n_times(self):

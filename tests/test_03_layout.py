@@ -746,8 +746,7 @@ class TestCapi(LayoutContract, support.Road):
     stage, module = "03", "layout_capi"
 
     # The exercise's checks run in TestCapiExercise, once.
-    locals().update({name: None for name in dir(LayoutExercise)
-                     if name.startswith("test_")})
+    locals().update(support.tests_run_elsewhere(LayoutExercise))
 
 
 @unittest.skipUnless(HAVE_ABI3, ABI3_MISSING)

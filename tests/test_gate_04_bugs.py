@@ -72,12 +72,17 @@ class BugDemos(unittest.TestCase):
         for needle in needles:
             self.assertIn(needle, report)
 
-    def test_free_of_pymem_malloc_memory(self):
-        result, report = self.run_demo("free_pymem_with_free", "asan")
+    def assertCaught(self, name, tool, *needles):
+        """The checker stopped the child, and its report has every needle."""
+        result, report = self.run_demo(name, tool)
         self.assertNotEqual(result.returncode, 0)
-        self.assertLines(report, "ERROR: AddressSanitizer: attempting free "
-                         "on address which was not malloc()-ed",
-                         "in bugs_free_pymem_with_free _bugs_capi.c:")
+        self.assertLines(report, *needles)
+
+    def test_free_of_pymem_malloc_memory(self):
+        self.assertCaught("free_pymem_with_free", "asan",
+                          "ERROR: AddressSanitizer: attempting free "
+                          "on address which was not malloc()-ed",
+                          "in bugs_free_pymem_with_free _bugs_capi.c:")
 
     def test_pymem_free_of_malloc_memory_is_silent_by_default(self):
         # The mistake is there, but pymalloc hands a pointer it does not
@@ -90,30 +95,27 @@ class BugDemos(unittest.TestCase):
         self.assertEqual(report, "")
 
     def test_pymem_free_of_malloc_memory_under_valgrind(self):
-        result, report = self.run_demo("pymem_free_malloc", "valgrind")
-        self.assertNotEqual(result.returncode, 0)
-        self.assertLines(report, "Invalid read of size",
-                         "bytes before a block of size 64 alloc'd",
-                         "bugs_pymem_free_malloc (_bugs_capi.c:")
+        self.assertCaught("pymem_free_malloc", "valgrind",
+                          "Invalid read of size",
+                          "bytes before a block of size 64 alloc'd",
+                          "bugs_pymem_free_malloc (_bugs_capi.c:")
 
     def test_double_free(self):
-        result, report = self.run_demo("double_free", "asan")
-        self.assertNotEqual(result.returncode, 0)
-        self.assertLines(report, "attempting double-free",
-                         "in person_free memory_lib.c:",
-                         "in bugs_double_free_person _bugs_capi.c:",
-                         "freed by thread T0 here:",
-                         "previously allocated by thread T0 here:",
-                         "in person_new memory_lib.c:")
+        self.assertCaught("double_free", "asan",
+                          "attempting double-free",
+                          "in person_free memory_lib.c:",
+                          "in bugs_double_free_person _bugs_capi.c:",
+                          "freed by thread T0 here:",
+                          "previously allocated by thread T0 here:",
+                          "in person_new memory_lib.c:")
 
     def test_forgotten_free_leak_sanitizer(self):
-        result, report = self.run_demo("forgotten_free", "lsan")
-        self.assertNotEqual(result.returncode, 0)
         # sizeof(Person) is 8: two uint32_t.
-        self.assertLines(report, "ERROR: LeakSanitizer: detected memory leaks",
-                         "Direct leak of 8 byte(s) in 1 object(s)",
-                         "in person_new memory_lib.c:",
-                         "in bugs_forget_person _bugs_capi.c:")
+        self.assertCaught("forgotten_free", "lsan",
+                          "ERROR: LeakSanitizer: detected memory leaks",
+                          "Direct leak of 8 byte(s) in 1 object(s)",
+                          "in person_new memory_lib.c:",
+                          "in bugs_forget_person _bugs_capi.c:")
 
     def test_forgotten_free_valgrind(self):
         result, report = self.run_demo("forgotten_free", "valgrind-leak")

@@ -21,7 +21,6 @@ import os
 import subprocess
 import tempfile
 import unittest
-from pathlib import Path
 
 import support
 
@@ -53,16 +52,11 @@ def sweep(stage, module, prefix=None, env=None):
 
 
 class StatefulSweep(unittest.TestCase):
-    """One test_<stage>_<module> per public module, made below."""
-
-    def check(self, stage, module, needs_cffi):
-        if needs_cffi and not support.have_cffi():
-            self.skipTest(support.CFFI_MISSING)
-        problems = sweep(stage, module)
-        self.assertEqual(problems, [], "\n\n".join(problems))
+    """One test_<stage>_<module> per public module, made below: sweep()
+    finds no problem."""
 
 
-support.add_module_tests(StatefulSweep, "stateful")
+support.add_module_tests(StatefulSweep, "stateful", sweep)
 
 
 class StatefulSweepFindsRaces(unittest.TestCase):
@@ -70,23 +64,20 @@ class StatefulSweepFindsRaces(unittest.TestCase):
     thread's close() touches freed memory is caught, with its signal."""
 
     def test_a_race_that_crashes_is_reported(self):
-        with tempfile.TemporaryDirectory() as folder:
-            Path(folder, "racy_cffi.py").write_text(
-                "import ctypes\n"
-                "class Racy:\n"
-                "    def __init__(self):\n"
-                "        self.open = True\n"
-                "    def close(self):\n"
-                "        self.open = False\n"
-                "    def read(self):\n"
-                "        if not self.open:\n"
-                "            ctypes.string_at(0)   # freed memory: SIGSEGV\n"
-                "        return 1\n"
-                "def make():\n"
-                "    return Racy()\n")
-            env = support.without_gates(support.child_env(None))
-            env["PYTHONPATH"] = folder + os.pathsep + env["PYTHONPATH"]
-            problems = sweep(None, "racy_cffi", prefix=[], env=env)
+        problems = support.sweep_of_source(
+            sweep, "racy_cffi",
+            "import ctypes\n"
+            "class Racy:\n"
+            "    def __init__(self):\n"
+            "        self.open = True\n"
+            "    def close(self):\n"
+            "        self.open = False\n"
+            "    def read(self):\n"
+            "        if not self.open:\n"
+            "            ctypes.string_at(0)   # freed memory: SIGSEGV\n"
+            "        return 1\n"
+            "def make():\n"
+            "    return Racy()\n")
         text = "\n".join(problems)
         self.assertIn("racy_cffi: the child killed by SIGSEGV", text)
 
