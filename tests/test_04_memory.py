@@ -576,23 +576,26 @@ class MemoryContract:
             pass
 
     def test_no_leak_when_repeated(self):
-        # Like CPython's refleak hunt: after a warm-up, repeat the workload
-        # in rounds; a leak of even one block per call grows every round.
+        # Like CPython's refleak hunt (regrtest -R 3:3): three warm-up
+        # rounds, then three counted ones; a leak of even one block per call
+        # grows every counted round.  The warm-up rounds let the
+        # interpreter's own caches settle: on 3.10, for some hash seeds, the
+        # first rounds of raising and catching grow by a few blocks, once.
         # (Under PYTHONMALLOC=malloc getallocatedblocks() is always 0: the
         # gates' valgrind and LeakSanitizer watch for leaks there.)
         payload = Payload()
-        rounds, calls = 3, support.scale(200, 10)
-        for _ in range(calls):
-            self.workload(payload)
-        refs = sys.getrefcount(payload)
+        warmups, rounds, calls = 3, 3, support.scale(200, 10)
         growth = []
-        for _ in range(rounds):
+        for _ in range(warmups + rounds):
             gc.collect()
             before = sys.getallocatedblocks()
             for _ in range(calls):
                 self.workload(payload)
             gc.collect()
             growth.append(sys.getallocatedblocks() - before)
+            if len(growth) == warmups:
+                refs = sys.getrefcount(payload)
+        growth = growth[warmups:]
         self.assertLessEqual(min(growth), 0,
                              "memory blocks grew in every round: %s" % growth)
         self.assertEqual(sys.getrefcount(payload), refs)
