@@ -11,6 +11,7 @@
  *   2. The argument helpers every module uses: type_error() for a wrong
  *      type, int_in_range() and uint_in_range() for an int that must fit
  *      a C integer type.  Each message names the function and the argument.
+ *      And AS_PYCFUNCTION(), the one cast a method table needs.
  *
  * Every function here is `static inline`: each module gets its own copy of
  * what it calls, and no compiler warns about a helper a module leaves
@@ -243,5 +244,14 @@ out_of_range:
     return -1;
 }
 /* [/excerpt: uint_in_range] */
+
+/* [excerpt: as_pycfunction] */
+/* A method table stores every function as a PyCFunction, which takes two
+ * arguments.  A METH_FASTCALL or METH_KEYWORDS function takes three, so
+ * the table stores it cast, and ml_flags tells Python how to call it back.
+ * The cast goes through void (*)(void), the generic function pointer type,
+ * so that GCC's -Wcast-function-type sees that it is meant. */
+#define AS_PYCFUNCTION(func) ((PyCFunction)(void (*)(void))(func))
+/* [/excerpt: as_pycfunction] */
 
 #endif /* TALES_COMMON_H */

@@ -239,16 +239,14 @@ PyDoc_STRVAR(call_on_thread_doc, "call_on_thread(n, callback)\n--\n\n"
 PyDoc_STRVAR(set_trace_doc, "set_trace(on)\n--\n\n"
              "Turn C's [c] trace lines on or off; return the old value.");
 
-/* METH_VARARGS | METH_KEYWORDS functions take a third argument, so the
- * table stores them cast to the plain PyCFunction type. */
 static PyMethodDef extern_methods[] = {
-    {.ml_name = "add", .ml_meth = (PyCFunction)(void (*)(void))extern_add,
+    {.ml_name = "add", .ml_meth = AS_PYCFUNCTION(extern_add),
      .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = add_doc},
     {.ml_name = "call_n_times",
-     .ml_meth = (PyCFunction)(void (*)(void))extern_call_n_times,
+     .ml_meth = AS_PYCFUNCTION(extern_call_n_times),
      .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = call_n_times_doc},
     {.ml_name = "call_on_thread",
-     .ml_meth = (PyCFunction)(void (*)(void))extern_call_on_thread,
+     .ml_meth = AS_PYCFUNCTION(extern_call_on_thread),
      .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = call_on_thread_doc},
     {.ml_name = "set_trace", .ml_meth = extern_set_trace,
      .ml_flags = METH_O, .ml_doc = set_trace_doc},
@@ -260,7 +258,7 @@ static PyModuleDef_Slot extern_slots[] = {
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
     /* callbacks and trace_calls rely on the GIL to take turns */
     {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL},
+    {0, NULL}  /* sentinel */
 };
 
 static struct PyModuleDef extern_module = {

@@ -602,24 +602,24 @@ done:
  * generic function type, and METH_KEYWORDS tells CPython the truth. */
 static PyMethodDef transfer_methods[] = {
     {.ml_name = "clamp",
-     .ml_meth = (PyCFunction)(void (*)(void))transfer_clamp,
+     .ml_meth = AS_PYCFUNCTION(transfer_clamp),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("clamp(value, lo, hi)\n--\n\n"
                          "value limited to lo..hi by C's clamp_int(), in "
                          "C ints.")},
     {.ml_name = "checked_add",
-     .ml_meth = (PyCFunction)(void (*)(void))transfer_checked_add,
+     .ml_meth = AS_PYCFUNCTION(transfer_checked_add),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("checked_add(a, b)\n--\n\n"
                          "a + b as C long longs; OverflowError if it does "
                          "not fit.")},
     {.ml_name = "scale",
-     .ml_meth = (PyCFunction)(void (*)(void))transfer_scale,
+     .ml_meth = AS_PYCFUNCTION(transfer_scale),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("scale(x, factor)\n--\n\n"
                          "x * factor, as C doubles.")},
     {.ml_name = "round_toward",
-     .ml_meth = (PyCFunction)(void (*)(void))transfer_round_toward,
+     .ml_meth = AS_PYCFUNCTION(transfer_round_toward),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("round_toward(x, up)\n--\n\n"
                          "ceil(x) if up is True, floor(x) if False, as a "
@@ -654,13 +654,13 @@ static PyMethodDef transfer_methods[] = {
      .ml_doc = PyDoc_STR("sum_buffer(data)\n--\n\n"
                          "Sum of a buffer of C long long, read in place.")},
     {.ml_name = "scale_in_place",
-     .ml_meth = (PyCFunction)(void (*)(void))transfer_scale_in_place,
+     .ml_meth = AS_PYCFUNCTION(transfer_scale_in_place),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("scale_in_place(data, factor)\n--\n\n"
                          "Multiply every item of a writable 'q' buffer, in "
                          "place, all or nothing.")},
     {.ml_name = "time_c_loop",
-     .ml_meth = (PyCFunction)(void (*)(void))transfer_time_c_loop,
+     .ml_meth = AS_PYCFUNCTION(transfer_time_c_loop),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("time_c_loop(data, number)\n--\n\n"
                          "Seconds C takes to sum the buffer `number` "
@@ -678,11 +678,12 @@ static PyMethodDef transfer_methods[] = {
 };
 
 static PyModuleDef_Slot transfer_slots[] = {
-    /* no state outside the arguments: any interpreter, even with its own GIL */
+    /* no state outside the arguments: any interpreter, even one with its
+     * own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     /* the borrowed objects and buffers are only safe while the GIL is held */
     {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL},
+    {0, NULL}  /* sentinel */
 };
 
 static struct PyModuleDef transfer_module = {

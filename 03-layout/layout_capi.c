@@ -642,7 +642,7 @@ static PyMethodDef layout_methods[] = {
                          "C's sizeof, _Alignof and offsetof for every "
                          "struct.")},
     {.ml_name = "person_older",
-     .ml_meth = (PyCFunction)(void (*)(void))layout_person_older,
+     .ml_meth = AS_PYCFUNCTION(layout_person_older),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("person_older(person, years)\n--\n\n"
                          "A struct person by value: return (height, age + "
@@ -656,12 +656,12 @@ static PyMethodDef layout_methods[] = {
                          "Sum the ages of an array of struct person, read "
                          "in place.")},
     {.ml_name = "fill_record",
-     .ml_meth = (PyCFunction)(void (*)(void))layout_fill_record,
+     .ml_meth = AS_PYCFUNCTION(layout_fill_record),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("fill_record(buffer, tag, id, flags)\n--\n\n"
                          "C fills one struct record in a writable buffer.")},
     {.ml_name = "fill_record_packed",
-     .ml_meth = (PyCFunction)(void (*)(void))layout_fill_record_packed,
+     .ml_meth = AS_PYCFUNCTION(layout_fill_record_packed),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("fill_record_packed(buffer, tag, id, flags)\n--\n\n"
                          "C fills one struct record_packed in a writable "
@@ -681,7 +681,7 @@ static PyModuleDef_Slot layout_slots[] = {
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     /* walk() borrows list items (PyList_GetItem): only the GIL keeps them */
     {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL},
+    {0, NULL}  /* sentinel */
 };
 
 static struct PyModuleDef layout_module = {

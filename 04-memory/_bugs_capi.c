@@ -112,10 +112,9 @@ static PyMethodDef bugs_methods[] = {
 
 static PyModuleDef_Slot bugs_slots[] = {
     /* `kept` is one C global pointing at a Python object: one interpreter */
-    {.slot = Py_mod_multiple_interpreters,
-     .value = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
     /* `kept` and memory_lib's counters rely on the GIL */
-    {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
+    {Py_mod_gil, Py_MOD_GIL_USED},
     {0, NULL}  /* sentinel */
 };
 

@@ -348,11 +348,6 @@ Person_exit(PyObject *op, PyObject *const *Py_UNUSED(args),
     Py_RETURN_FALSE;
 }
 
-/* A METH_FASTCALL or METH_KEYWORDS function has another signature than
- * PyCFunction: the table stores it as one, and its flags tell Python how
- * to call it.  The one function-pointer cast of this module. */
-#define AS_PYCFUNCTION(func) ((PyCFunction)(void (*)(void))(func))
-
 static PyMethodDef Person_methods[] = {
     {.ml_name = "birthday", .ml_meth = Person_birthday,
      .ml_flags = METH_NOARGS,
@@ -854,12 +849,11 @@ static PyMethodDef memory_methods[] = {
 
 /* [excerpt: module_def] */
 static PyModuleDef_Slot memory_slots[] = {
-    {.slot = Py_mod_exec, .value = memory_exec},
+    {Py_mod_exec, memory_exec},
     /* memory_lib's counters are unsynchronised globals: one shared GIL */
-    {.slot = Py_mod_multiple_interpreters,
-     .value = Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
     /* those counters, and every registry, rely on the GIL */
-    {.slot = Py_mod_gil, .value = Py_MOD_GIL_USED},
+    {Py_mod_gil, Py_MOD_GIL_USED},
     {0, NULL}  /* sentinel */
 };
 

@@ -8,14 +8,14 @@
  *     class Logger:
  *         def __init__(self, callback=None, *, background=False,
  *                      buffer_size=65536):
- *             check callback is None or callable           # TypeError
- *             check 1 <= buffer_size <= 2**30              # ValueError
+ *             check callback is None or callable       # TypeError
+ *             check 1 <= buffer_size <= 2**30          # ValueError
  *             self.callback = callback
  *             self._c = logger_new(fd=1, background, buffer_size)
  *
  *         def log(self, msg):
- *             check msg is a str                           # TypeError
- *             copy its UTF-8 bytes into C's buffer         # ValueError if closed
+ *             check msg is a str                       # TypeError
+ *             copy its UTF-8 bytes into C's buffer     # ValueError if closed
  *             (inline, guarded by the GIL alone, when they fit; writing
  *              a full buffer, or waiting for the writer thread, happens
  *              with the GIL released)
@@ -479,7 +479,7 @@ static void
 Logger_dealloc(PyObject *op)
 {
     LoggerObject *self = Logger_CAST(op);
-    PyObject_GC_UnTrack(op);        /* first: the GC must not see us half-gone */
+    PyObject_GC_UnTrack(op);    /* first: the GC must not see us half-gone */
     if (self->lg != NULL) {
         /* Nobody could finish a close stopped half-way, so no Ctrl-C
          * here: the signal waits, and Python raises it after us. */
@@ -572,11 +572,6 @@ Logger_repr(PyObject *op)
 }
 
 /* [excerpt: tables] */
-/* A METH_FASTCALL function has another signature than PyCFunction: the
- * table stores it as one, and its flags tell Python how to call it.  The
- * one function-pointer cast of this module. */
-#define AS_PYCFUNCTION(func) ((PyCFunction)(void (*)(void))(func))
-
 static PyMethodDef Logger_methods[] = {
     {.ml_name = "log", .ml_meth = Logger_log, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("log(msg)\n--\n\nBuffer msg (a str) for standard "

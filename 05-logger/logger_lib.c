@@ -1,4 +1,5 @@
-/* logger_lib.c: the buffered logger of logger_lib.h, in C11 with POSIX threads.
+/* logger_lib.c: the buffered logger of logger_lib.h, in C11 with POSIX
+ * threads.
  *
  * Inside: a logger has one buffer being filled (`current`, whose free part
  * is the `window`) and a queue of full buffers waiting to be written

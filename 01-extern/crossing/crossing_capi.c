@@ -184,7 +184,8 @@ static PyObject *
 crossing_sum_buffer(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+    if (PyObject_GetBuffer(arg, &view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         return NULL;
     }
     PyObject *result = NULL;
@@ -208,20 +209,23 @@ static PyMethodDef crossing_methods[] = {
      .ml_flags = METH_NOARGS, .ml_doc = "nothing() -> 0"},
     {.ml_name = "inc", .ml_meth = crossing_inc,
      .ml_flags = METH_O, .ml_doc = "inc(x) -> x + 1"},
-    {.ml_name = "add", .ml_meth = (PyCFunction)(void (*)(void))crossing_add,
+    {.ml_name = "add", .ml_meth = AS_PYCFUNCTION(crossing_add),
      .ml_flags = METH_FASTCALL, .ml_doc = "add(a, b) -> a + b"},
     {.ml_name = "add_varargs", .ml_meth = crossing_add_varargs,
      .ml_flags = METH_VARARGS, .ml_doc = "add_varargs(a, b) -> a + b"},
-    {.ml_name = "add_keywords", .ml_meth = (PyCFunction)(void (*)(void))crossing_add_keywords,
+    {.ml_name = "add_keywords",
+     .ml_meth = AS_PYCFUNCTION(crossing_add_keywords),
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = "add_keywords(a, b) -> a + b"},
-    {.ml_name = "call_back", .ml_meth = (PyCFunction)(void (*)(void))crossing_call_back,
+    {.ml_name = "call_back", .ml_meth = AS_PYCFUNCTION(crossing_call_back),
      .ml_flags = METH_FASTCALL,
-     .ml_doc = "call_back(fn, n) -> sum of fn(i) for i in range(n), called from C"},
+     .ml_doc = "call_back(fn, n) -> sum of fn(i) for i in range(n), "
+               "called from C"},
     {.ml_name = "sum_list", .ml_meth = crossing_sum_list,
      .ml_flags = METH_O, .ml_doc = "sum_list(values) -> sum, copied first"},
     {.ml_name = "sum_buffer", .ml_meth = crossing_sum_buffer,
-     .ml_flags = METH_O, .ml_doc = "sum_buffer(array('q')) -> sum, read in place"},
+     .ml_flags = METH_O,
+     .ml_doc = "sum_buffer(array('q')) -> sum, read in place"},
     {.ml_name = NULL}  /* sentinel */
 };
 /* [/excerpt: table] */
@@ -231,7 +235,7 @@ static PyModuleDef_Slot crossing_slots[] = {
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     /* each call finishes before it returns: nothing relies on the GIL */
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
-    {0, NULL},
+    {0, NULL}  /* sentinel */
 };
 
 static struct PyModuleDef crossing_module = {

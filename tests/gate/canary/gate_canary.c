@@ -5,7 +5,7 @@
  * What it does, said in Python first:
  *
  *     def ok():              return "fine"        # the control: no bug
- *     def oob_write():       buf = malloc(16); buf[16] = 1   # 1 byte past the end
+ *     def oob_write():       buf = malloc(16); buf[16] = 1  # 1 past the end
  *     def leak():            malloc(64) and forget the pointer
  *     def missing_incref():  keep a borrowed reference, drop its owner,
  *                            read the (now freed) object
