@@ -448,6 +448,7 @@ static int
 Logger_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Logger_CAST(op)->callback);
+    Py_VISIT(Py_TYPE(op));          /* a heap type: each object holds it */
     return 0;
 }
 
@@ -466,6 +467,7 @@ static void
 Logger_dealloc(PyObject *op)
 {
     LoggerObject *self = Logger_CAST(op);
+    PyTypeObject *type = Py_TYPE(op);   /* our reference, given back last */
     PyObject_GC_UnTrack(op);    /* first: the GC must not see us half-gone */
     if (self->lg != NULL) {
         /* Nobody could finish a close stopped half-way, so no Ctrl-C
@@ -478,14 +480,15 @@ Logger_dealloc(PyObject *op)
             /* Nobody to raise to: report it like an exception in __del__.
              * Name the type, not self: a reference to an object whose
              * refcount reached 0 would run this dealloc a second time. */
-            PyErr_WriteUnraisable((PyObject *)Py_TYPE(op));
+            PyErr_WriteUnraisable((PyObject *)type);
         }
         PyErr_SetRaisedException(pending);
         logger_free(self->lg);      /* closes it first if that failed above */
         self->lg = NULL;
     }
     Py_CLEAR(self->callback);
-    Py_TYPE(op)->tp_free(op);
+    type->tp_free(op);
+    Py_DECREF(type);
 }
 /* [/excerpt: dealloc] */
 
@@ -549,7 +552,6 @@ Logger_repr(PyObject *op)
                                 logger_is_closed(self->lg) ? " closed" : "");
 }
 
-/* [excerpt: tables] */
 static PyMethodDef Logger_methods[] = {
     {.ml_name = "log", .ml_meth = Logger_log, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("log(msg)\n--\n\nBuffer msg (a str) for standard "
@@ -585,21 +587,31 @@ static PyGetSetDef Logger_getset[] = {
     {.name = NULL}  /* sentinel */
 };
 
-static PyTypeObject LoggerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tales_from_ffi.Logger",
-    .tp_doc = PyDoc_STR("Logger(callback=None, *, background=False, "
+/* [excerpt: tables] */
+/* A recipe for the type, as in stage 04: each module object makes its own
+ * Logger type from it (in module_exec), so nothing of one module object is
+ * shared with another, and the type goes when its last object does. */
+static PyType_Slot Logger_slots[] = {
+    {.slot = Py_tp_doc,
+     .pfunc = PyDoc_STR("Logger(callback=None, *, background=False, "
                         "buffer_size=65536)\n--\n\n"
-                        "A buffered logger to standard output, in C."),
-    .tp_basicsize = sizeof(LoggerObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_new = Logger_new,
-    .tp_dealloc = Logger_dealloc,
-    .tp_traverse = Logger_traverse,
-    .tp_clear = Logger_clear,
-    .tp_repr = Logger_repr,
-    .tp_methods = Logger_methods,
-    .tp_getset = Logger_getset,
+                        "A buffered logger to standard output, in C.")},
+    {.slot = Py_tp_new, .pfunc = Logger_new},
+    {.slot = Py_tp_dealloc, .pfunc = Logger_dealloc},
+    {.slot = Py_tp_traverse, .pfunc = Logger_traverse},
+    {.slot = Py_tp_clear, .pfunc = Logger_clear},
+    {.slot = Py_tp_repr, .pfunc = Logger_repr},
+    {.slot = Py_tp_methods, .pfunc = Logger_methods},
+    {.slot = Py_tp_getset, .pfunc = Logger_getset},
+    {0, NULL}  /* sentinel */
+};
+
+static PyType_Spec Logger_spec = {
+    .name = "tales_from_ffi.Logger",
+    .basicsize = sizeof(LoggerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Logger_slots,
 };
 /* [/excerpt: tables] */
 
@@ -619,16 +631,20 @@ static PyMethodDef module_methods[] = {
 static int
 module_exec(PyObject *module)
 {
-    if (PyType_Ready(&LoggerType) < 0) {
+    PyObject *type = PyType_FromModuleAndSpec(module, &Logger_spec, NULL);
+    if (type == NULL) {
         return -1;
     }
-    return PyModule_AddType(module, &LoggerType);
+    int status = PyModule_AddType(module, (PyTypeObject *)type);
+    Py_DECREF(type);                /* the module holds it now, or failed */
+    return status;
 }
 
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
-    /* Logger is a static type, and logger_lib.c flushes every open logger
-     * at process exit: one interpreter per process. */
+    /* logger_lib.c's exit handler closes every open logger, sure that no
+     * thread can take the GIL any more.  That is checked for the main
+     * interpreter only: no subinterpreters. */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
     /* The window is guarded by the GIL.  A free-threaded build turns the
      * GIL back on when it imports us, unless told not to (then see
