@@ -21,6 +21,8 @@ ffi.cdef("""
     Block *block_new(size_t size);
     int block_resize(Block *block, size_t size);
     void block_free(Block *block);
+    Person *person_alloc(size_t size);
+    Block *block_alloc(size_t size);
 
     long mem_live_allocations(void);
     long mem_live_persons(void);

@@ -7,9 +7,10 @@ The same public API, and the same messages, as memory_capi:
     registry_put, registry_get, registry_take, counters, fail_allocation
 
 Where road 1 puts the C pointer in a PyCapsule with a destructor, this road
-attaches C's free function to the cdata pointer with ffi.gc().  A raw
-cdata pointer cannot tell whether it has been freed, so each one is kept
-inside a small Python object that can.
+gets each Person and Block from an ffi.new_allocator() over C's own
+alloc and free functions: the cdata it returns owns the C memory from
+the C call that allocated it.  A cdata pointer cannot tell whether it
+has been freed, so each one is kept inside a small Python object that can.
 """
 import os as _os
 import threading as _threading
@@ -49,7 +50,7 @@ def _out_of_memory(func):
 class _PersonHandle:
     """What person_new() returns: a Person pointer that C allocated.
 
-    `_ptr` is the cdata made by ffi.gc(), or None once released."""
+    `_ptr` is the cdata that owns the Person, or None once released."""
 
     __slots__ = ("_ptr",)
 
@@ -63,17 +64,30 @@ class _PersonHandle:
 
 
 # [excerpt: person_new]
+# Like ffi.new(), but the memory comes from C: one C call runs
+# person_alloc(sizeof(Person)) and wraps the pointer in a cdata that calls
+# person_free() when it is garbage.  No line of Python ever sees the
+# Person unowned.  (person_alloc zero-fills: cffi need not clear it.)
+_new_person = _ffi.new_allocator(alloc=_lib.person_alloc,
+                                 free=_lib.person_free,
+                                 should_clear_after_alloc=False)
+
+
+def _allocate(allocator, cdecl, func, init=None):
+    """allocator(cdecl, init), with road 1's message when C returns NULL."""
+    try:
+        return allocator(cdecl, init)
+    except MemoryError:
+        raise _out_of_memory(func) from None
+
+
 def _new_person_ptr(height_cm, age, func):
     """A Person pointer that frees itself, through C, when dropped."""
     _int_in_range(height_cm, 0, _UINT32_MAX,
                   "%s() argument 'height_cm'" % func)
     _int_in_range(age, 0, _UINT32_MAX, "%s() argument 'age'" % func)
-    raw = _lib.person_new(height_cm, age)   # C allocated it: we own it now
-    if raw == _ffi.NULL:
-        raise _out_of_memory(func)
-    # From here on, the cdata owns the Person: when it is garbage, cffi
-    # calls C's own free function with the pointer.
-    return _ffi.gc(raw, _lib.person_free)
+    return _allocate(_new_person, "Person *", func,
+                     {"height_cm": height_cm, "age": age})
 
 
 def person_new(height_cm, age):
@@ -194,6 +208,13 @@ class _Lock:
 
 # --- Block: C-owned memory, exported without a copy -----------------------
 
+# As _new_person: block_alloc() makes an empty Block (no data yet), and
+# the cdata calls block_free() when it is garbage.
+_new_block = _ffi.new_allocator(alloc=_lib.block_alloc,
+                                free=_lib.block_free,
+                                should_clear_after_alloc=False)
+
+
 class Block:
     """Block(size): size zero bytes owned by C, shared without a copy.
 
@@ -203,18 +224,23 @@ class Block:
 
     __slots__ = ("_ptr", "_exports", "_lock")
 
+    # [excerpt: block_init]
     def __init__(self, size):
         _int_in_range(size, 0, BLOCK_MAX, "Block() argument 'size'")
-        raw = _lib.block_new(size)
-        if raw == _ffi.NULL:
+        ptr = _allocate(_new_block, "Block *", "Block")    # empty, owned
+        # The data is allocated inside the Block that ptr owns already:
+        # block_resize() stores it there, in the same C call.
+        if _lib.block_resize(ptr, size) < 0:
+            _ffi.release(ptr)   # block_free() now: nothing left behind
             raise _out_of_memory("Block")
-        self._ptr = _ffi.gc(raw, _lib.block_free)
+        self._ptr = ptr
         self._exports = []
         # cffi releases the GIL inside every C call, so another thread can
         # run view() while block_resize() frees the old data.  This lock
         # makes "check for views, then resize or free" one step, and
         # "make a view" another.
         self._lock = _Lock()
+    # [/excerpt: block_init]
 
     # [excerpt: block_view]
     def view(self):

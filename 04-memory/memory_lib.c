@@ -132,7 +132,9 @@ block_resize(Block *block, size_t size)
         return -1;
     }
     size_t keep = size < block->size ? size : block->size;
-    memcpy(data, block->data, keep);
+    if (keep > 0) {                 /* block_alloc's Block has no data */
+        memcpy(data, block->data, keep);
+    }
     memset(data + keep, 0, size - keep);
     mem_free(block->data);
     block->data = data;
@@ -148,6 +150,35 @@ block_free(Block *block)
         mem_free(block->data);
         mem_free(block);
     }
+}
+
+/* For allocators that are given a size, as cffi's ffi.new_allocator()
+ * calls its alloc(): one zero-filled object of `size` bytes, counted in
+ * `*live` as well, or NULL if `size` is not `own_size` or out of memory. */
+static void *
+alloc_sized(size_t size, size_t own_size, atomic_long *live)
+{
+    if (size != own_size) {
+        return NULL;                /* not this type's size: refuse */
+    }
+    void *memory = mem_alloc(size);
+    if (memory != NULL) {
+        memset(memory, 0, size);
+        atomic_fetch_add(live, 1);
+    }
+    return memory;                  /* ownership goes to the caller */
+}
+
+Person *
+person_alloc(size_t size)
+{
+    return alloc_sized(size, sizeof(Person), &live_persons);
+}
+
+Block *
+block_alloc(size_t size)
+{
+    return alloc_sized(size, sizeof(Block), &live_blocks);   /* no data */
 }
 
 /* [excerpt: registry_impl] */

@@ -53,6 +53,16 @@ int block_resize(Block *block, size_t size);
 void block_free(Block *block);
 /* [/excerpt: block] */
 
+/* [excerpt: allocators] */
+/* The same two, made by an allocator that is given a size and nothing
+ * else, as cffi's ffi.new_allocator() calls its alloc(): `size` must be
+ * the type's own size.  NULL when it is not, or when out of memory.  The
+ * caller owns the result and gives it back with person_free/block_free. */
+Person *person_alloc(size_t size);  /* zero-filled: height 0, age 0 */
+Block *block_alloc(size_t size);    /* empty: size 0, data NULL; give it
+                                     * its bytes with block_resize() */
+/* [/excerpt: allocators] */
+
 /* [excerpt: counters] */
 /* What is allocated and not yet freed, counted by the library itself.
  * The counters and the switch are process-wide and unsynchronised: its

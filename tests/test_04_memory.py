@@ -761,6 +761,34 @@ class TestCapiThreads(ThreadsContract, support.Road):
     stage, module = "04", "memory_capi"
 
 
+# For the child processes below: interrupt_at(n, "line" or "opcode", exc)
+# is a trace function that raises exc at the nth such event in
+# memory_cffi's own frames, where a signal handler's exception could
+# surface.  Never on a `with` line: the event there as the block ends
+# comes before __exit__, and raising then leaves the lock held, which no
+# code of ours can prevent.
+INTERRUPT_AT = """
+import linecache, sys
+import memory_cffi as m
+
+def interrupt_at(n, wanted, exc):
+    seen = [0]
+    def local(frame, event, arg):
+        text = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+        if event == wanted and not text.lstrip().startswith("with "):
+            seen[0] += 1
+            if seen[0] == n:
+                raise exc
+        return local
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != m.__file__:
+            return None
+        frame.f_trace_opcodes = wanted == "opcode"
+        return local
+    return tracer
+"""
+
+
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffiThreads(ThreadsContract, support.Road):
     stage, module = "04", "memory_cffi"
@@ -771,35 +799,12 @@ class TestCffiThreads(ThreadsContract, support.Road):
         # registry_take in turn (through a trace function), then read every
         # slot: a handle that C holds but Python dropped would stop the
         # process in ffi.from_handle ("points to garbage").
-        code = textwrap.dedent("""
-            import linecache, sys
-            import memory_cffi as m
-
-            def interrupt_at(n):
-                seen = [0]
-                def local(frame, event, arg):
-                    # Not on a `with` line: the event there as the block
-                    # ends comes before __exit__, and raising then leaves
-                    # the lock held, which no code of ours can prevent.
-                    text = linecache.getline(frame.f_code.co_filename,
-                                             frame.f_lineno)
-                    if event == "line" and not text.lstrip().startswith(
-                            "with "):
-                        seen[0] += 1
-                        if seen[0] == n:
-                            raise KeyboardInterrupt
-                    return local
-                def tracer(frame, event, arg):
-                    if frame.f_code.co_filename == m.__file__:
-                        return local
-                    return None
-                return tracer
-
+        code = INTERRUPT_AT + textwrap.dedent("""
             interrupted = 0
             for n in range(1, 25):
                 for call in (lambda: m.registry_put([n]),
                              lambda: m.registry_take(0)):
-                    sys.settrace(interrupt_at(n))
+                    sys.settrace(interrupt_at(n, "line", KeyboardInterrupt))
                     try:
                         call()
                     except KeyboardInterrupt:
@@ -828,6 +833,47 @@ class TestCffiThreads(ThreadsContract, support.Road):
         self.assertEqual(proc.returncode, 0, "%s\n%s" % (
             support.describe_exit(proc.returncode), proc.stderr[-2000:]))
         self.assertGreater(int(proc.stdout), 10)    # it did interrupt
+
+    def test_an_exception_at_any_bytecode_of_a_constructor_leaks_nothing(self):
+        # Between a C allocation and the cdata that owns it, a signal
+        # handler's exception would drop the pointer.  Raise one before
+        # each bytecode of this module's Python in turn (more places than
+        # CPython runs handlers at) while it makes a Person or a Block,
+        # then count what C still has allocated.
+        code = INTERRUPT_AT + textwrap.dedent("""
+            import gc
+
+            class Interrupt(Exception):
+                pass
+
+            for make in (lambda: m.person_new(170, 30),
+                         lambda: m.Person(170, 30),
+                         lambda: m.Block(16)):
+                # Once without raising: 3.12 and 3.13 give no opcode
+                # events the first time a traced function runs.
+                sys.settrace(interrupt_at(0, "opcode", Interrupt))
+                make()
+                sys.settrace(None)
+                for n in range(1, 1000):
+                    sys.settrace(interrupt_at(n, "opcode", Interrupt))
+                    try:
+                        made = make()
+                    except Interrupt:
+                        made = None
+                    finally:
+                        sys.settrace(None)
+                    if made is not None:        # not interrupted: all done
+                        break
+                    gc.collect()
+                    left = m.counters()
+                    assert left["allocations"] == 0, (
+                        "interrupted before bytecode %d: %r" % (n, left))
+                assert n > 5, n                 # it did interrupt
+                del made
+            """)
+        proc = support.run_python(code, stage="04")
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr[-2000:]))
 
 
 # --- the exercise: make check-4 ----------------------------------------------
