@@ -401,3 +401,33 @@ def run_in_subinterpreter(code, shared_gil=False):
         return "%s: %s" % (failure.type.__name__, failure.msg)
     finally:
         interpreters.destroy(interp)
+
+
+def interrupt_at_code(module):
+    """Python source that imports `module` as m and defines
+    interrupt_at(n, wanted, exc): a trace function that raises exc at the
+    nth `wanted` event ("line" or "opcode") in m's own frames, where a
+    signal handler's exception could surface.  Never on a `with` line: the
+    event there as the block ends comes before __exit__, and raising then
+    leaves the lock held, which no code of the module can prevent.  For a
+    child process (support.run_python): use it with sys.settrace."""
+    return """
+import linecache, sys
+import %(module)s as m
+
+def interrupt_at(n, wanted, exc):
+    seen = [0]
+    def local(frame, event, arg):
+        text = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+        if event == wanted and not text.lstrip().startswith("with "):
+            seen[0] += 1
+            if seen[0] == n:
+                raise exc
+        return local
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != m.__file__:
+            return None
+        frame.f_trace_opcodes = wanted == "opcode"
+        return local
+    return tracer
+""" % {"module": module}

@@ -761,32 +761,6 @@ class TestCapiThreads(ThreadsContract, support.Road):
     stage, module = "04", "memory_capi"
 
 
-# For the child processes below: interrupt_at(n, "line" or "opcode", exc)
-# is a trace function that raises exc at the nth such event in
-# memory_cffi's own frames, where a signal handler's exception could
-# surface.  Never on a `with` line: the event there as the block ends
-# comes before __exit__, and raising then leaves the lock held, which no
-# code of ours can prevent.
-INTERRUPT_AT = """
-import linecache, sys
-import memory_cffi as m
-
-def interrupt_at(n, wanted, exc):
-    seen = [0]
-    def local(frame, event, arg):
-        text = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
-        if event == wanted and not text.lstrip().startswith("with "):
-            seen[0] += 1
-            if seen[0] == n:
-                raise exc
-        return local
-    def tracer(frame, event, arg):
-        if frame.f_code.co_filename != m.__file__:
-            return None
-        frame.f_trace_opcodes = wanted == "opcode"
-        return local
-    return tracer
-"""
 
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
@@ -799,7 +773,7 @@ class TestCffiThreads(ThreadsContract, support.Road):
         # registry_take in turn (through a trace function), then read every
         # slot: a handle that C holds but Python dropped would stop the
         # process in ffi.from_handle ("points to garbage").
-        code = INTERRUPT_AT + textwrap.dedent("""
+        code = support.interrupt_at_code("memory_cffi") + textwrap.dedent("""
             interrupted = 0
             for n in range(1, 25):
                 for call in (lambda: m.registry_put([n]),
@@ -840,7 +814,7 @@ class TestCffiThreads(ThreadsContract, support.Road):
         # each bytecode of this module's Python in turn (more places than
         # CPython runs handlers at) while it makes a Person or a Block,
         # then count what C still has allocated.
-        code = INTERRUPT_AT + textwrap.dedent("""
+        code = support.interrupt_at_code("memory_cffi") + textwrap.dedent("""
             import gc
 
             class Interrupt(Exception):
