@@ -24,9 +24,11 @@ ffi.cdef("""
 
     size_t utf8_count(const char *text, size_t len);
     size_t utf8_count_nul(const char *text);
+    void utf8_reverse_into(const char *text, size_t len, char *out);
     char *utf8_reverse(const char *text, size_t len);
     void transfer_free(void *memory);
     uint32_t adler32_bytes(const unsigned char *data, size_t len);
+    size_t transfer_live_buffers(void);
 
     bool sum_ll(const long long *values, size_t n, long long *total);
     void sort_ll(long long *values, size_t n);

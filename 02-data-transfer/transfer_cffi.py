@@ -106,15 +106,14 @@ def char_count_nul(text):
 # [excerpt: reversed_text]
 def reversed_text(text):
     data = _utf8_arg(text, "reversed_text", "text")
-    out = lib.utf8_reverse(data, len(data))
-    if out == ffi.NULL:
-        raise MemoryError()
-    try:
-        # ffi.unpack copies exactly len(data) bytes; ffi.string(out) would
-        # stop at the first NUL byte.  Either way the result is a copy.
-        return ffi.unpack(out, len(data)).decode("utf-8")
-    finally:
-        lib.transfer_free(out)      # C allocated it, so C frees it
+    # The caller allocates: from the moment ffi.new() returns, the cdata
+    # owns the buffer and frees it when it goes, however this function
+    # ends.  (Out of memory, ffi.new() raises MemoryError itself.)
+    out = ffi.new("char[]", len(data))
+    lib.utf8_reverse_into(data, len(data), out)
+    # ffi.unpack copies exactly len(data) bytes; ffi.string(out) would stop
+    # at the first NUL byte.  Either way the result is a copy.
+    return ffi.unpack(out, len(data)).decode("utf-8")
 # [/excerpt: reversed_text]
 
 

@@ -86,14 +86,12 @@ utf8_sequence_length(unsigned char lead)
     return 1;
 }
 
+static size_t live_buffers;     /* utf8_reverse's, not yet freed */
+
 /* [excerpt: utf8_reverse] */
-char *
-utf8_reverse(const char *text, size_t len)
+void
+utf8_reverse_into(const char *text, size_t len, char *out)
 {
-    char *out = malloc(len + 1);
-    if (out == NULL) {
-        return NULL;
-    }
     /* Copy each sequence, whole, to the mirror position: the code points
      * are reversed, the bytes inside each one keep their order. */
     size_t i = 0;
@@ -105,6 +103,17 @@ utf8_reverse(const char *text, size_t len)
         memcpy(out + len - i - step, text + i, step);
         i += step;
     }
+}
+
+char *
+utf8_reverse(const char *text, size_t len)
+{
+    char *out = malloc(len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    live_buffers++;
+    utf8_reverse_into(text, len, out);
     out[len] = '\0';    /* for C callers; Python callers use the length */
     return out;
 }
@@ -112,9 +121,18 @@ utf8_reverse(const char *text, size_t len)
 void
 transfer_free(void *memory)
 {
+    if (memory != NULL) {
+        live_buffers--;
+    }
     free(memory);       /* the same allocator as utf8_reverse's malloc */
 }
 /* [/excerpt: utf8_reverse] */
+
+size_t
+transfer_live_buffers(void)
+{
+    return live_buffers;
+}
 
 uint32_t
 adler32_bytes(const unsigned char *data, size_t len)

@@ -34,6 +34,10 @@ size_t utf8_count(const char *text, size_t len);
 /* The classic C way: the string ends at the first NUL byte. */
 size_t utf8_count_nul(const char *text);
 
+/* Writes the code points of text in reverse order into out, which the
+ * caller owns and which holds len bytes (no NUL is added). */
+void utf8_reverse_into(const char *text, size_t len, char *out);
+
 /* Returns ownership: a new NUL-terminated buffer of len + 1 bytes holding
  * the code points of text in reverse order, or NULL when out of memory.
  * It comes from this library's allocator: free it with transfer_free(). */
@@ -43,6 +47,11 @@ void transfer_free(void *memory);
 /* Raw bytes: the Adler-32 checksum (the same as Python's zlib.adler32). */
 uint32_t adler32_bytes(const unsigned char *data, size_t len);
 /* [/excerpt: strings] */
+
+/* How many buffers from utf8_reverse() transfer_free() has not yet taken
+ * back, counted by the library itself for the tests.  Process-wide and
+ * unsynchronised: exact while one thread at a time calls these two. */
+size_t transfer_live_buffers(void);
 
 /* [excerpt: arrays] */
 /* Arrays are a pointer and a count; the caller owns the memory. */

@@ -34,6 +34,18 @@ ffi.cdef("""
                                     void *arg);
     void logger_free(logger *lg);
 
+    /* Part 4: a holder that cffi owns from the call that allocates it
+     * (ffi.new_allocator), and a count of live loggers for the tests. */
+    struct logger_holder {
+        logger *lg;
+    };
+    struct logger_holder *logger_holder_alloc(size_t size);
+    int logger_holder_open(struct logger_holder *h, int fd,
+                           enum logger_mode mode, size_t buffer_size,
+                           logger_callback callback, void *user_data);
+    void logger_holder_free(struct logger_holder *h);
+    long logger_count_live(void);
+
     /* Written in Python with @ffi.def_extern() (logger_cffi.py); C sees
      * ordinary functions that match logger_callback and
      * logger_interrupt_check. */

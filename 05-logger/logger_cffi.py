@@ -77,22 +77,30 @@ def _take_pending():
 # [/excerpt: def_extern]
 
 
+# [excerpt: new_holder]
+# Like ffi.new(), but the memory comes from C: one C call runs
+# logger_holder_alloc() and wraps the empty holder in a cdata that calls
+# logger_holder_free() when it is garbage (docs/04-memory.md, Step 5).  No
+# line of Python ever sees a logger that nothing owns.
+_new_holder = ffi.new_allocator(alloc=lib.logger_holder_alloc,
+                                free=lib.logger_holder_free,
+                                should_clear_after_alloc=False)
+# [/excerpt: new_holder]
+
+
 # [excerpt: destroy]
-def _destroy(lg, lib=lib, ffi=ffi, strerror=os.strerror):
+def _destroy(holder, lib=lib, ffi=ffi, strerror=os.strerror):
     """ffi.gc calls this when a Logger's cdata dies with it (refcount,
-    cyclic GC, interpreter exit).  logger_free() alone would close and
-    throw the status away: close first, and raise if that failed.  cffi
-    reports the exception through sys.unraisablehook, as road 1's dealloc
-    does.  (The module's globals come in as defaults: at interpreter exit
-    they may be gone before the last Logger.)"""
-    try:
-        # Nobody could finish a close stopped half-way: no Ctrl-C in it.
-        lib.logger_set_interrupt_check(lg, ffi.NULL, ffi.NULL)
-        status = lib.logger_close(lg)
-        err = ffi.errno             # logger_free() would overwrite it
-    finally:
-        lib.logger_free(lg)         # even if a signal handler raised
-    if status != lib.LOGGER_OK:
+    cyclic GC, interpreter exit), just before the holder's own
+    logger_holder_free(), which would close and throw the status away:
+    close first, and raise if that failed.  cffi reports the exception
+    through sys.unraisablehook, as road 1's dealloc does.  (The module's
+    globals come in as defaults: at interpreter exit they may be gone
+    before the last Logger.)"""
+    # Nobody could finish a close stopped half-way: no Ctrl-C in it.
+    lib.logger_set_interrupt_check(holder.lg, ffi.NULL, ffi.NULL)
+    if lib.logger_close(holder.lg) != lib.LOGGER_OK:
+        err = ffi.errno             # saved by cffi right after the call
         raise OSError(err, strerror(err))
 # [/excerpt: destroy]
 
@@ -112,7 +120,8 @@ class Logger:
     """Logger(callback=None, *, background=False, buffer_size=65536): a
     buffered logger to standard output, in C.  See tales_from_ffi.Logger."""
 
-    __slots__ = ("_lg", "_link", "_handle", "_background", "_buffer_size")
+    __slots__ = ("_holder", "_lg", "_link", "_handle", "_background",
+                 "_buffer_size")
 
     # [excerpt: init]
     def __init__(self, callback=None, *, background=False,
@@ -128,15 +137,20 @@ class Logger:
         # The handle is valid only while this object is alive: we keep it
         # in self as long as the C logger (which stores it) is alive.
         handle = ffi.new_handle(link)
-        lg = lib.logger_new(1, lib.LOGGER_BACKGROUND if background
-                            else lib.LOGGER_DIRECT, buffer_size,
-                            lib.py_on_error, handle)
-        if lg == ffi.NULL:
+        # An empty holder, owned: whatever is raised from here on, the
+        # logger opened inside it is freed with it.
+        holder = _new_holder("struct logger_holder *")
+        if lib.logger_holder_open(holder, 1, lib.LOGGER_BACKGROUND
+                                  if background else lib.LOGGER_DIRECT,
+                                  buffer_size, lib.py_on_error, handle) < 0:
             raise OSError(ffi.errno, os.strerror(ffi.errno))
         # ffi.gc: when this cdata dies (with self: refcount, cyclic GC or
-        # interpreter exit), cffi calls _destroy(), which closes and frees.
-        self._lg = ffi.gc(lg, _destroy)
-        lib.logger_set_interrupt_check(lg, lib.py_check_signals, ffi.NULL)
+        # interpreter exit), cffi calls _destroy(), which closes and
+        # reports, then drops the holder, which frees.
+        self._holder = ffi.gc(holder, _destroy)
+        self._lg = holder.lg    # a plain pointer: self._holder owns it
+        lib.logger_set_interrupt_check(self._lg, lib.py_check_signals,
+                                       ffi.NULL)
         self._link, self._handle = link, handle
         self._background, self._buffer_size = background, buffer_size
     # [/excerpt: init]

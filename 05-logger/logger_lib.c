@@ -435,6 +435,7 @@ writer_main(void *arg)
 
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static logger *registry;
+static long registry_count;     /* how many loggers are in it */
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 static int registry_error;      /* pthread_atfork's, if it failed */
 
@@ -628,6 +629,7 @@ logger_new(int fd, enum logger_mode mode, size_t buffer_size,
         registry->prev = lg;
     }
     registry = lg;
+    registry_count++;
     pthread_mutex_unlock(&registry_mutex);
     return lg;
 
@@ -920,6 +922,7 @@ logger_free(logger *lg)
     if (lg->next != NULL) {
         lg->next->prev = lg->prev;
     }
+    registry_count--;
     pthread_mutex_unlock(&registry_mutex);
 
     /* Closing wrote the queue and dropped `current`: what could be left
@@ -965,4 +968,46 @@ logger_window_seal(logger *lg, enum logger_seal why)
                                              : seal_locked(lg);
     pthread_mutex_unlock(&lg->mutex);
     return status;
+}
+
+/* --- 4. a logger in a holder -------------------------------------------- */
+
+struct logger_holder *
+logger_holder_alloc(size_t size)
+{
+    if (size != sizeof(struct logger_holder)) {
+        return NULL;                /* not a holder's size: refuse */
+    }
+    return calloc(1, size);         /* lg NULL; the caller owns it */
+}
+
+int
+logger_holder_open(struct logger_holder *h, int fd, enum logger_mode mode,
+                   size_t buffer_size, logger_callback callback,
+                   void *user_data)
+{
+    if (h->lg != NULL) {
+        errno = EINVAL;             /* one logger per holder */
+        return -1;
+    }
+    h->lg = logger_new(fd, mode, buffer_size, callback, user_data);
+    return h->lg != NULL ? 0 : -1;
+}
+
+void
+logger_holder_free(struct logger_holder *h)
+{
+    if (h != NULL) {
+        logger_free(h->lg);         /* NULL: nothing to free */
+        free(h);
+    }
+}
+
+long
+logger_count_live(void)
+{
+    pthread_mutex_lock(&registry_mutex);
+    long count = registry_count;
+    pthread_mutex_unlock(&registry_mutex);
+    return count;
 }

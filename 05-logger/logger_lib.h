@@ -16,9 +16,11 @@
  * copied whole under one lock, so lines from different threads are never
  * torn or interleaved, and lines from one thread keep their order.
  *
- * The header has three parts: 1. the logger; 2. stopping a call that
+ * The header has four parts: 1. the logger; 2. stopping a call that
  * blocks (Ctrl-C); 3. the speed layer, a window into the buffer for a
- * caller that already holds a lock of its own (road 1: the GIL).
+ * caller that already holds a lock of its own (road 1: the GIL); 4. a
+ * logger owned from the call that makes it, for a garbage collector
+ * (road 2: cffi), and a count of live loggers.
  *
  * Loggers still open when the process exits (exit(3), or a return from
  * main) are flushed and closed by an atexit handler: nothing logged is
@@ -196,5 +198,37 @@ int logger_window_wait(logger *lg);
 enum logger_seal { LOGGER_SEAL_TO_FLUSH = 0, LOGGER_SEAL_TO_CLOSE = 1 };
 int logger_window_seal(logger *lg, enum logger_seal why);
 /* [/excerpt: window] */
+
+/* --- 4. A logger owned from birth, for a garbage collector --------------- */
+
+/* [excerpt: holder] */
+/* logger_new() hands its caller a bare pointer.  A caller whose objects
+ * are freed by a garbage collector (road 2: cffi) would hold it for a
+ * moment before anything owns it, and could drop it then.  So the logger
+ * can also live in a holder that the collector owns from the call that
+ * allocates it, as cffi's ffi.new_allocator() makes one: */
+struct logger_holder {
+    logger *lg;                 /* NULL until logger_holder_open() */
+};
+
+/* An empty holder (lg NULL), or NULL if `size` is not the holder's size
+ * (the allocator gives the size and nothing else) or out of memory.  The
+ * caller owns it and gives it back with logger_holder_free(). */
+struct logger_holder *logger_holder_alloc(size_t size);
+
+/* logger_new() into an empty holder: 0 with h->lg set, owned by the
+ * holder from here on, or -1 with errno set (EINVAL: h is not empty). */
+int logger_holder_open(struct logger_holder *h, int fd,
+                       enum logger_mode mode, size_t buffer_size,
+                       logger_callback callback, void *user_data);
+
+/* logger_free() what it holds (it closes the logger, if still open, and
+ * drops the status: close it first to see that), then free the holder. */
+void logger_holder_free(struct logger_holder *h);
+/* [/excerpt: holder] */
+
+/* How many loggers logger_new() made that logger_free() has not freed:
+ * for a test that nothing leaks. */
+long logger_count_live(void);
 
 #endif /* LOGGER_H */

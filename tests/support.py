@@ -410,9 +410,12 @@ def interrupt_at_code(module):
     signal handler's exception could surface.  Never on a `with` line: the
     event there as the block ends comes before __exit__, and raising then
     leaves the lock held, which no code of the module can prevent.  For a
-    child process (support.run_python): use it with sys.settrace."""
+    child process (support.run_python): use it with sys.settrace.  It also
+    defines interrupt_each_bytecode(make, left_behind, finish), which
+    interrupts make() at each of its bytecodes in turn and checks that C
+    is left holding nothing each time."""
     return """
-import linecache, sys
+import gc, linecache, sys
 import %(module)s as m
 
 def interrupt_at(n, wanted, exc):
@@ -430,4 +433,34 @@ def interrupt_at(n, wanted, exc):
         frame.f_trace_opcodes = wanted == "opcode"
         return local
     return tracer
+
+class Interrupt(Exception):
+    pass
+
+# Call make() again and again, raising Interrupt before its 1st, 2nd, ...
+# bytecode in m's frames, until one call runs to its end; return what that
+# call made.  After each interrupted call, collect garbage and check that
+# left_behind() (what C still holds) is 0.
+def interrupt_each_bytecode(make, left_behind, finish=lambda made: None):
+    # Once without raising (finish() disposes of what it made): 3.12
+    # and 3.13 give no opcode events the first time a traced function runs.
+    sys.settrace(interrupt_at(0, "opcode", Interrupt))
+    finish(make())
+    sys.settrace(None)
+    for n in range(1, 1000):
+        sys.settrace(interrupt_at(n, "opcode", Interrupt))
+        try:
+            made = make()
+        except Interrupt:
+            made = None
+        finally:
+            sys.settrace(None)
+        if made is not None:            # not interrupted: all done
+            break
+        gc.collect()
+        left = left_behind()
+        assert left == 0, "interrupted before bytecode %%d: %%r left" %% (
+            n, left)
+    assert n > 5, n                     # it did interrupt
+    return made
 """ % {"module": module}

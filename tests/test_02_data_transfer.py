@@ -16,6 +16,7 @@ import json
 import math
 import random
 import sys
+import textwrap
 import unittest
 import zlib
 
@@ -696,6 +697,22 @@ class TestCapi(TransferContract, support.Road):
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffiApi(TransferContract, support.Road):
     stage, module = "02", "transfer_cffi"
+
+    def test_an_exception_at_any_bytecode_of_reversed_text_leaks_nothing(self):
+        # A pointer that C allocated is dropped if a signal handler's
+        # exception surfaces before Python code owns it.  Raise one before
+        # each bytecode of this module's Python in turn (more places than
+        # CPython runs handlers at) while it reverses a string, then ask
+        # the library how many of its buffers are still out.
+        code = support.interrupt_at_code("transfer_cffi") + textwrap.dedent("""
+            result = interrupt_each_bytecode(
+                lambda: m.reversed_text("naïve 🐍"),
+                m.lib.transfer_live_buffers)
+            assert result == "🐍 evïan", result
+            """)
+        proc = support.run_python(code, stage="02")
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr[-2000:]))
 
 
 EXERCISE = ["TestCapiExercise"]

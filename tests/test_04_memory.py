@@ -815,35 +815,11 @@ class TestCffiThreads(ThreadsContract, support.Road):
         # CPython runs handlers at) while it makes a Person or a Block,
         # then count what C still has allocated.
         code = support.interrupt_at_code("memory_cffi") + textwrap.dedent("""
-            import gc
-
-            class Interrupt(Exception):
-                pass
-
             for make in (lambda: m.person_new(170, 30),
                          lambda: m.Person(170, 30),
                          lambda: m.Block(16)):
-                # Once without raising: 3.12 and 3.13 give no opcode
-                # events the first time a traced function runs.
-                sys.settrace(interrupt_at(0, "opcode", Interrupt))
-                make()
-                sys.settrace(None)
-                for n in range(1, 1000):
-                    sys.settrace(interrupt_at(n, "opcode", Interrupt))
-                    try:
-                        made = make()
-                    except Interrupt:
-                        made = None
-                    finally:
-                        sys.settrace(None)
-                    if made is not None:        # not interrupted: all done
-                        break
-                    gc.collect()
-                    left = m.counters()
-                    assert left["allocations"] == 0, (
-                        "interrupted before bytecode %d: %r" % (n, left))
-                assert n > 5, n                 # it did interrupt
-                del made
+                interrupt_each_bytecode(
+                    make, lambda: m.counters()["allocations"])
             """)
         proc = support.run_python(code, stage="04")
         self.assertEqual(proc.returncode, 0, "%s\n%s" % (

@@ -635,6 +635,30 @@ class TestCffi(LoggerContract, support.Road):
         # road 2 in disguise.
         self.check_article(shim=True)
 
+    def test_an_exception_at_any_bytecode_of_the_constructor_leaks_nothing(
+            self):
+        # Between a C call that makes a logger and the cdata that owns it,
+        # a signal handler's exception would drop the pointer: its buffers
+        # and writer thread would live on until exit.  Raise one before
+        # each bytecode of logger_cffi in turn (more places than CPython
+        # runs handlers at) while Logger() runs, then count the loggers C
+        # still has (docs/04-memory.md, Step 5).
+        code = support.interrupt_at_code("logger_cffi") + textwrap.dedent("""
+            from _logger_cffi import lib
+
+            for background in (False, True):
+                made = interrupt_each_bytecode(
+                    lambda: m.Logger(background=background),
+                    lib.logger_count_live, lambda logger: logger.close())
+                made.close()
+                del made
+            gc.collect()
+            assert lib.logger_count_live() == 0, lib.logger_count_live()
+            """)
+        proc = support.run_python(code, stage="05")
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr[-2000:]))
+
 
 EXERCISE = ["TestCapi"]
 
