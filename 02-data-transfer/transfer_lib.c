@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 199309L     /* clock_gettime */
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -86,7 +87,9 @@ utf8_sequence_length(unsigned char lead)
     return 1;
 }
 
-static size_t live_buffers;     /* utf8_reverse's, not yet freed */
+/* utf8_reverse's buffers not yet freed.  Atomic: cffi calls C with the
+ * GIL released, so two threads may count at once. */
+static atomic_size_t live_buffers;
 
 /* [excerpt: utf8_reverse] */
 void
@@ -112,7 +115,7 @@ utf8_reverse(const char *text, size_t len)
     if (out == NULL) {
         return NULL;
     }
-    live_buffers++;
+    atomic_fetch_add(&live_buffers, 1);
     utf8_reverse_into(text, len, out);
     out[len] = '\0';    /* for C callers; Python callers use the length */
     return out;
@@ -122,7 +125,7 @@ void
 transfer_free(void *memory)
 {
     if (memory != NULL) {
-        live_buffers--;
+        atomic_fetch_sub(&live_buffers, 1);
     }
     free(memory);       /* the same allocator as utf8_reverse's malloc */
 }
@@ -131,7 +134,7 @@ transfer_free(void *memory)
 size_t
 transfer_live_buffers(void)
 {
-    return live_buffers;
+    return atomic_load(&live_buffers);
 }
 
 uint32_t
