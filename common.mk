@@ -33,7 +33,10 @@ TOP := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 #   3. its include folder and 4. its extension-module suffix;
 #   5. whether cffi is installed (asked only when HAVE_CFFI is not set:
 #      the top-level Makefile asks once and exports the answer to every
-#      stage).
+#      stage);
+#   6. its pythonX.Y-config script, found beside the interpreter it was
+#      built as: a virtual environment has no such script of its own, and
+#      its interpreter is the one it was made from ("-" if none).
 # Written for any Python, so that an old one gets to say how old it is.
 PY_FACTS := $(shell $(PYTHON) -c 'import sys, sysconfig; \
 	old = sys.version_info < (3, 10) and "%d.%d.%d" % sys.version_info[:3]; \
@@ -41,8 +44,11 @@ PY_FACTS := $(shell $(PYTHON) -c 'import sys, sysconfig; \
 		__import__("importlib.util").util.find_spec("cffi") and "yes" or "no"; \
 	sys.stdout.write(" ".join([sys.executable, old or "-", \
 		sysconfig.get_paths()["include"], \
-		sysconfig.get_config_var("EXT_SUFFIX") or "-", cffi]) + "\n")' 2>/dev/null)
-ifneq ($(words $(PY_FACTS)),5)
+		sysconfig.get_config_var("EXT_SUFFIX") or "-", cffi, \
+		next(filter(__import__("os").path.isfile, [__import__("os").path.join( \
+			sysconfig.get_config_var("BINDIR") or "", "python%s-config" \
+			% sysconfig.get_config_var("LDVERSION"))]), "-")]) + "\n")' 2>/dev/null)
+ifneq ($(words $(PY_FACTS)),6)
 $(error cannot run '$(PYTHON)': set PYTHON to a working interpreter)
 endif
 override PYTHON := $(word 1,$(PY_FACTS))
@@ -105,7 +111,7 @@ BUILD_PROGRAM = @mkdir -p $(@D) && echo "  LD        $@" && \
 
 # A C program that embeds the interpreter: its own main(), libpython linked
 # in with the flags that $(PYTHON)-config --embed prints.
-PYTHON_CONFIG ?= $(PYTHON)-config
+PYTHON_CONFIG ?= $(if $(filter-out -,$(word 6,$(PY_FACTS))),$(word 6,$(PY_FACTS)),$(PYTHON)-config)
 BUILD_EMBED_PROGRAM = @mkdir -p $(@D) && echo "  LD [embed] $@" && \
 	$(CC) $(CFLAGS) $(PY_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDFLAGS) \
 	$$($(PYTHON_CONFIG) --embed --ldflags)
