@@ -67,7 +67,10 @@ EXT_SUFFIX := $(word 4,$(PY_FACTS))
 ifndef HAVE_CFFI
 HAVE_CFFI := $(word 5,$(PY_FACTS))
 endif
-CFFI_MISSING_MSG := cffi is not installed for $(PYTHON): skipping the cffi road (install: sudo apt install python3-cffi, or $(PYTHON) -m pip install cffi)
+# Its wording, and the install command that fits this interpreter (a venv,
+# Debian's python3, one of your own), come from tests/doctor.py, asked only
+# when the line is said.
+CFFI_MISSING_MSG = $(shell $(PYTHON) $(TOP)/tests/doctor.py --cffi-missing)
 
 RUN ?=
 

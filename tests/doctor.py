@@ -27,6 +27,69 @@ sys.path.insert(0, str(HERE))
 PY = "%d.%d" % sys.version_info[:2]
 # The interpreter's own name for its tools: python3.11 -m pip, python3.11-dev.
 PY_CMD = "python%s" % PY
+ROOT = HERE.parent
+REQUIREMENTS = "tests/requirements.txt"
+
+
+def interpreter_kind(prefix=None, base_prefix=None, stdlib=None,
+                     executable=None):
+    """Which road installs a package into this interpreter:
+
+    "venv"    a virtual environment: its own pip installs into it;
+    "debian"  Debian's (or Ubuntu's) default python3, which marks itself
+              EXTERNALLY-MANAGED (PEP 668) and gets cffi from apt;
+    "other"   a python3.X that Debian packages nothing for (deadsnakes,
+              an older default) or that pip may not touch;
+    "own"     an interpreter of your own (pyenv, python.org, a build):
+              a virtual environment made from it keeps it clean.
+    """
+    prefix = sys.prefix if prefix is None else prefix
+    base_prefix = sys.base_prefix if base_prefix is None else base_prefix
+    stdlib = sysconfig.get_path("stdlib") if stdlib is None else stdlib
+    executable = sys.executable if executable is None else executable
+    if prefix != base_prefix:
+        return "venv"
+    if (Path(stdlib) / "EXTERNALLY-MANAGED").is_file():
+        default = Path("/usr/bin/python3")
+        if default.exists() and Path(executable).resolve() == \
+                default.resolve():
+            return "debian"
+        return "other"
+    return "own"
+
+
+def pinned(package):
+    """package==version as tests/requirements.txt pins it, else package."""
+    try:
+        lines = (ROOT / REQUIREMENTS).read_text().splitlines()
+    except OSError:
+        return package
+    for line in lines:
+        spec = line.split("#")[0].split(";")[0].strip()
+        if spec.lower().startswith(package.lower() + "=="):
+            return spec
+    return package
+
+
+def install_cffi(kind=None, executable=None):
+    """The one command that puts cffi into this interpreter."""
+    kind = interpreter_kind() if kind is None else kind
+    exe = sys.executable if executable is None else executable
+    if kind == "venv":
+        return "%s -m pip install %s" % (exe, pinned("cffi"))
+    if kind == "debian":
+        return "sudo apt-get install python3-cffi"
+    venv = ".venv-%s" % PY
+    return ("%s -m venv %s && %s/bin/python -m pip install -r %s, then "
+            "PYTHON=%s/bin/python" % (exe, venv, venv, REQUIREMENTS, venv))
+
+
+def cffi_missing(executable=None):
+    """The one line every stage, test and target says when cffi is not
+    there: what is missing, for which interpreter, and how to get it."""
+    exe = sys.executable if executable is None else executable
+    return "cffi is not installed for %s: road 2 (cffi) is skipped " \
+        "(install: %s)" % (exe, install_cffi(executable=exe))
 
 
 def run(cmd, **kwargs):
@@ -137,7 +200,35 @@ def check_cffi():
         return False, "not installed for %s: the cffi road of every stage " \
             "is skipped (the C-API road and the exercises work)" % \
             sys.executable
-    return True, "cffi %s" % cffi.__version__
+    return True, "cffi %s (%s)" % (cffi.__version__, cffi.__file__)
+
+
+def check_tools():
+    """The tests' own tools (tests/requirements.txt), as pip sees them."""
+    from importlib import metadata
+    wanted, missing, other = [], [], []
+    for line in (ROOT / REQUIREMENTS).read_text().splitlines():
+        if line.startswith("# --- what those pull in"):
+            break                   # the direct ones are enough to name
+        spec = line.split("#")[0].strip()
+        if "==" not in spec or ";" in spec:
+            continue
+        name, version = spec.split("==")
+        wanted.append(name)
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+            continue
+        if have != version:
+            other.append("%s %s" % (name, have))
+    if missing:
+        return False, "%d of the %d pinned packages missing (%s): make " \
+            "gates, make wheel and make bench skip what needs them" % (
+                len(missing), len(wanted), ", ".join(missing[:6]) +
+                (", ..." if len(missing) > 6 else ""))
+    note = "; other versions: %s" % ", ".join(other) if other else ""
+    return True, "all %d pinned packages installed%s" % (len(wanted), note)
 
 
 def check_valgrind():
@@ -206,8 +297,17 @@ CHECKS = [
         "macOS": "xcode-select --install",
     }),
     ("cffi", check_cffi, False, {
-        "Debian/Ubuntu": "sudo apt-get install python3-cffi",
-        "pip": "%s -m pip install cffi" % PY_CMD,
+        "install": install_cffi(),
+    }),
+    ("test tools", check_tools, False, {
+        "install": install_cffi().replace(
+            "-m pip install %s" % pinned("cffi"),
+            "-m pip install -r %s" % REQUIREMENTS)
+        if interpreter_kind() == "venv" else
+        ("sudo apt-get install python3-pytest python3-hypothesis "
+         "python3-setuptools python3-wheel (or a venv: %s)" % install_cffi(
+             kind="own")) if interpreter_kind() == "debian" else
+        install_cffi(),
     }),
     ("valgrind", check_valgrind, False, {
         "Debian/Ubuntu": "sudo apt-get install valgrind",
@@ -254,4 +354,7 @@ def main():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--cffi-missing"]:
+        print(cffi_missing())
+        sys.exit(0)
     sys.exit(main())

@@ -31,9 +31,11 @@ TESTS = ROOT / "tests"
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 PYTHON = sys.executable
 
-CFFI_MISSING = ("cffi is not installed for this interpreter "
-                "(install: sudo apt install python3-cffi, "
-                "or python3 -m pip install cffi)")
+# The one line that says cffi is missing, as make, make doctor and every
+# stage's run.py say it: for this interpreter, with the command that
+# installs it there (tests/doctor.py knows which road that is).
+import doctor  # noqa: E402  (tests/ is on sys.path: support lives there)
+CFFI_MISSING = doctor.cffi_missing()
 
 
 def stages(root=ROOT):
