@@ -545,6 +545,7 @@ ll_array(PyObject *obj, const char *what, Py_ssize_t *n)
             return NULL;
         }
     }
+    /* [excerpt: ll_array_loop] */
     /* Nothing below runs Python code (an int is read without calling any
      * method), so nobody can change `seq` while we read it. */
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
@@ -569,6 +570,7 @@ ll_array(PyObject *obj, const char *what, Py_ssize_t *n)
             goto error;
         }
     }
+    /* [/excerpt: ll_array_loop] */
     Py_DECREF(seq);
     *n = size;
     return values;
