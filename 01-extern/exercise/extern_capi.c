@@ -53,6 +53,7 @@
 
 #include "extern_lib.h"
 
+/* [excerpt: add_args] */
 static PyObject *
 extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
@@ -63,6 +64,7 @@ extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
                                      &a_obj, &b_obj)) {
         return NULL;
     }
+    /* [/excerpt: add_args] */
     /* [exercise part 1: extern_add] */
     PyErr_SetString(PyExc_NotImplementedError,
                     "write extern_add(): exercise 1, part 1 (see hints)");
@@ -224,6 +226,7 @@ extern_set_trace(PyObject *Py_UNUSED(module), PyObject *on)
 }
 
 /* [excerpt: tables] */
+/* [excerpt: docstrings] */
 PyDoc_STRVAR(add_doc, "add(a, b)\n--\n\nReturn a + b, computed by C's add().");
 PyDoc_STRVAR(call_n_times_doc, "call_n_times(n, callback)\n--\n\n"
              "C calls callback(i) for i in range(n); returns the count.");
@@ -231,6 +234,7 @@ PyDoc_STRVAR(call_on_thread_doc, "call_on_thread(n, callback)\n--\n\n"
              "The same as call_n_times(), from a thread that C starts.");
 PyDoc_STRVAR(set_trace_doc, "set_trace(on)\n--\n\n"
              "Turn C's [c] trace lines on or off; return the old value.");
+/* [/excerpt: docstrings] */
 
 /* [excerpt: methods] */
 static PyMethodDef extern_methods[] = {
