@@ -110,7 +110,11 @@ compat_PyErr_SetRaisedException(PyObject *exc)
  * it does not know, so here each slot becomes one more Py_mod_exec: a
  * function run when the module is created.  For "supported" and for the
  * GIL that function does nothing, which is exactly what those versions did.
- * For "not supported" it refuses a second interpreter, as 3.12 does.
+ * For "not supported" it refuses every subinterpreter, which is stricter
+ * than CPython: 3.12 and later refuse such a module only in an isolated
+ * subinterpreter (own GIL, check_multi_interp_extensions on), and a legacy
+ * one (Py_NewInterpreter(), sharing the main GIL) imports it.  3.10 and
+ * 3.11 have only the legacy kind, and check nothing.
  * The same happens when the Limited API of an older version hides the
  * slots (stage 03's abi3 build targets 3.11): such a module says nothing,
  * which 3.12 and later read as "shared GIL only". */
@@ -166,6 +170,7 @@ compat_exec_main_interpreter_only(PyObject *module)
 /* ===== Part 2: the argument helpers every module uses ================== */
 
 /* [excerpt: int_in_range] */
+/* [excerpt: type_error] */
 /* Set "WHAT must be EXPECTED, not TYPE": `what` names the function and
  * the argument ("add() argument 'a'"), TYPE is type(obj).__name__, which
  * is also what the cffi road prints ("array", not "array.array").  Under
@@ -183,7 +188,9 @@ type_error(const char *what, const char *expected, PyObject *obj)
     }
     return -1;
 }
+/* [/excerpt: type_error] */
 
+/* [excerpt: int_in_range_only] */
 /* Convert `obj` to a C integer from `min` to `max`, or set an exception
  * that names the argument (`what`) and says what was expected.  Returns 0
  * on success, -1 with an exception set.  A float is refused, not
@@ -209,6 +216,7 @@ int_in_range(PyObject *obj, long long min, long long max, const char *what,
     *out = value;
     return 0;
 }
+/* [/excerpt: int_in_range_only] */
 /* [/excerpt: int_in_range] */
 
 /* [excerpt: uint_in_range] */

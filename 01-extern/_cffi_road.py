@@ -130,6 +130,7 @@ class Road:
 
     # [excerpt: call_n_times]
     def _run(self, func, c_function, n, callback):
+        # [excerpt: handle]
         call = _Call(callback)
         # The handle is a void * that stands for `call`.  It is valid only
         # while the handle object is alive: this local keeps it so until
@@ -143,6 +144,7 @@ class Road:
         error, call.error = call.error, None
         if error is not None:
             raise error         # the callback's own exception, unchanged
+        # [/excerpt: handle]
         if calls < 0:
             raise RuntimeError("%s(): C could not start a thread" % func)
         if call.returned != calls:

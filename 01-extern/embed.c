@@ -10,6 +10,7 @@
 #include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 
 /* [excerpt: embed] */
+/* [excerpt: call_guest] */
 static int
 call_guest(const char *folder)
 {
@@ -55,7 +56,9 @@ done:
     Py_XDECREF(path);
     return rc;
 }
+/* [/excerpt: call_guest] */
 
+/* [excerpt: embed_main] */
 int
 main(int argc, char **argv)
 {
@@ -80,4 +83,5 @@ main(int argc, char **argv)
     printf("[c host] Python is finalised\n");
     return rc < 0 ? 1 : 0;
 }
+/* [/excerpt: embed_main] */
 /* [/excerpt: embed] */

@@ -34,6 +34,7 @@
 
 #include "extern_lib.h"
 
+/* [excerpt: add_args] */
 static PyObject *
 extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
@@ -44,6 +45,7 @@ extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
                                      &a_obj, &b_obj)) {
         return NULL;
     }
+    /* [/excerpt: add_args] */
     /* [exercise part 1: extern_add] */
     long long a, b;
     if (int_in_range(a_obj, INT_MIN, INT_MAX, "add() argument 'a'", &a) < 0
@@ -144,6 +146,7 @@ extern_call_n_times(PyObject *Py_UNUSED(module), PyObject *args,
 /* [/excerpt: call_n_times] */
 
 /* [excerpt: on_thread] */
+/* [excerpt: thread_step] */
 /* What the C thread and the thread waiting for it share. */
 struct thread_call {
     PyObject *callback;     /* borrowed: the waiting caller holds it */
@@ -173,6 +176,9 @@ thread_step(void *context, int step)
     PyGILState_Release(gil);
     return status;
 }
+/* [/excerpt: thread_step] */
+
+/* [excerpt: call_on_thread] */
 
 static PyObject *
 extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
@@ -209,6 +215,7 @@ extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
     }
     return PyLong_FromLong(calls);
 }
+/* [/excerpt: call_on_thread] */
 /* [/excerpt: on_thread] */
 
 static PyObject *
@@ -231,6 +238,7 @@ extern_set_trace(PyObject *Py_UNUSED(module), PyObject *on)
 }
 
 /* [excerpt: tables] */
+/* [excerpt: docstrings] */
 PyDoc_STRVAR(add_doc, "add(a, b)\n--\n\nReturn a + b, computed by C's add().");
 PyDoc_STRVAR(call_n_times_doc, "call_n_times(n, callback)\n--\n\n"
              "C calls callback(i) for i in range(n); returns the count.");
@@ -238,7 +246,9 @@ PyDoc_STRVAR(call_on_thread_doc, "call_on_thread(n, callback)\n--\n\n"
              "The same as call_n_times(), from a thread that C starts.");
 PyDoc_STRVAR(set_trace_doc, "set_trace(on)\n--\n\n"
              "Turn C's [c] trace lines on or off; return the old value.");
+/* [/excerpt: docstrings] */
 
+/* [excerpt: methods] */
 static PyMethodDef extern_methods[] = {
     {.ml_name = "add", .ml_meth = AS_PYCFUNCTION(extern_add),
      .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = add_doc},
@@ -252,7 +262,9 @@ static PyMethodDef extern_methods[] = {
      .ml_flags = METH_O, .ml_doc = set_trace_doc},
     {.ml_name = NULL}  /* sentinel */
 };
+/* [/excerpt: methods] */
 
+/* [excerpt: slots] */
 static PyModuleDef_Slot extern_slots[] = {
     /* trace_calls is one C global for the whole process: no own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
@@ -260,7 +272,9 @@ static PyModuleDef_Slot extern_slots[] = {
     {Py_mod_gil, Py_MOD_GIL_USED},
     {0, NULL}  /* sentinel */
 };
+/* [/excerpt: slots] */
 
+/* [excerpt: module] */
 static struct PyModuleDef extern_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "extern_capi",
@@ -275,4 +289,5 @@ PyInit_extern_capi(void)
 {
     return PyModuleDef_Init(&extern_module);
 }
+/* [/excerpt: module] */
 /* [/excerpt: tables] */

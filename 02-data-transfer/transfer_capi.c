@@ -134,23 +134,80 @@ transfer_scale(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
     return PyFloat_FromDouble(scale_double(x, factor));
 }
 
-static PyObject *
-transfer_round_toward(PyObject *Py_UNUSED(module), PyObject *args,
-                      PyObject *kwargs)
+/* [excerpt: fastcall_args] */
+/* METH_FASTCALL | METH_KEYWORDS hands over the arguments without building
+ * a tuple or a dict: `args` is a C array holding the positional arguments
+ * (the first `nargs`) and then the values of the keyword arguments, and
+ * `kwnames` is a tuple of those keywords' names, in the same order, or
+ * NULL when there are none.  Put each argument in its slot of out[]
+ * (borrowed, like args), by position or by name, and refuse one that is
+ * missing, unknown or given twice.  (CPython's own parser for this,
+ * Argument Clinic's, is not public API.) */
+static int
+fastcall_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+              const char *func, const char *const *names, Py_ssize_t count,
+              PyObject **out)
 {
-    static char *keywords[] = {"x", "up", NULL};
-    PyObject *x_obj, *up_obj;
+    if (nargs > count) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)",
+                     func, count, nargs);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        out[i] = i < nargs ? args[i] : NULL;
+    }
+    Py_ssize_t given = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < given; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);    /* always a str */
+        Py_ssize_t i = 0;
+        while (i < count
+               && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) {
+            i++;
+        }
+        if (i == count) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got an unexpected keyword argument '%U'",
+                         func, key);
+            return -1;
+        }
+        if (out[i] != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got multiple values for argument '%s'",
+                         func, names[i]);
+            return -1;
+        }
+        out[i] = args[nargs + k];
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() missing required argument '%s'",
+                         func, names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+/* [/excerpt: fastcall_args] */
+
+/* [excerpt: round_toward] */
+static PyObject *
+transfer_round_toward(PyObject *Py_UNUSED(module), PyObject *const *args,
+                      Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"x", "up"};
+    PyObject *arg[2];       /* borrowed from the caller's array */
     double x;
     bool up = false;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:round_toward",
-                                     keywords, &x_obj, &up_obj)
-        || double_arg(x_obj, "round_toward() argument 'x'", &x) < 0
-        || bool_arg(up_obj, "round_toward() argument 'up'", &up) < 0) {
+    if (fastcall_args(args, nargs, kwnames, "round_toward", names, 2, arg) < 0
+        || double_arg(arg[0], "round_toward() argument 'x'", &x) < 0
+        || bool_arg(arg[1], "round_toward() argument 'up'", &up) < 0) {
         return NULL;
     }
     return PyFloat_FromDouble(round_double(x, up));
 }
+/* [/excerpt: round_toward] */
 
 static PyObject *
 transfer_is_nan(PyObject *Py_UNUSED(module), PyObject *x_obj)
@@ -501,6 +558,7 @@ ll_array(PyObject *obj, const char *what, Py_ssize_t *n)
             return NULL;
         }
     }
+    /* [excerpt: ll_array_loop] */
     /* Nothing below runs Python code (an int is read without calling any
      * method), so nobody can change `seq` while we read it. */
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
@@ -525,6 +583,7 @@ ll_array(PyObject *obj, const char *what, Py_ssize_t *n)
             goto error;
         }
     }
+    /* [/excerpt: ll_array_loop] */
     Py_DECREF(seq);
     *n = size;
     return values;
@@ -597,9 +656,10 @@ done:
 
 /* ---- the module ----------------------------------------------------- */
 
-/* A function with keywords takes (module, args, kwargs), but the table's
- * slot is typed for (module, arg): such entries are cast through a
- * generic function type, and METH_KEYWORDS tells CPython the truth. */
+/* A function with keywords takes (module, args, kwargs), or with
+ * METH_FASTCALL (module, args, nargs, kwnames), but the table's slot is
+ * typed for (module, arg): such entries are cast through a generic
+ * function type, and ml_flags tells CPython the truth. */
 static PyMethodDef transfer_methods[] = {
     {.ml_name = "clamp",
      .ml_meth = AS_PYCFUNCTION(transfer_clamp),
@@ -618,12 +678,14 @@ static PyMethodDef transfer_methods[] = {
      .ml_flags = METH_VARARGS | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("scale(x, factor)\n--\n\n"
                          "x * factor, as C doubles.")},
+    /* [excerpt: round_toward_entry] */
     {.ml_name = "round_toward",
      .ml_meth = AS_PYCFUNCTION(transfer_round_toward),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_flags = METH_FASTCALL | METH_KEYWORDS,
      .ml_doc = PyDoc_STR("round_toward(x, up)\n--\n\n"
                          "ceil(x) if up is True, floor(x) if False, as a "
                          "float.")},
+    /* [/excerpt: round_toward_entry] */
     {.ml_name = "is_nan", .ml_meth = transfer_is_nan, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("is_nan(x)\n--\n\n"
                          "True if x is NaN, as C's isnan() sees it.")},

@@ -108,6 +108,7 @@ utf8_reverse_into(const char *text, size_t len, char *out)
     }
 }
 
+/* [excerpt: utf8_reverse_alloc] */
 char *
 utf8_reverse(const char *text, size_t len)
 {
@@ -129,6 +130,7 @@ transfer_free(void *memory)
     }
     free(memory);       /* the same allocator as utf8_reverse's malloc */
 }
+/* [/excerpt: utf8_reverse_alloc] */
 /* [/excerpt: utf8_reverse] */
 
 size_t

@@ -355,6 +355,7 @@ def walk(items):
     # One handle per item: a void * that C can store and pass back but
     # not read.  Each is valid only while its handle object is alive, so
     # `handles` (and `context`) stay referenced until C has returned.
+    # [excerpt: walk_handles]
     handles = [ffi.new_handle(item) for item in items]
     walk = _Walk()
     context = ffi.new_handle(walk)
@@ -364,6 +365,7 @@ def walk(items):
                        lib.py_visit, context)
     finally:
         _active.walks.pop()
+    # [/excerpt: walk_handles]
     if walk.error is not None:
         raise walk.error
     if len(walk.results) != len(items):

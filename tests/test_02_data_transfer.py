@@ -324,6 +324,25 @@ class TransferContract(TransferExercise):
                                "not %s" % name,
                                self.mod.round_toward, 1.5, up)
 
+    def test_round_toward_takes_its_arguments_by_keyword_too(self):
+        # Road 1 parses METH_FASTCALL | METH_KEYWORDS by hand: a keyword
+        # lands in its slot, whatever the order, and an unknown, repeated
+        # or missing one is refused and named.
+        self.assertEqual(self.mod.round_toward(-2.5, up=True), -2.0)
+        self.assertEqual(self.mod.round_toward(up=False, x=-2.5), -3.0)
+        self.assertEqual(self.mod.round_toward(x=2.5, up=True), 3.0)
+        self.assertMessage(TypeError,
+                           "round_toward() argument 'up' must be bool, "
+                           "not int", lambda: self.mod.round_toward(x=1.5, up=1))
+        for kwargs, named in ((dict(down=True), "'down'"),
+                              (dict(x=2.5, up=True), "'x'"),
+                              (dict(), "'up'")):
+            with self.subTest(kwargs=kwargs), \
+                    self.assertRaisesRegex(TypeError, named):
+                self.mod.round_toward(1.5, **kwargs)
+        with self.assertRaises(TypeError):
+            self.mod.round_toward(1.5, True, False)
+
     def test_is_nan_returns_a_c_bool_as_a_python_bool(self):
         self.assertIs(self.mod.is_nan(math.nan), True)
         self.assertIs(self.mod.is_nan(-math.nan), True)

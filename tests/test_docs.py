@@ -297,6 +297,34 @@ class TestWayThroughDocs(unittest.TestCase):
             with self.subTest(chapter=path.name):
                 self.assertEqual(long_ones, [])
 
+    def test_stage_chapters_core_path_is_short(self):
+        # A stage chapter's core path (learn, run, the steps, the
+        # exercise) is everything before "## Going deeper", counted as
+        # `awk '/^## Going deeper/{exit} {print}' FILE | wc -w` counts it,
+        # code included; hardening, promise tables and speed follow it.
+        limit, heading = 4000, "## Going deeper"
+
+        def core_words(text):
+            lines = text.splitlines()
+            if heading not in lines:
+                return None
+            return len(" ".join(lines[:lines.index(heading)]).split())
+
+        # The check can fail: a chapter without the heading, and one whose
+        # core path is one word too long.
+        self.assertIsNone(core_words("# 01\n\n## Exercise\n"))
+        too_long = "word " * (limit + 1) + "\n" + heading + "\nmore\n"
+        self.assertEqual(core_words(too_long), limit + 1)
+        for path in sorted(excerpts.DOCS.glob("0[1-5]-*.md")):
+            words = core_words(path.read_text())
+            print("  %s: core path %s words" % (path.name, words))
+            with self.subTest(chapter=path.name):
+                self.assertIsNotNone(words, "no '%s' heading" % heading)
+                self.assertLessEqual(words, limit,
+                                     "the core path is %d words, past %d: "
+                                     "move depth below '%s'"
+                                     % (words, limit, heading))
+
     def test_mermaid_blocks_are_diagrams(self):
         for path in docs_files():
             with self.subTest(chapter=path.name):

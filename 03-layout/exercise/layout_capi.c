@@ -503,6 +503,7 @@ layout_fill_record_packed(PyObject *Py_UNUSED(module), PyObject *args,
 }
 
 /* [excerpt: describe] */
+/* [excerpt: describe_head] */
 /* Returns a new reference: a str saying what `obj` is, found by checking
  * its type the way PyO3 downcasts a PyAny.  Reads values and sizes
  * straight from the objects, so no Python code (no __len__, no __repr__
@@ -528,6 +529,7 @@ describe_object(PyObject *obj)
         }
         return PyUnicode_FromFormat("int %lld", value);
     }
+    /* [/excerpt: describe_head] */
     if (PyFloat_Check(obj)) {
         double value = PyFloat_AsDouble(obj);
         if (value == -1.0 && PyErr_Occurred()) {
