@@ -619,6 +619,26 @@ class TestCapiWindow(support.Road):
         with self.assertRaises(AttributeError):
             lg.lock_free = True
 
+    def test_the_window_guard_still_works_after_a_subinterpreter(self):
+        # The window's lock check must say "not held" with the GIL
+        # released, also once the process has made a subinterpreter: from
+        # then on PyGILState_Check() answers 1 on every call, and a check
+        # built on it would let every broken call through.  In a child, so
+        # this process makes no subinterpreter.
+        code = textwrap.dedent("""
+            import json, support, tales_from_ffi as M
+            before = M._window_guard()
+            support.run_in_subinterpreter("pass", shared_gil=True)
+            support.run_in_subinterpreter("pass")
+            print(json.dumps([before, M._window_guard()]))
+            """)
+        if support.subinterpreters_module() is None:
+            self.skipTest("this interpreter has no subinterpreter module")
+        proc = support.run_python(code, stage=self.stage, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout),
+                         [[True, False], [True, False]])
+
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffi(LoggerContract, support.Road):

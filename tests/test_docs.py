@@ -302,6 +302,44 @@ class TestWayThroughDocs(unittest.TestCase):
             with self.subTest(chapter=path.name):
                 self.assertEqual(mermaid_problems(path.read_text()), [])
 
+    def test_every_mermaid_block_renders_in_a_browser(self):
+        # shared/tools/mermaid/check_mermaid.py renders each block with
+        # Debian's chromium and a vendored mermaid.js, offline; shared/ sits
+        # beside the clone.  It must also fail: a scratch folder with one
+        # broken diagram is checked first.
+        import shutil
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+        tool = next((parent / "shared" / "tools" / "mermaid" / "check_mermaid.py"
+                     for parent in support.ROOT.parents
+                     if (parent / "shared" / "tools" / "mermaid"
+                         / "check_mermaid.py").is_file()), None)
+        if tool is None or shutil.which("chromium") is None:
+            self.skipTest("no chromium or no shared/tools/mermaid beside the "
+                          "clone: apt-get install chromium")
+
+        def check(folder):
+            proc = subprocess.run([sys.executable, str(tool)], cwd=folder,
+                                  capture_output=True, text=True, timeout=240)
+            return proc.returncode, proc.stdout
+
+        with tempfile.TemporaryDirectory() as scratch:
+            (Path(scratch) / "broken.md").write_text(
+                "```mermaid\nflowchart LR\n  a --> b\n```\n\n"
+                "```mermaid\nflowchart LR\n  a -->\n```\n")
+            code, out = check(scratch)
+            self.assertEqual(code, 1, out)
+            self.assertIn("broken.md: ERR", out)
+            self.assertIn("mermaid: 1 of 2 diagrams render", out)
+        code, out = check(excerpts.DOCS)
+        blocks = sum(path.read_text().count("```mermaid\n")
+                     for path in excerpts.DOCS.glob("**/*.md"))
+        self.assertEqual(code, 0, out)
+        self.assertTrue(out.rstrip().endswith(
+            "mermaid: %d of %d diagrams render" % (blocks, blocks)), out)
+
 
 class TestTheChecksCanFail(unittest.TestCase):
     """Each check above, given a broken text, says so."""
