@@ -639,6 +639,25 @@ class TestCapiWindow(support.Road):
         self.assertEqual(json.loads(proc.stdout),
                          [[True, False], [True, False]])
 
+    def test_the_window_guard_tells_threads_apart(self):
+        # With the GIL released, another thread may hold it.  Before 3.12
+        # the "current" thread state is process-wide: it is then that
+        # thread's, and a check that only asks "is there one?" says held.
+        stop = threading.Event()
+
+        def spin():
+            while not stop.is_set():
+                pass
+
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        try:
+            answers = {self.mod._window_guard() for _ in range(20)}
+        finally:
+            stop.set()
+            spinner.join()
+        self.assertEqual(answers, {(True, False)})
+
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffi(LoggerContract, support.Road):

@@ -72,6 +72,8 @@
 #include <Python.h>
 #include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 
+#include <time.h>         /* nanosleep, for the test of the window check */
+
 #include "logger_lib.h"
 
 /* The thread state attached to the calling thread, or NULL: 3.13 names it
@@ -233,13 +235,17 @@ gil_held(void)
 /* [/excerpt: gil_held] */
 
 /* For the test of gil_held(): what it answers with the GIL held and with
- * the GIL released, as a pair of bools (correct: (True, False)). */
+ * the GIL released, as a pair of bools (correct: (True, False)).  While
+ * released it first sleeps 5 ms, so that another Python thread, if there
+ * is one, holds the GIL when it asks. */
 static PyObject *
 window_guard(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     int held = gil_held();
     int released;
     Py_BEGIN_ALLOW_THREADS
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
+    (void)nanosleep(&pause, NULL);
     released = gil_held();
     Py_END_ALLOW_THREADS
     return Py_BuildValue("(OO)", held ? Py_True : Py_False,
