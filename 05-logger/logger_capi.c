@@ -43,6 +43,8 @@
  *             reporting a failure as "unraisable"
  *
  *     def _noop(arg): return None     # the floor for the benchmarks
+ *     def _window_guard(): (True, False) # the window's lock check, asked
+ *                                        # with the GIL held, then released
  *
  * The article's Rust does this with #[pyclass] and Drop; here each step is
  * spelled out: the object's memory, its references, and the GC's view.
@@ -51,7 +53,17 @@
 #include <Python.h>
 #include "common.h"       /* 3.10 to 3.13 differences, argument helpers */
 
+#include <time.h>         /* nanosleep, for the test of the window check */
+
 #include "logger_lib.h"
+
+/* The thread state attached to the calling thread, or NULL: 3.13 names it
+ * PyThreadState_GetUnchecked(), earlier versions _PyThreadState_UncheckedGet(). */
+#if PY_VERSION_HEX >= 0x030D0000
+#  define current_thread_state PyThreadState_GetUnchecked
+#else
+#  define current_thread_state _PyThreadState_UncheckedGet
+#endif
 
 /* [excerpt: object] */
 typedef struct {
@@ -188,6 +200,39 @@ gil_enabled(void)
 }
 /* [/excerpt: gil_enabled] */
 
+/* [excerpt: gil_held] */
+/* The window's lock check (logger_use_window): 1 if this thread holds the
+ * GIL.  Not PyGILState_Check(): once a process has made a subinterpreter,
+ * that answers 1 on every call (Py_NewInterpreter() switches it off, see
+ * Python/pylifecycle.c).  The thread state attached to this thread is
+ * what holds the GIL; before 3.12 the "current" one is a process-wide
+ * variable, so we also ask whether it is this thread's. */
+static int
+gil_held(void)
+{
+    PyThreadState *tstate = current_thread_state();
+    return tstate != NULL && tstate->thread_id == PyThread_get_thread_ident();
+}
+/* [/excerpt: gil_held] */
+
+/* For the test of gil_held(): what it answers with the GIL held and with
+ * the GIL released, as a pair of bools (correct: (True, False)).  While
+ * released it first sleeps 5 ms, so that another Python thread, if there
+ * is one, holds the GIL when it asks. */
+static PyObject *
+window_guard(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    int held = gil_held();
+    int released;
+    Py_BEGIN_ALLOW_THREADS
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
+    (void)nanosleep(&pause, NULL);
+    released = gil_held();
+    Py_END_ALLOW_THREADS
+    return Py_BuildValue("(OO)", held ? Py_True : Py_False,
+                         released ? Py_True : Py_False);
+}
+
 /* [excerpt: new] */
 static PyObject *
 Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -233,7 +278,7 @@ Logger_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         goto error;
     }
     if (gil) {
-        self->window = logger_use_window(self->lg, PyGILState_Check);
+        self->window = logger_use_window(self->lg, gil_held);
     }
     /* [/excerpt: new_window] */
     return (PyObject *)self;
@@ -647,6 +692,10 @@ static PyMethodDef module_methods[] = {
     {.ml_name = "_noop", .ml_meth = noop, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C "
                          "call.")},
+    {.ml_name = "_window_guard", .ml_meth = window_guard,
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("_window_guard()\n--\n\nWhat the window's lock "
+                         "check answers with the GIL held and released.")},
     {.ml_name = NULL}  /* sentinel */
 };
 

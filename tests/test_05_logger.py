@@ -619,6 +619,45 @@ class TestCapiWindow(support.Road):
         with self.assertRaises(AttributeError):
             lg.lock_free = True
 
+    def test_the_window_guard_still_works_after_a_subinterpreter(self):
+        # The window's lock check must say "not held" with the GIL
+        # released, also once the process has made a subinterpreter: from
+        # then on PyGILState_Check() answers 1 on every call, and a check
+        # built on it would let every broken call through.  In a child, so
+        # this process makes no subinterpreter.
+        code = textwrap.dedent("""
+            import json, support, tales_from_ffi as M
+            before = M._window_guard()
+            support.run_in_subinterpreter("pass", shared_gil=True)
+            support.run_in_subinterpreter("pass")
+            print(json.dumps([before, M._window_guard()]))
+            """)
+        if support.subinterpreters_module() is None:
+            self.skipTest("this interpreter has no subinterpreter module")
+        proc = support.run_python(code, stage=self.stage, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout),
+                         [[True, False], [True, False]])
+
+    def test_the_window_guard_tells_threads_apart(self):
+        # With the GIL released, another thread may hold it.  Before 3.12
+        # the "current" thread state is process-wide: it is then that
+        # thread's, and a check that only asks "is there one?" says held.
+        stop = threading.Event()
+
+        def spin():
+            while not stop.is_set():
+                pass
+
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        try:
+            answers = {self.mod._window_guard() for _ in range(20)}
+        finally:
+            stop.set()
+            spinner.join()
+        self.assertEqual(answers, {(True, False)})
+
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffi(LoggerContract, support.Road):

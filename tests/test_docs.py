@@ -330,6 +330,44 @@ class TestWayThroughDocs(unittest.TestCase):
             with self.subTest(chapter=path.name):
                 self.assertEqual(mermaid_problems(path.read_text()), [])
 
+    def test_every_mermaid_block_renders_in_a_browser(self):
+        # shared/tools/mermaid/check_mermaid.py renders each block with
+        # Debian's chromium and a vendored mermaid.js, offline; shared/ sits
+        # beside the clone.  It must also fail, so a broken diagram goes in
+        # with the chapters.
+        import shutil
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+        tool = next((parent / "shared" / "tools" / "mermaid" / "check_mermaid.py"
+                     for parent in support.ROOT.parents
+                     if (parent / "shared" / "tools" / "mermaid"
+                         / "check_mermaid.py").is_file()), None)
+        if tool is None or shutil.which("chromium") is None:
+            self.skipTest("no chromium or no shared/tools/mermaid beside the "
+                          "clone: apt-get install chromium")
+
+        # One run of chromium: every chapter, beside a file with one good
+        # and one broken diagram.  Only the broken one may fail.
+        blocks = 2
+        with tempfile.TemporaryDirectory() as scratch:
+            for path in excerpts.DOCS.glob("*.md"):
+                shutil.copy(path, scratch)
+                blocks += path.read_text().count("```mermaid\n")
+            (Path(scratch) / "zz-broken.md").write_text(
+                "```mermaid\nflowchart LR\n  a --> b\n```\n\n"
+                "```mermaid\nflowchart LR\n  a -->\n```\n")
+            proc = subprocess.run([sys.executable, str(tool)], cwd=scratch,
+                                  capture_output=True, text=True, timeout=240)
+        failed = [line.split(":")[0] for line in proc.stdout.splitlines()
+                  if ": ERR " in line]
+        self.assertEqual((proc.returncode, failed), (1, ["zz-broken.md"]),
+                         proc.stdout)
+        self.assertTrue(proc.stdout.rstrip().endswith(
+            "mermaid: %d of %d diagrams render" % (blocks - 1, blocks)),
+            proc.stdout)
+
 
 class TestTheChecksCanFail(unittest.TestCase):
     """Each check above, given a broken text, says so."""
