@@ -715,7 +715,9 @@ static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
     /* logger_lib.c's exit handler closes every open logger, sure that no
      * thread can take the GIL any more.  That is checked for the main
-     * interpreter only: no subinterpreters. */
+     * interpreter only.  3.12+ refuse us in an isolated subinterpreter;
+     * a legacy one (Py_NewInterpreter, the main GIL shared) still imports
+     * us, and common.h refuses both on 3.10 and 3.11. */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
     /* The window is guarded by the GIL.  A free-threaded build turns the
      * GIL back on when it imports us, unless told not to (then see
