@@ -230,10 +230,13 @@ class TestPyproject(unittest.TestCase):
 class TestMakeWheelWithoutTools(unittest.TestCase):
     def make_wheel(self, python):
         # -n: where the tools are there, print the recipe, build nothing.
+        # No PYTHONPATH: the interpreter sees its own packages only.
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
         return subprocess.run(
             ["make", "-n", "--no-print-directory", "-C", str(support.ROOT),
              "wheel", "PYTHON=" + python],
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60, env=env)
 
     def test_a_venv_one_line_and_status_2(self):
         # A venv without pip and without the system's site-packages: an
