@@ -534,8 +534,8 @@ class TestOtherPythons(WheelBuilt):
 
     def compatible_tags(self, venv_python):
         """The tags pip accepts there, best first (`pip debug --verbose`,
-        whose output pip calls provisional: read the indented lines after
-        'Compatible tags:')."""
+        whose output pip says may change without notice: the indented
+        lines after 'Compatible tags: N')."""
         proc = pip(venv_python, "debug", "--verbose")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         lines = proc.stdout.splitlines()
