@@ -255,10 +255,10 @@ def mutate(path, folder, rename=None, drop=(), edit=None, rehash=True):
             files = {n: edit(n, data) for n, data in files.items()}
         record = next(n for n in files if n.endswith(".dist-info/RECORD"))
         if rehash:
-            files[record] = "".join(
-                "%s,%s,%d\n" % (n, record_hash(data), len(data))
-                for n, data in files.items()
-                if n != record and not n.endswith("/")).encode() + ("%s,,\n" % record).encode()
+            lines = ["%s,%s,%d\n" % (n, record_hash(data), len(data))
+                     for n, data in files.items()
+                     if n != record and not n.endswith("/")]
+            files[record] = "".join(lines + ["%s,,\n" % record]).encode()
         for n, data in files.items():
             dst.writestr(n, data)
     return out
@@ -283,7 +283,7 @@ class WheelBuilt(unittest.TestCase):
     """Builds the wheels once (`make wheel`) for the whole file, into a
     folder of its own (WHEEL_DIR), so that no older wheel answers."""
 
-    built = None            # the folder once built, else why not
+    built = None            # "" once built, else why not
     dist = None
 
     @classmethod
@@ -300,7 +300,9 @@ class WheelBuilt(unittest.TestCase):
                     "wheel", "PYTHON=" + sys.executable,
                     "WHEEL_DIR=" + WheelBuilt.dist], env=tool_env())
         if proc.returncode == 2 and " lacks " in proc.stderr:
-            return proc.stderr.strip().splitlines()[-1]   # tools missing
+            # Tools missing: make's one line, from "make wheel:" on.
+            line = proc.stderr.strip().splitlines()[-1]
+            return line[line.index("make wheel:"):]
         if proc.returncode != 0:
             return "make wheel failed:\n" + proc.stdout + proc.stderr
         WheelBuilt.output = proc.stdout
