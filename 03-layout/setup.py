@@ -1,10 +1,10 @@
 """Stage 03's Limited-API module as an abi3 wheel: one file that every
 CPython from 3.11 on imports.  `make wheel` (top level) runs
 
-    python3 -m pip wheel --no-deps --no-index --no-build-isolation \
-        --wheel-dir ../dist .
+    python -m build --wheel --no-isolation --outdir ../build/wheels/raw .
 
-which calls this file through setuptools.build_meta (pyproject.toml).
+which calls this file through setuptools.build_meta (pyproject.toml says
+so, and holds the metadata: name, version, readme).
 Only layout_abi3 goes in: layout_capi (the full C API) would tie the
 wheel to one CPython version, which is what this wheel shows it avoids.
 No sdist: the C sources include ../common.h, outside this folder.
@@ -39,11 +39,8 @@ LAYOUT_ABI3 = Extension(
 )
 
 setup(
-    name="layout-abi3",
-    version="0.3.0",
-    description="Tales from C FFI, stage 03: the Limited API build",
-    python_requires=">=3.11",
     ext_modules=[LAYOUT_ABI3],
+    py_modules=[],                   # the module is the extension alone
     options={
         # The wheel's tag: cp311-abi3 = "CPython 3.11 or newer, stable ABI".
         "bdist_wheel": {"py_limited_api": "cp311"},

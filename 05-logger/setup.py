@@ -1,10 +1,10 @@
-"""Stage 05 as a wheel: what `maturin develop` does in the article, done
+"""Stage 05 as a wheel: what `maturin build` does in the article, done
 with setuptools for C.  `make wheel` (top level) runs
 
-    python3 -m pip wheel --no-deps --no-index --no-build-isolation \
-        --wheel-dir ../dist .
+    python -m build --wheel --no-isolation --outdir ../build/wheels/raw .
 
-which calls this file through setuptools.build_meta (pyproject.toml).
+which calls this file through setuptools.build_meta (pyproject.toml says
+so, and holds the metadata: name, version, readme).
 It compiles the same sources as this folder's Makefile, in build/, and
 packs both roads into one wheel:
 
@@ -76,7 +76,7 @@ def cffi_road():
     Makefile builds road 1 alone then."""
     if cffi is None:
         print("setup.py: cffi is not installed: the wheel gets road 1 only")
-        return {}
+        return {"py_modules": []}   # no module found by guessing either
     # [excerpt: setup-cffi]
     # $(B)/_logger_cffi.c: build_logger_cffi.py (CFFI_EMIT) and
     # $(CFFI): $(B)/_logger_cffi.c $(B)/logger_lib.o: cffi runs the builder,
@@ -93,10 +93,6 @@ def cffi_road():
 
 
 setup(
-    name="tales-from-ffi",
-    version="0.5.0",
-    description="Tales from C FFI, stage 05: the article's logger in C",
-    python_requires=">=3.10",
     libraries=[LOGGER_LIB],
     ext_modules=[TALES_FROM_FFI],
     cmdclass={"build_ext": build_ext_common},

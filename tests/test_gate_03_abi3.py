@@ -44,14 +44,20 @@ ITEMS = [1, "x", None, {1}, 2.5, [2], b"b", {3: 4}, True]
 
 
 def candidates():
-    """Interpreters that may be newer than this one: on PATH or in pyenv's
-    folder (a pyenv shim for a version not set fails, and is ignored)."""
-    found = [shutil.which("python3.%d" % minor)
-             for minor in range(sys.version_info[1] + 1, 20)]
+    """Interpreters that may be other CPythons than this one: those named in
+    FFI_PYTHONS (paths separated by os.pathsep, e.g. the python of each
+    virtual environment), python3.10 ... python3.19 on PATH, and pyenv's
+    (a pyenv shim for a version not set fails, and is ignored).  Callers
+    ask each one its version."""
+    found = [exe for exe in os.environ.get("FFI_PYTHONS", "").split(
+        os.pathsep) if exe]
+    found += [shutil.which("python3.%d" % minor) for minor in range(10, 20)]
     pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     found += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*",
                                            "bin", "python3")))
-    return sorted({os.path.realpath(exe) for exe in found if exe})
+    # A venv's python is a link to its base: keep the path as given (its
+    # site-packages are the venv's), only drop exact repeats.
+    return list(dict.fromkeys(exe for exe in found if exe))
 
 
 @unittest.skipUnless(HAVE_ABI3, ABI3_MISSING)

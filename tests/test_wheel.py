@@ -3,12 +3,16 @@
 * Each stage's setup.py compiles what the stage's Makefile compiles: the
   same modules from the same C files, the same Limited API version; read
   from setup.py's own arguments and from `make -n`, nothing is built.
-* `make wheel` with an interpreter that lacks setuptools (a bare venv)
-  says so in one line and exits with status 2.
+* Each pyproject.toml names the back end and the metadata an index takes
+  (a readme with its content type), and stage 03's says the same Python
+  version as its Limited API macro and its wheel tag.
+* `make wheel` with an interpreter that lacks the tools (a bare venv)
+  says so in one line, with the command that installs them, and exits
+  with status 2.
 
-Building the wheels and reading them (tags, contents, RECORD hashes), and
-installing them into a fresh venv on this and newer CPythons, is the slow
-part: tests/test_gate_wheel.py.
+Building the wheels (python -m build, auditwheel, twine), reading them
+(tags, contents, RECORD hashes) and installing them into fresh venvs of
+every CPython found is the slow part: tests/test_gate_wheel.py.
 """
 import functools
 import json
@@ -18,12 +22,16 @@ import subprocess
 import sys
 import tempfile
 import unittest
-import zipfile
 
 import support
 
-DIST = support.ROOT / "dist"
-PY_TAG = "cp%d%d" % sys.version_info[:2]
+try:
+    import tomllib                      # 3.11+
+except ImportError:
+    try:
+        import tomli as tomllib         # 3.10, from tests/requirements.txt
+    except ImportError:
+        tomllib = None
 
 # Runs copies of setup.py files (folders given as arguments) with
 # setuptools.setup() replaced: prints each one's arguments as a JSON line
@@ -172,43 +180,93 @@ class TestSetupMatchesMakefile(unittest.TestCase):
                          "cp311")
 
 
+def pyproject(stage):
+    with open(support.stage_dir(stage) / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+@unittest.skipIf(tomllib is None, "no TOML reader for CPython 3.10 (install"
+                 ": python3 -m pip install -r tests/requirements.txt)")
+class TestPyproject(unittest.TestCase):
+    def test_back_end_and_metadata(self):
+        for stage in SETUP_STAGES:
+            with self.subTest(stage=stage):
+                data = pyproject(stage)
+                self.assertEqual(data["build-system"]["build-backend"],
+                                 "setuptools.build_meta")
+                project = data["project"]
+                for field in ("name", "version", "description",
+                              "requires-python"):
+                    self.assertTrue(project.get(field), field)
+                # twine check --strict refuses a wheel without a long
+                # description, or with one whose markup it cannot render.
+                self.assertEqual(project["readme"]["content-type"],
+                                 "text/markdown")
+                self.assertGreater(len(project["readme"]["text"]), 100)
+
+    def test_05_declares_what_setup_py_fills_in(self):
+        # setup.py passes extras_require (the cffi version it built with):
+        # setuptools takes it only for a field pyproject.toml calls dynamic.
+        self.assertEqual(pyproject("05")["project"]["dynamic"],
+                         ["optional-dependencies"])
+        if support.have_cffi() and have_setuptools():
+            self.assertIn("cffi", setup_arguments("05")["extras_require"])
+
+    @unittest.skipIf(sys.version_info < (3, 11),
+                     "CPython 3.10: no Limited API build of stage 03")
+    @unittest.skipUnless(have_setuptools(), NO_SETUPTOOLS)
+    def test_03_one_version_in_three_places(self):
+        # Py_LIMITED_API=0x030b0000, the tag cp311, Requires-Python >=3.11.
+        (ext,) = setup_arguments("03")["ext_modules"]
+        (macro, value), = ext["define_macros"]
+        version = "%d.%d" % (int(value[2:4], 16), int(value[4:6], 16))
+        self.assertEqual(version, "3.11")
+        self.assertEqual(pyproject("03")["project"]["requires-python"],
+                         ">=" + version)
+        self.assertEqual(setup_arguments("03")["options"]["bdist_wheel"][
+            "py_limited_api"], "cp" + version.replace(".", ""))
+
+
 class TestMakeWheelWithoutTools(unittest.TestCase):
-    def test_one_line_and_status_2(self):
+    def make_wheel(self, python):
+        # -n: where the tools are there, print the recipe, build nothing.
+        # No PYTHONPATH: the interpreter sees its own packages only.
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        return subprocess.run(
+            ["make", "-n", "--no-print-directory", "-C", str(support.ROOT),
+             "wheel", "PYTHON=" + python],
+            capture_output=True, text=True, timeout=60, env=env)
+
+    def test_a_venv_one_line_and_status_2(self):
         # A venv without pip and without the system's site-packages: an
-        # interpreter that has neither setuptools nor wheel.
+        # interpreter that has none of the tools.
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([sys.executable, "-m", "venv", "--without-pip",
                             tmp], check=True, timeout=60)
-            proc = subprocess.run(
-                ["make", "--no-print-directory", "-C", str(support.ROOT),
-                 "wheel", "PYTHON=" + os.path.join(tmp, "bin", "python")],
-                capture_output=True, text=True, timeout=60)
+            python = os.path.join(tmp, "bin", "python")
+            proc = self.make_wheel(python)
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
         self.assertEqual(proc.stdout, "")
         lines = proc.stderr.splitlines()
         self.assertEqual(len(lines), 1, proc.stderr)
-        self.assertIn("lacks setuptools, wheel or pip (install: ", lines[0])
+        self.assertTrue(lines[0].endswith(
+            "*** make wheel: %s lacks build, setuptools, twine (install: %s "
+            "-m pip install -r tests/requirements.txt).  Stop." % (
+                python, python)), lines[0])
 
-
-def wheel_tags(path):
-    """PEP 427: {distribution}-{version}(-{build})?-{python}-{abi}-{platform}
-    .whl; returns (name, version, [python-abi-platform tags])."""
-    parts = os.path.basename(path)[:-len(".whl")].split("-")
-    name, version = parts[0], parts[1]
-    python, abi, platform = parts[-3:]
-    # PEP 425: each part may be a dot-separated set; expand them all.
-    tags = ["%s-%s-%s" % (p, a, f) for p in python.split(".")
-            for a in abi.split(".") for f in platform.split(".")]
-    return name, version, tags
-
-
-def read_wheel(path):
-    whl = zipfile.ZipFile(path)
-    name, version, tags = wheel_tags(path)
-    info = "%s-%s.dist-info/" % (name, version)
-    fields = [line.split(": ", 1) for line in
-              whl.read(info + "WHEEL").decode().splitlines() if ": " in line]
-    return whl, info, tags, fields
+    def test_debians_python_gets_the_apt_packages(self):
+        python = "/usr/bin/python3"
+        if not os.path.isdir("/usr/lib/python3/dist-packages"):
+            self.skipTest("not a Debian system python here")
+        proc = self.make_wheel(python)
+        if proc.returncode == 0 or " lacks " not in proc.stderr:
+            self.skipTest("Debian's python3 has the tools (python3-build, "
+                          "twine): nothing missing to report")
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stderr, r"^[^\n]*\*\*\* make wheel: %s lacks "
+                         r"[a-z, ]+ \(install: sudo apt install "
+                         r"[a-z0-9 -]+\)\.  Stop\.\n$" % python)
 
 
 if __name__ == "__main__":
