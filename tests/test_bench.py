@@ -4,15 +4,21 @@ Mermaid xychart-beta block, and the recorded run that chapter 07 shows is
 complete.  `bench.py --quick` takes well under a second: it proves the rows
 run, it measures nothing."""
 import importlib.util
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 import unittest
+from pathlib import Path
 
 import support
 
 CROSSING = support.ROOT / "01-extern" / "crossing"
 RECORDED = CROSSING / "measured-output.txt"
-OPTIONAL_ROADS = {"cython", "pybind11"}
+OPTIONAL_ROADS = {"cython", "pybind11", "nanobind"}
+BINDING_NAMES = {"cython": "Cython", "pybind11": "pybind11",
+                 "nanobind": "nanobind"}
 CFFI_ROADS = {"cffi-api", "cffi-abi"}
 
 ROW = re.compile(r"^(?P<label>\S.*?)\s{2,}(?P<median>\d+(?:\.\d+)?)\s+"
@@ -117,15 +123,36 @@ class TestChartCheck(unittest.TestCase):
         self.assertTrue(chart_problems(self.GOOD[:3] + self.GOOD[4:]))
 
 
+def optional_pieces():
+    """{road: [what it needs that this interpreter or machine lacks]}: the
+    binding library importable here, and for C++ a compiler (the one the
+    Makefile picks: $CXX, else clang++ with CC=clang, else g++)."""
+    cc = os.environ.get("CC", "")
+    cxx = os.environ.get("CXX") or ("clang++" if "clang" in cc else "g++")
+    have_cxx = shutil.which(cxx.split()[0]) is not None
+    lacks = {}
+    for road, module, needs_cxx in (("cython", "Cython", False),
+                                    ("pybind11", "pybind11", True),
+                                    ("nanobind", "nanobind", True)):
+        lacks[road] = [] if importlib.util.find_spec(module) else [module]
+        if needs_cxx and not have_cxx:
+            lacks[road].append(cxx)
+    return lacks
+
+
 class TestBench(unittest.TestCase):
+    """`bench.py --quick` after `make -C 01-extern/crossing all`: every row
+    of every road is measured, or says which piece is missing."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The core modules only: Cython and pybind11 take seconds to
-        # compile, so their rows run here only when make bench built them.
-        code, out = cls._make_core()
+        # Every module, the optional ones too: their first build takes
+        # about 30 s (nanobind's runtime most of it), later ones nothing.
+        cls.lacks = optional_pieces()
+        code, out = cls._make_all()
         if code != 0:
-            raise AssertionError("make -C 01-extern/crossing core:\n" + out)
+            raise AssertionError("make -C 01-extern/crossing all:\n" + out)
         cls.bench = load_bench()
         proc = subprocess.run([support.PYTHON, str(CROSSING / "bench.py"),
                                "--quick"], capture_output=True, text=True,
@@ -134,26 +161,31 @@ class TestBench(unittest.TestCase):
         cls.tables, cls.charts = ({}, []) if proc.returncode else \
             parse_report(proc.stdout)
 
-    @staticmethod
-    def _make_core():
+    @classmethod
+    def _make_all(cls):
         # Make starts the interpreter several times to ask it about
-        # itself: skip it when every core product is newer than its sources.
-        products = [CROSSING / ("crossing_capi" + support.EXT_SUFFIX),
-                    CROSSING / "libcrossing.so"]
+        # itself: skip it when every product is newer than its sources.
+        names = ["crossing_capi" + support.EXT_SUFFIX, "libcrossing.so"]
         if support.have_cffi():
-            products.append(CROSSING / ("_crossing_cffi" + support.EXT_SUFFIX))
+            names.append("_crossing_cffi" + support.EXT_SUFFIX)
+        modules = {"cython": "crossing_cython", "pybind11": "crossing_pybind",
+                   "nanobind": "crossing_nanobind"}
+        names += [modules[road] + support.EXT_SUFFIX
+                  for road, lacks in cls.lacks.items() if not lacks]
+        products = [CROSSING / name for name in names]
         sources = [CROSSING / name for name in (
             "crossing_capi.c", "crossing_lib.c", "crossing_lib.h",
-            "build_crossing_cffi.py", "Makefile")]
+            "build_crossing_cffi.py", "crossing_cython.pyx",
+            "crossing_pybind.cpp", "crossing_nanobind.cpp", "Makefile")]
         if all(p.is_file() for p in products) and \
                 min(p.stat().st_mtime for p in products) >= \
                 max(p.stat().st_mtime for p in sources):
             return 0, ""
         proc = subprocess.run(
             ["make", "-s", "--no-print-directory", "-C", str(CROSSING),
-             "core", "PYTHON=" + support.PYTHON],
+             "all", "PYTHON=" + support.PYTHON],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            timeout=300)
+            timeout=600)
         return proc.returncode, proc.stdout
 
     def specs(self):
@@ -185,7 +217,38 @@ class TestBench(unittest.TestCase):
                 else:
                     self.assertIn(road, OPTIONAL_ROADS,
                                   "a core row was skipped: " + reason)
-                    self.assertTrue(reason.strip())
+                    # Skipped only for a piece this machine lacks, and
+                    # the reason names it.
+                    self.assertTrue(self.lacks[road], "%s has everything it "
+                                    "needs here, yet: %s" % (road, reason))
+                    for piece in self.lacks[road]:
+                        self.assertIn(piece + " is not installed", reason)
+
+    def test_header_names_the_binding_libraries(self):
+        header = self.proc.stdout.split("\n\n", 1)[0]
+        match = re.search(r"^binding libraries: (.*)$", header, re.M)
+        present = [road for road, lacks in self.lacks.items() if not lacks]
+        if not present:
+            self.assertIsNone(match, header)
+            return
+        self.assertIsNotNone(match, header)
+        names = [part.split()[0] for part in match.group(1).split(", ")]
+        self.assertEqual(names, [BINDING_NAMES[road] for road in present])
+        for part in match.group(1).split(", "):
+            self.assertRegex(part, r"^\w+ \d+\.\d+\.\d+")
+
+    def test_cython_add_takes_the_fast_convention(self):
+        # Chapter 07: Cython makes `def add(int a, int b)` a function of
+        # METH_FASTCALL | METH_KEYWORDS, road 1's fast convention plus names.
+        if self.lacks["cython"]:
+            self.skipTest("Cython is not installed for this interpreter")
+        generated = CROSSING / "build-optional" / (
+            "crossing_cython" + os.path.splitext(support.EXT_SUFFIX)[0] + ".c")
+        table = re.search(r'static PyMethodDef __pyx_mdef_\w+add = '
+                          r'\{"add", [^;]*;', generated.read_text())
+        self.assertIsNotNone(table, "no method table entry for add")
+        self.assertRegex(table.group(0),
+                         r"\b(__Pyx_)?METH_FASTCALL\|METH_KEYWORDS, ")
 
     def test_ratios_refer_to_the_pure_python_row(self):
         for title, rows in self.tables.items():
@@ -202,6 +265,111 @@ class TestBench(unittest.TestCase):
                 measured = [r for r in rows.values() if r[0] == "row"]
                 bars = re.search(r"bar \[(.*)\]", "\n".join(chart)).group(1)
                 self.assertEqual(len(bars.split(", ")), len(measured))
+
+
+class MutantRoad:
+    """A binding module as the optional roads build it, with one function
+    made wrong on request."""
+    built_with = "mutant 0.0.0"
+
+    def __init__(self, wrong):
+        self.wrong = wrong
+
+    def nothing(self):
+        return 0
+
+    def add(self, a, b):
+        return a + b + (self.wrong == "add")
+
+    def call_back(self, fn, n):
+        # The mutant forgets the last call.
+        return sum(fn(i) for i in range(n - (self.wrong == "call_back")))
+
+    def sum_list(self, values):
+        return sum(values)
+
+    def sum_buffer(self, values):
+        # The mutant reads one element too few.
+        return sum(values[:len(values) - (self.wrong == "sum_buffer")])
+
+
+class TestSelfCheck(unittest.TestCase):
+    """Every row checks the answer of its statement before it is timed: a
+    road that computes something else fails the run, naming the row."""
+
+    def build_with(self, road, module):
+        bench = load_bench()
+
+        def missing():
+            raise bench.Missing("not in this test")
+        bench.ROADS = {name: (lambda: module) if name == road
+                       else bench.ROADS[name] if name == "python"
+                       else missing for name in bench.ROADS}
+        return bench.build_rows(bench.QUICK)
+
+    def test_a_correct_road_passes(self):
+        for road in sorted(OPTIONAL_ROADS):
+            with self.subTest(road=road):
+                rows, missing, built_with = self.build_with(
+                    road, MutantRoad(None))
+                self.assertEqual(built_with, ["mutant 0.0.0"])
+                self.assertEqual({r.road for r in rows}, {"python", road})
+
+    def test_a_wrong_road_fails(self):
+        label = {"add": "nanobind", "call_back": "nanobind, std::function",
+                 "sum_buffer": "nanobind, nb::ndarray"}
+        for wrong, row in label.items():
+            with self.subTest(wrong=wrong):
+                with self.assertRaisesRegex(AssertionError,
+                                            "^%s: " % re.escape(row)):
+                    self.build_with("nanobind", MutantRoad(wrong))
+
+
+class TestMissingPieces(unittest.TestCase):
+    """`make optional` without a binding library or a C++ compiler: one
+    line per road names what is missing and how to install it, the .why
+    file bench.py prints holds the same line, and make succeeds."""
+
+    def make_optional(self, env_extra, *args):
+        with tempfile.TemporaryDirectory() as build:
+            env = dict(os.environ, **env_extra)
+            proc = subprocess.run(
+                ["make", "-s", "--no-print-directory", "-C", str(CROSSING),
+                 "PYTHON=" + support.PYTHON, "BUILD=" + build] + list(args),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=env, timeout=300)
+            why = {}
+            for path in Path(build, "build-optional").glob("*.why"):
+                why[path.name.split(".")[0]] = path.read_text().strip()
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        skips = dict(re.findall(r"^  SKIP      (\w+): (.*)$", proc.stdout,
+                                re.M))
+        self.assertEqual(skips, why)
+        return skips
+
+    def test_a_missing_binding_library(self):
+        # Each library's import fails, as it does where it is not installed.
+        with tempfile.TemporaryDirectory() as shadow:
+            for name in ("Cython", "pybind11", "nanobind"):
+                Path(shadow, name + ".py").write_text(
+                    "raise ImportError('hidden by the test')\n")
+            skips = self.make_optional({"PYTHONPATH": shadow}, "optional")
+        python = support.PYTHON
+        for road, name in BINDING_NAMES.items():
+            with self.subTest(road=road):
+                self.assertEqual(skips[road], "%s is not installed for %s: "
+                                 "%s -m pip install %s"
+                                 % (name, python, python, name))
+
+    def test_a_missing_cxx_compiler(self):
+        skips = self.make_optional({}, "CXX=no-such-c++", "pybind11",
+                                   "nanobind")
+        self.assertEqual(set(skips), {"pybind11", "nanobind"})
+        for road, line in skips.items():
+            with self.subTest(road=road):
+                self.assertTrue(line.endswith(
+                    "no C++ compiler: no-such-c++ is not installed "
+                    "(sudo apt-get install g++)"), line)
 
 
 class TestRecordedRun(unittest.TestCase):

@@ -15,9 +15,10 @@ that a chapter cannot drift into saying something false.
 * docs/05: every number of its Speed tables is the one the two recorded
   runs of `make -C 05-logger bench` printed, rounded as shown, and each
   aim is called met or missed as the run said.
-* docs/07: every cost its table of alternatives quotes is a median of the
-  recorded `make bench` run it shows, and what its prose says about that
-  run (which road is cheaper than which) is true of it.
+* docs/07: every cost and module size it quotes is one the recorded
+  `make bench` run printed, the run's settings and the binding libraries'
+  versions it names are the recorded (and pinned) ones, and what its prose
+  says about that run (which road is cheaper than which) is true of it.
 """
 import concurrent.futures
 import math
@@ -323,13 +324,25 @@ class TestWhenToFFIClaims(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from test_bench import RECORDED, parse_report
-        tables, _ = parse_report(RECORDED.read_text())
+        from test_bench import RECORDED, load_bench, parse_report
+        text = RECORDED.read_text()
+        tables, _ = parse_report(text)
         cls.median = {label: row[1] for rows in tables.values()
                       for label, row in rows.items() if row[0] == "row"}
+        cls.titles = list(tables)
         cls.calls = next(rows for title, rows in tables.items()
                          if title.startswith("One call from Python"))
+        cls.header = text.split("\n\n", 1)[0]
+        sizes = re.search(r"^module size \(code and data loaded\): (.*)$",
+                          cls.header, re.M)
+        cls.size = {name: float(kb) for name, kb in re.findall(
+            r"\s*([^,]+?) (\d+(?:\.\d+)?) KB", sizes.group(1))} if sizes else {}
+        cls.bench = load_bench()
         cls.chapter = (excerpts.DOCS / "07-when-to-ffi.md").read_text()
+        # The prose and the Markdown tables: the chapter without its fenced
+        # blocks (those are checked against their sources by excerpts.py).
+        cls.prose = re.sub(r"^```.*?^```$", "", cls.chapter,
+                           flags=re.M | re.S)
 
     def section(self, heading):
         start = self.chapter.index("\n## %s\n" % heading)
@@ -337,17 +350,59 @@ class TestWhenToFFIClaims(unittest.TestCase):
         return self.chapter[start:end]
 
     def test_quoted_costs_are_recorded_medians(self):
+        # Every cost and size the text quotes, anywhere outside a code
+        # block, is one the recorded run printed, rounded as it printed.
         table = self.section("The alternatives side by side")
-        quoted = re.findall(r"(\d[\d,]*(?:\.\d+)?) (ns|ms)\b", table)
-        self.assertGreaterEqual(len(quoted), 9, quoted)
+        self.assertGreaterEqual(
+            len(re.findall(r"\d (?:ns|ms)\b", table)), 10, table)
+        quoted = re.findall(r"(\d[\d,]*(?:\.\d+)?) (ns|ms|KB)\b",
+                            self.prose)
         shown = set()
         for value in self.median.values():
             shown.add(("%.1f" % value if value < 100
                        else "{:,.0f}".format(value), "ns"))
-            shown.add(("%.1f" % (value / 1e6), "ms"))
+            if value >= 1e5:
+                shown.add(("%.1f" % (value / 1e6), "ms"))
+        for kb in self.size.values():
+            shown.add((self.bench._number(kb), "KB"))
+        self.assertTrue(any(unit == "KB" for _, unit in quoted), quoted)
         for value, unit in quoted:
             with self.subTest(cost="%s %s" % (value, unit)):
                 self.assertIn((value, unit), shown)
+
+    def test_run_parameters(self):
+        # "Each number is the median of 31 rounds", "1,000 times", "10,000
+        # ints": the full run's settings, and the recorded run's.
+        full = self.bench.FULL
+        said = lambda pattern: int(re.search(pattern, self.prose)
+                                   .group(1).replace(",", ""))
+        self.assertEqual(said(r"the median of (\d+) rounds"), full["rounds"])
+        self.assertIn("%d rounds, interleaved" % full["rounds"], self.header)
+        self.assertEqual(said(r"a Python function ([\d,]+) times"),
+                         full["callbacks"])
+        self.assertIn("(%d calls per crossing)" % full["callbacks"],
+                      "\n".join(self.titles))
+        self.assertEqual(said(r"a list of ([\d,]+) ints"), full["elements"])
+        self.assertIn("(%d elements per call)" % full["elements"],
+                      "\n".join(self.titles))
+
+    def test_versions_named_are_the_recorded_ones(self):
+        # The chapter names the versions the recorded run was built with,
+        # and those are the ones tests/requirements.txt pins.
+        built = dict(re.findall(r"(Cython|pybind11|nanobind) (\S+?)(?:,|$)",
+                                re.search(r"^binding libraries: (.*)$",
+                                          self.header, re.M).group(1)))
+        self.assertEqual(set(built), {"Cython", "pybind11", "nanobind"})
+        pinned = dict(re.findall(r"^(Cython|pybind11|nanobind)==(\S+)",
+                                 (support.TESTS / "requirements.txt")
+                                 .read_text(), re.M))
+        self.assertEqual(built, pinned)
+        named = re.findall(r"\b(Cython|pybind11|nanobind) (\d+\.\d+\.\d+)\b",
+                           self.prose)
+        self.assertEqual({name for name, _ in named}, set(built), named)
+        for name, version in named:
+            with self.subTest(name=name):
+                self.assertEqual(version, built[name])
 
     def test_what_the_prose_says_about_the_run(self):
         m = self.median
@@ -359,21 +414,39 @@ class TestWhenToFFIClaims(unittest.TestCase):
         # "ctypes with argtypes set is slower than without"
         self.assertGreater(m["ctypes, argtypes set"],
                            m["ctypes, no argtypes"])
+        # nanobind's call and module cost less than pybind11's
+        self.assertLess(m["nanobind"], m["pybind11"])
+        self.assertLess(self.size["nanobind"], self.size["pybind11"])
         # road 1's callback is "no dearer than Python calling Python";
-        # through cffi or ctypes it costs "several times more"
+        # through cffi or ctypes it costs "several times more"; "cheap
+        # only on road 1, Cython, pybind11 or nanobind" (under twice)
         baseline = m["Python calls a Python function"]
         self.assertLessEqual(m["C API, PyObject_CallOneArg"], baseline * 1.1)
         for row in ('cffi API mode, extern "Python"',
                     "cffi ABI mode, ffi.callback", "ctypes, CFUNCTYPE"):
             self.assertGreater(m[row], 2 * baseline, row)
+        for row in ("Cython, cdef function", "pybind11, std::function",
+                    "nanobind, std::function"):
+            self.assertLess(m[row], 2 * baseline, row)
         # copying through cffi or ctypes costs more per element than
         # adding up the list in Python; road 1 and Cython copy cheaply
         loop = m["Python for loop over a list"]
         for row in ("cffi API mode, ffi.new copy",
                     "cffi ABI mode, ffi.new copy", "ctypes, array copy"):
             self.assertGreater(m[row], loop, row)
-        for row in ("C API, list copied", "Cython, list copied"):
+        for row in ("C API, list copied", "Cython, list copied",
+                    "nanobind, std::vector copy"):
             self.assertLess(m[row], loop / 2, row)
+        # the pipe costs "the time of about a hundred Python function
+        # calls": the words fit the recorded ratio
+        words = re.search(r"the time of (.+?) Python function calls",
+                          self.prose).group(1)
+        low, high = {"dozens of": (12, 50), "about a hundred": (50, 200),
+                     "hundreds of": (200, 2000),
+                     "thousands of": (2000, 20000)}[words]
+        ratio = (m["a line to cat through a pipe, and back"]
+                 / m["Python function (as in the first table)"])
+        self.assertTrue(low <= ratio < high, (words, ratio))
         # a call across costs "tens to hundreds of nanoseconds"
         across = [m[row] for row in self.calls
                   if not row.startswith(("Python", "empty"))]

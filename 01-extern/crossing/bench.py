@@ -6,7 +6,8 @@
 Three tables, each with a pure-Python baseline that the ratios refer to:
 
 1. one call from Python into C (the calling conventions of road 1, cffi's
-   two modes, ctypes with and without argtypes, Cython, pybind11);
+   two modes, ctypes with and without argtypes, Cython, pybind11,
+   nanobind);
 2. one call from C back into Python (a C loop calls a Python function);
 3. one element of a list that C sums: copied element by element, or read
    in place through the buffer protocol;
@@ -21,8 +22,10 @@ of the rounds and the spread between the 25th and 75th percentile.  Then a Merma
 which GitHub renders as a chart.
 
 Build first (make does it): crossing_capi, _crossing_cffi and libcrossing.so
-are needed; crossing_cython and crossing_pybind are optional, and a row
-whose module is missing says why instead of a number.
+are needed; crossing_cython, crossing_pybind and crossing_nanobind are
+optional, and a row whose module is missing says why instead of a number.
+
+    python3 bench.py --tools    # for the Makefile: the optional tools
 """
 
 import argparse
@@ -32,6 +35,7 @@ import importlib
 import os
 import platform
 import statistics
+import struct
 import sys
 import sysconfig
 import time
@@ -173,6 +177,10 @@ def load_pybind11():
     return _import("crossing_pybind", optional="pybind11")
 
 
+def load_nanobind():
+    return _import("crossing_nanobind", optional="nanobind")
+
+
 ROADS = {
     "python": lambda: None,
     "capi": load_capi,
@@ -182,6 +190,7 @@ ROADS = {
     "ctypes-guess": lambda: load_ctypes(argtypes=False),
     "cython": load_cython,
     "pybind11": load_pybind11,
+    "nanobind": load_nanobind,
     "subprocess": lambda: None,
 }
 
@@ -280,6 +289,8 @@ def _rows(cfg):
          lambda r: {"add": r.add}),
         (call, "pybind11", "pybind11", "pybind11", "add(1, 2)",
          lambda r: {"add": r.add}),
+        (call, "nanobind", "nanobind", "nanobind", "add(1, 2)",
+         lambda r: {"add": r.add}),
 
         ("callback", "python", "Python calls a Python function", "Python",
          "f(echo, n)", lambda r: {"f": py_call_back, "echo": echo, "n": n_cb}),
@@ -296,6 +307,8 @@ def _rows(cfg):
         ("callback", "cython", "Cython, cdef function", "Cython",
          "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
         ("callback", "pybind11", "pybind11, std::function", "pybind11",
+         "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
+        ("callback", "nanobind", "nanobind, std::function", "nanobind",
          "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
 
         ("element", "python", "Python for loop over a list", "Python loop",
@@ -325,6 +338,11 @@ def _rows(cfg):
         ("element", "pybind11", "pybind11, std::vector copy", "pybind11 copy",
          "f(data)", lambda r: {"f": r.sum_list, "data": values}),
         ("element", "pybind11", "pybind11, py::buffer", "pybind11 shared",
+         "f(data)", lambda r: {"f": r.sum_buffer, "data": buffer}),
+        ("element", "nanobind", "nanobind, std::vector copy",
+         "nanobind copy", "f(data)",
+         lambda r: {"f": r.sum_list, "data": values}),
+        ("element", "nanobind", "nanobind, nb::ndarray", "nanobind shared",
          "f(data)", lambda r: {"f": r.sum_buffer, "data": buffer}),
 
         ("ipc", "python", "Python function (as in the first table)",
@@ -373,7 +391,8 @@ class Row:
 
 
 def build_rows(cfg):
-    """[Row] for the roads that load, [(table, label, reason)] for the rest."""
+    """[Row] for the roads that load, [(table, label, reason)] for the
+    rest, and what built the binding libraries' modules ("Cython 3.3.1")."""
     specs, per, expected = _rows(cfg)
     loaded, missing_roads = {}, {}
     for name, loader in ROADS.items():
@@ -381,6 +400,10 @@ def build_rows(cfg):
             loaded[name] = loader()
         except Missing as exc:
             missing_roads[name] = str(exc)
+    built_with = [getattr(loaded[name], "built_with", "%s (version unknown)"
+                          % name)
+                  for name in ("cython", "pybind11", "nanobind")
+                  if name in loaded]
     rows, missing = [], []
     for table, road, label, short, stmt, make in specs:
         if road in missing_roads:
@@ -398,18 +421,76 @@ def build_rows(cfg):
                                  % (label, stmt, got, want))
         rows.append(Row(table, road, label, short, stmt, namespace,
                         per[table]))
-    return rows, missing
+    return rows, missing, built_with
 
 
 def run(cfg):
-    rows, missing = build_rows(cfg)
+    rows, missing, built_with = build_rows(cfg)
     for row in rows:
         row.calibrate(cfg["target"])
     for round_number in range(cfg["rounds"]):
         shift = round_number % len(rows)
         for row in rows[shift:] + rows[:shift]:
             row.measure()
-    return rows, missing
+    return rows, missing, built_with
+
+
+# --- what each module weighs ------------------------------------------------
+
+MODULES = (("C API", "crossing_capi"), ("cffi API", "_crossing_cffi"),
+           ("Cython", "crossing_cython"), ("pybind11", "crossing_pybind"),
+           ("nanobind", "crossing_nanobind"))
+
+
+def loaded_size(path):
+    """Bytes of code and data the loader maps for an ELF shared object (the
+    sum of its PT_LOAD segments, debug information not counted), or None
+    for a file that is not 64-bit ELF."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        return None
+    order = "<" if data[5] == 1 else ">"
+    (phoff,) = struct.unpack_from(order + "Q", data, 0x20)
+    entry_size, count = struct.unpack_from(order + "HH", data, 0x36)
+    total = 0
+    for i in range(count):
+        header = phoff + i * entry_size
+        (kind,) = struct.unpack_from(order + "I", data, header)
+        if kind == 1:   # PT_LOAD; p_memsz is at offset 0x28
+            total += struct.unpack_from(order + "Q", data, header + 0x28)[0]
+    return total
+
+
+def module_sizes():
+    """["C API 9.2 KB", ...] for the modules built for this interpreter."""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    sizes = []
+    for name, stem in MODULES:
+        path = HERE / (stem + suffix)
+        size = loaded_size(path) if path.is_file() else None
+        if size is not None:
+            sizes.append("%s %s KB" % (name, _number(size / 1000)))
+    return sizes
+
+
+# --- the tools the Makefile asks about --------------------------------------
+
+def tool_facts():
+    """Six words for the Makefile: Cython's version; pybind11's version and
+    include folder; nanobind's version, include and source folders.  "-"
+    stands for what this interpreter cannot import."""
+    def find(name):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            return None
+    cython, pybind11, nanobind = map(find, ("Cython", "pybind11", "nanobind"))
+    return [cython.__version__ if cython else "-",
+            pybind11.__version__ if pybind11 else "-",
+            pybind11.get_include() if pybind11 else "-",
+            nanobind.__version__ if nanobind else "-",
+            nanobind.include_dir() if nanobind else "-",
+            nanobind.source_dir() if nanobind else "-"]
 
 
 # --- the report -------------------------------------------------------------
@@ -422,12 +503,18 @@ def _ratio(x):
     return "%.2f" % x if x < 10 else "%.1f" % x if x < 100 else "%.0f" % x
 
 
-def report(rows, missing, cfg, compiler):
+def report(rows, missing, cfg, compilers, built_with):
     out = []
     out.append("make bench: Python %s (%s), %s %s"
                % (platform.python_version(), platform.python_implementation(),
                   platform.system(), platform.machine()))
-    out.append("modules built with: %s" % compiler)
+    out.append("modules built with: %s" % "; ".join(compilers))
+    if built_with:
+        out.append("binding libraries: %s" % ", ".join(built_with))
+    sizes = module_sizes()
+    if sizes:
+        out.append("module size (code and data loaded): %s"
+                   % ", ".join(sizes))
     out.append("%d rounds, interleaved; thread CPU time (the last table: "
                "wall time);" % cfg["rounds"])
     out.append("median and 25th-75th percentile of the rounds;")
@@ -490,11 +577,21 @@ def main(argv=None):
                         help="every row, few short rounds (a test, not a "
                              "measurement)")
     parser.add_argument("--compiler", default=os.environ.get("CC", "cc"),
-                        help="the compiler line to print")
+                        help="the C compiler line to print")
+    parser.add_argument("--cxx-compiler",
+                        help="the C++ compiler line to print")
+    parser.add_argument("--tools", action="store_true",
+                        help="print the optional tools (for the Makefile) "
+                             "and exit")
     args = parser.parse_args(argv)
+    if args.tools:
+        print(" ".join(tool_facts()))
+        return 0
     cfg = QUICK if args.quick else FULL
-    rows, missing = run(cfg)
-    print(report(rows, missing, cfg, args.compiler))
+    rows, missing, built_with = run(cfg)
+    compilers = [args.compiler] + ([args.cxx_compiler]
+                                   if args.cxx_compiler else [])
+    print(report(rows, missing, cfg, compilers, built_with))
     return 0
 
 

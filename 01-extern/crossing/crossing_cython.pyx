@@ -1,7 +1,7 @@
 # cython: language_level=3
 """make bench, Cython: the same functions as crossing_capi, written in
-Cython's dialect of Python; cython3 turns this file into a C extension
-module that calls crossing_lib directly."""
+Cython's dialect of Python; Cython (`python -m cython`) turns this file
+into a C extension module that calls crossing_lib directly."""
 
 from libc.stdlib cimport malloc, free
 
@@ -11,6 +11,14 @@ cdef extern from "crossing_lib.h":
     ctypedef long long (*cross_fn)(void *ctx, int i)
     long long cross_call_back(cross_fn fn, void *ctx, int n)
     long long cross_sum(const long long *values, size_t n)
+
+# The version of Cython that wrote the C, as its generated code says.
+cdef extern from *:
+    unsigned long CYTHON_HEX_VERSION
+
+built_with = "Cython %d.%d.%d" % (CYTHON_HEX_VERSION >> 24,
+                                  (CYTHON_HEX_VERSION >> 16) & 0xFF,
+                                  (CYTHON_HEX_VERSION >> 8) & 0xFF)
 
 
 def nothing():

@@ -5,7 +5,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <exception>
 #include <functional>
+#include <utility>
 #include <vector>
 
 extern "C" {
@@ -13,6 +15,9 @@ extern "C" {
 }
 
 namespace py = pybind11;
+
+#define CROSSING_STR(x) CROSSING_STR2(x)
+#define CROSSING_STR2(x) #x
 
 // Called by C with the GIL held; a C caller cannot take a C++ exception,
 // so the first one is kept and rethrown after the loop.
@@ -38,6 +43,9 @@ static long long call_python(void *ctx, int i)
 PYBIND11_MODULE(crossing_pybind, m)
 {
     m.doc() = "make bench, pybind11: the crossing functions";
+    m.attr("built_with") = "pybind11 " CROSSING_STR(PYBIND11_VERSION_MAJOR)
+        "." CROSSING_STR(PYBIND11_VERSION_MINOR) "."
+        CROSSING_STR(PYBIND11_VERSION_PATCH);
     m.def("nothing", &cross_nothing);
     m.def("add", &cross_add, py::arg("a"), py::arg("b"));
     m.def("call_back", [](std::function<long long(int)> fn, int n) {
