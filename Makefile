@@ -66,7 +66,7 @@ bench: all ## What a call across costs, every road side by side (a few minutes)
 .PHONY: wheel clean-wheel
 # The stages that ship a wheel: each has a setup.py beside its Makefile,
 # which compiles the same sources in the stage's build/ folder.
-WHEEL_STAGES := 03-layout 05-logger
+WHEEL_STAGES := $(patsubst %/pyproject.toml,%,$(wildcard [0-9][0-9]-*/pyproject.toml))
 # [excerpt: pip-wheel]
 # Offline, with the tools this interpreter already has: no index, no
 # fresh build environment, no cached wheel from an earlier build.
