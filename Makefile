@@ -10,6 +10,10 @@ PYTHON ?= python3
 # `python3` shell script again), its version if older than 3.10 (then one
 # line and exit status 2), and whether cffi is installed (exported: every
 # stage reads the answer).
+# TOPIC=name is for `make new-stage`; common.mk reads TOPIC as a stage's own
+# (set in a stage's Makefile), so the top level keeps it under another name.
+NEW_TOPIC := $(TOPIC)
+override TOPIC :=
 include common.mk
 export PYTHON HAVE_CFFI
 
@@ -19,7 +23,7 @@ STAGES := $(patsubst %/Makefile,%,$(STAGES))
 stage_of = $(firstword $(filter $(shell printf '%02d' $(1))-%,$(STAGES)))
 
 .DEFAULT_GOAL := help
-.PHONY: help all run test exercises clean docs skeletons doctor bench
+.PHONY: help all run test exercises clean docs skeletons doctor bench new-stage
 
 help: ## Show this help: every target with one line
 	@echo "Tales from C FFI: Python hosts, C guests.  Stages: $(STAGES)"
@@ -55,6 +59,9 @@ docs: ## Refresh the code excerpts in docs/ from the marked source files
 
 skeletons: ## Regenerate every exercise skeleton from its reference module
 	@$(PYTHON) tests/skeleton.py write
+
+new-stage: ## Start your own stage from tests/template: make new-stage TOPIC=name
+	@$(PYTHON) tests/template/new_stage.py "$(NEW_TOPIC)"
 
 doctor: ## Check this machine for the workshop: compiler, headers, cffi, tools
 	@$(PYTHON) tests/doctor.py

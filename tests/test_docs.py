@@ -442,8 +442,8 @@ class TestTheChecksCanFail(unittest.TestCase):
         self.assertEqual(expected_last_line(0),
                          "Next: [What crosses and who calls](01-extern.md)")
         self.assertEqual(
-            expected_last_line(7), "Previous: [Packaging](06-packaging.md)"
-            " · Next: [Overview](README.md)")
+            expected_last_line(len(ORDER) - 1), "Previous: [Packaging]"
+            "(06-packaging.md) · Next: [Overview](README.md)")
 
 
 if __name__ == "__main__":
