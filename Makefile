@@ -10,6 +10,10 @@ PYTHON ?= python3
 # `python3` shell script again), its version if older than 3.10 (then one
 # line and exit status 2), and whether cffi is installed (exported: every
 # stage reads the answer).
+# TOPIC=name is for `make new-stage`; common.mk reads TOPIC as a stage's own
+# (set in a stage's Makefile), so the top level keeps it under another name.
+NEW_TOPIC := $(TOPIC)
+override TOPIC :=
 include common.mk
 export PYTHON HAVE_CFFI
 
@@ -19,7 +23,7 @@ STAGES := $(patsubst %/Makefile,%,$(STAGES))
 stage_of = $(firstword $(filter $(shell printf '%02d' $(1))-%,$(STAGES)))
 
 .DEFAULT_GOAL := help
-.PHONY: help all run test exercises clean docs skeletons doctor bench
+.PHONY: help all run test exercises clean docs skeletons doctor bench new-stage
 
 help: ## Show this help: every target with one line
 	@echo "Tales from C FFI: Python hosts, C guests.  Stages: $(STAGES)"
@@ -59,6 +63,9 @@ docs: ## Refresh the code excerpts in docs/ from the marked source files
 skeletons: ## Regenerate every exercise skeleton from its reference module
 	@$(PYTHON) tests/skeleton.py write
 
+new-stage: ## Start your own stage from tests/template: make new-stage TOPIC=name
+	@$(PYTHON) tests/template/new_stage.py "$(NEW_TOPIC)"
+
 doctor: ## Check this machine for the workshop: compiler, headers, cffi, tools
 	@$(PYTHON) tests/doctor.py
 
@@ -70,7 +77,7 @@ bench: all ## What a call across costs, every road side by side (a few minutes)
 # The stages that ship a wheel: each has a pyproject.toml and a setup.py
 # beside its Makefile, which compile the same sources in the stage's build/
 # (removed first: every wheel comes from a clean build).
-WHEEL_STAGES := 03-layout 05-logger
+WHEEL_STAGES := $(patsubst %/pyproject.toml,%,$(wildcard [0-9][0-9]-*/pyproject.toml))
 # What the back end wrote (raw/) and what auditwheel made of it (fixed/):
 # only wheels that passed every check reach $(WHEEL_DIR) (the gate test
 # gives a folder of its own).

@@ -16,6 +16,7 @@ than the real struct (checked against C's own sizeof below, at import),
 so every read stays inside the C object: wrong values, never a read out
 of bounds.
 """
+# cdefs wrong on purpose: tests/test_cdefs.py skips this file
 import os
 
 import cffi

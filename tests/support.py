@@ -16,6 +16,7 @@ Conventions every stage test follows:
 
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 import re
 import signal
@@ -54,6 +55,24 @@ def stage_dir(stage):
         if path.name.startswith(prefix):
             return path
     raise LookupError("no stage %r under %s" % (stage, ROOT))
+
+
+def stage_checks(stage_dir):
+    """The stage's _checks.py, loaded as a module: what the shared tests
+    need to know about a stage beyond its folder's shape (ISOLATION for
+    tests/test_isolation.py, RUN_NEEDS for tests/test_run_output.py).
+    An empty module when the stage has none."""
+    path = Path(stage_dir) / "_checks.py"
+    name = "_checks_" + Path(stage_dir).name.replace("-", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    module = type(sys)(name)
+    if path.is_file():
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
 
 
 def build_dir(stage):

@@ -15,22 +15,38 @@ which C does not declare, are not compared.
 No cffi needed: the cdefs are read from the source files with `ast`.
 """
 import ast
+import pathlib
 import re
+import tempfile
 import unittest
 
 import support
 
-# The files of each stage that hold its cdef text: string constants passed
-# to a .cdef() call, or assigned to a module-level name that starts "CDEF".
-# (03-layout/layout_abi.py is left out: its wrong cdefs are wrong on
-# purpose.)
-CDEF_FILES = {
-    "01": ["_cffi_road.py", "build_extern_cffi.py"],
-    "02": ["build_transfer_cffi.py"],
-    "03": ["declarations.py", "build_layout_cffi.py"],
-    "04": ["build_memory_cffi.py"],
-    "05": ["build_logger_cffi.py"],
-}
+# A file that declares wrong cdefs on purpose (to show what a wrong
+# declaration does) says so with this comment, and is not compared.
+WRONG_ON_PURPOSE = "# cdefs wrong on purpose: tests/test_cdefs.py skips this file"
+
+
+def builder_name(stage_dir):
+    """build_<topic>_cffi.py, <topic> read from the stage's Makefile."""
+    topic = re.search(r"^TOPIC\s*:?=\s*(\w+)",
+                      (stage_dir / "Makefile").read_text(), re.M)
+    return "build_%s_cffi.py" % (topic.group(1) if topic else "?")
+
+
+def cdef_files(stage_dir):
+    """The files of a stage folder that hold its cdef text: its builder,
+    and every other .py file with string constants passed to a .cdef()
+    call or assigned to a module-level name that starts "CDEF", except
+    those marked WRONG_ON_PURPOSE."""
+    found = [builder_name(stage_dir)]
+    for path in sorted(stage_dir.glob("*.py")):
+        text = path.read_text()
+        if path.name in found or WRONG_ON_PURPOSE in text:
+            continue
+        if (".cdef(" in text or "CDEF" in text) and cdef_texts(path):
+            found.append(path.name)
+    return found
 
 
 def cdef_texts(path):
@@ -121,23 +137,40 @@ def disagreements(cdef, header):
 
 class TestCdefsMatchHeaders(unittest.TestCase):
 
-    def test_every_stage_is_listed(self):
-        self.assertEqual(sorted(CDEF_FILES),
-                         [path.name[:2] for path in support.stages()])
-
     def test_each_cdef_declares_what_its_header_declares(self):
-        for stage, files in sorted(CDEF_FILES.items()):
-            folder = support.stage_dir(stage)
+        for folder in support.stages():
             header, = folder.glob("*_lib.h")
-            for name in files:
+            for name in cdef_files(folder):
                 with self.subTest(stage=folder.name, file=name):
-                    texts = cdef_texts(folder / name)
+                    path = folder / name
+                    self.assertTrue(path.is_file(), "no %s" % name)
+                    texts = cdef_texts(path)
                     self.assertTrue(texts, "no cdef text found in %s" % name)
                     problems = disagreements("\n".join(texts),
                                              header.read_text())
                     self.assertEqual(problems, [], "%s disagrees with %s:\n%s"
                                      % (name, header.name,
                                         "\n".join(problems)))
+
+    def test_every_file_with_cdef_text_is_found(self):
+        # Discovery, not a list: the builder, a helper holding CDEF text,
+        # not the file marked wrong on purpose nor one without a cdef.
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = pathlib.Path(tmp)
+            files = {
+                "Makefile": "TOPIC := demo\ninclude ../common.mk\n",
+                "build_demo_cffi.py": 'ffi.cdef("int f(int a);")\n',
+                "_road.py": 'CDEF_MORE = "int g(void);"\n',
+                "demo_abi.py": "ffi.cdef(CDEF_MORE)\n",
+                "wrong_abi.py": WRONG_ON_PURPOSE + '\nffi.cdef("long f();")\n',
+                "run.py": "print('no cdef here')\n"}
+            for name, text in files.items():
+                (folder / name).write_text(text)
+            self.assertEqual(cdef_files(folder),
+                             ["build_demo_cffi.py", "_road.py"])
+            (folder / "build_demo_cffi.py").unlink()
+            # A missing builder is still named, and the test then fails.
+            self.assertEqual(cdef_files(folder)[0], "build_demo_cffi.py")
 
     def test_a_changed_declaration_is_noticed(self):
         # The check itself can fail: a type, a parameter name, a field and

@@ -7,7 +7,9 @@ resolves, each chapter ends with its Previous/Next line in reading order,
 the glossary has every term the chapters link to, no section is too long to
 hold in the head, no tracker words reach the reader, and every Mermaid
 block is a diagram."""
+import pathlib
 import re
+import tempfile
 import unicodedata
 import unittest
 
@@ -73,17 +75,28 @@ class TestDocs(unittest.TestCase):
 
 # --- the way through docs/ -------------------------------------------------
 
+CHAPTER_LINK = re.compile(r"^- \[(?:\d+ · )?([^\]]+)\]\((\d\d-[\w-]+\.md)\)",
+                          re.M)
+
+
+def reading_order(docs, stages):
+    """[(file, short title)]: the overview, each stage's chapter in the
+    order of its number, then the closing chapters (numbered files that
+    are no stage's) in the order docs/README.md's "## Chapters" lists
+    them.  Titles are the link texts there, without their number."""
+    text = (docs / "README.md").read_text()
+    listed = dict((name, title) for title, name in
+                  CHAPTER_LINK.findall(text[text.index("## Chapters"):]))
+    order = [("README.md", "Overview")]
+    stage_chapters = [stage.name + ".md" for stage in stages]
+    order += [(name, listed.get(name, "?")) for name in stage_chapters]
+    order += [(name, title) for name, title in listed.items()
+              if name not in stage_chapters]
+    return order
+
+
 # Reading order and the short title every Previous/Next line uses.
-ORDER = [
-    ("README.md", "Overview"),
-    ("01-extern.md", "What crosses and who calls"),
-    ("02-data-transfer.md", "Data transfer"),
-    ("03-layout.md", "Data layout"),
-    ("04-memory.md", "Memory life cycle"),
-    ("05-logger.md", "The logger"),
-    ("06-packaging.md", "Packaging"),
-    ("07-when-to-ffi.md", "When to FFI"),
-]
+ORDER = reading_order(excerpts.DOCS, support.stages())
 # docs/glossary.md has a `### Heading` for each of these anchors.
 GLOSSARY_ANCHORS = """
     ffi host-and-guest symbol static-and-dynamic-linking extension-module
@@ -270,6 +283,20 @@ class TestWayThroughDocs(unittest.TestCase):
                 self.assertTrue(path.is_file(), "no docs/%s" % name)
                 self.assertEqual(last_line(path), expected_last_line(index))
 
+    def test_reading_order_is_found_from_the_folders(self):
+        # A stage without a line in the overview gets the title "?", and a
+        # new stage comes after the others, before the closing chapters.
+        with tempfile.TemporaryDirectory() as tmp:
+            docs = pathlib.Path(tmp)
+            (docs / "README.md").write_text(
+                "## Chapters\n\n- [01 · One](01-one.md): a.\n"
+                "- [08 · Closing](08-closing.md): b.\n"
+                "- [Glossary](glossary.md): c.\n")
+            stages = [docs / "01-one", docs / "02-two"]
+            self.assertEqual(reading_order(docs, stages), [
+                ("README.md", "Overview"), ("01-one.md", "One"),
+                ("02-two.md", "?"), ("08-closing.md", "Closing")])
+
     def test_overview_lists_every_chapter_in_order(self):
         text = (excerpts.DOCS / "README.md").read_text()
         index = text[text.index("## Chapters"):]
@@ -415,8 +442,8 @@ class TestTheChecksCanFail(unittest.TestCase):
         self.assertEqual(expected_last_line(0),
                          "Next: [What crosses and who calls](01-extern.md)")
         self.assertEqual(
-            expected_last_line(7), "Previous: [Packaging](06-packaging.md)"
-            " · Next: [Overview](README.md)")
+            expected_last_line(len(ORDER) - 1), "Previous: [Packaging]"
+            "(06-packaging.md) · Next: [Overview](README.md)")
 
 
 if __name__ == "__main__":

@@ -12,14 +12,20 @@ module to its word:
 - a subinterpreter imports the module if and only if the module says it
   may, and whatever the subinterpreter does leaves the main one alone.
 
-Stage 04's registry, the one module with state of its own, has its own
-isolation tests in test_04_memory.py.  Each check runs in a child
+The modules are found in the stage folders: every <topic>_capi.c whose
+name does not start with `_`; the code that uses each one is in its
+stage's _checks.py (ISOLATION), and a module without it fails.  Stage 04's
+registry, the one piece of module state, has more isolation tests in
+test_04_memory.py.  Each check runs in a child
 interpreter (a broken module could crash the process), the children of
 one test side by side.
 """
 
 import concurrent.futures
+import re
 import sys
+import pathlib
+import tempfile
 import textwrap
 import unittest
 
@@ -31,22 +37,36 @@ import support
 # only allows interpreters that share the main one's GIL.
 OWN_GIL = sys.version_info >= (3, 12)
 
-# module -> (stage, code that uses it and checks an answer, its declaration)
-MODULES = {
-    "extern_capi": ("01", "assert M.add(2, 3) == 5\n"
-                          "assert M.call_n_times(3, lambda i: None) == 3",
-                    "shared GIL"),
-    "transfer_capi": ("02", "assert M.reversed_text('abc') == 'cba'\n"
-                            "assert M.sum_list([1, 2, 3]) == 6",
-                      "own GIL"),
-    "layout_capi": ("03", "assert M.walk([1])[0].startswith('int')",
-                    "own GIL"),
-    "tales_from_ffi": ("05", "L = M.Logger(buffer_size=64)\n"
-                             "L.log('')\n"
-                             "assert L.lock_free\n"
-                             "L.flush()",
-                       "main only"),
+# What each value of the Py_mod_multiple_interpreters slot promises.
+DECLARATIONS = {
+    "Py_MOD_PER_INTERPRETER_GIL_SUPPORTED": "own GIL",
+    "Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED": "shared GIL",
+    "Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED": "main only",
 }
+SLOT = re.compile(r"\{\s*Py_mod_multiple_interpreters\s*,\s*(\w+)\s*\}")
+
+
+def road1_modules(stages):
+    """{module: (stage, use code or None, declaration or None)}: every
+    public C-API module (<topic>_capi.c, built as CAPI_NAME when the
+    Makefile names one), what its slot table declares, and the code from
+    the stage's _checks.py ISOLATION that uses it."""
+    found = {}
+    for stage_dir in stages:
+        makefile = (stage_dir / "Makefile").read_text()
+        capi_name = re.search(r"^CAPI_NAME\s*:?=\s*(\w+)", makefile, re.M)
+        use = getattr(support.stage_checks(stage_dir), "ISOLATION", {})
+        for source in sorted(stage_dir.glob("*_capi.c")):
+            if source.name.startswith("_"):
+                continue        # private: a deliberate bug, not a module
+            name = capi_name.group(1) if capi_name else source.stem
+            slot = SLOT.search(source.read_text())
+            found[name] = (stage_dir.name[:2], use.get(name),
+                           DECLARATIONS.get(slot.group(1)) if slot else None)
+    return found
+
+
+MODULES = road1_modules(support.stages())
 
 
 def subinterpreter_may_import(declaration):
@@ -88,11 +108,38 @@ def run_children(make_code):
         futures = {name: pool.submit(support.run_python,
                                      textwrap.dedent(make_code(name, use)),
                                      stage=stage)
-                   for name, (stage, use, _) in MODULES.items()}
+                   for name, (stage, use, _) in MODULES.items() if use}
         return {name: future.result() for name, future in futures.items()}
 
 
 class TestIsolation(unittest.TestCase):
+
+    def test_every_module_declares_and_is_used(self):
+        for name, (stage, use, declaration) in MODULES.items():
+            with self.subTest(module=name):
+                self.assertIsNotNone(declaration, "%s: no "
+                                     "Py_mod_multiple_interpreters slot in "
+                                     "its slot table" % name)
+                self.assertTrue(use, "%s: no code that uses it: add it to "
+                                "ISOLATION in stage %s's _checks.py"
+                                % (name, stage))
+
+    def test_every_public_capi_module_is_found(self):
+        # Discovery can fail: a stage folder with a C-API module that
+        # _checks.py forgot, one private module, one renamed by CAPI_NAME.
+        with tempfile.TemporaryDirectory() as tmp:
+            stage = pathlib.Path(tmp) / "09-demo"
+            stage.mkdir()
+            (stage / "Makefile").write_text("TOPIC := demo\n")
+            (stage / "demo_capi.c").write_text(
+                "{Py_mod_multiple_interpreters, "
+                "Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},\n")
+            (stage / "_bugs_capi.c").write_text("")
+            self.assertEqual(road1_modules([stage]),
+                             {"demo_capi": ("09", None, "main only")})
+            (stage / "Makefile").write_text("TOPIC := demo\n"
+                                            "CAPI_NAME := demo_mod\n")
+            self.assertEqual(list(road1_modules([stage])), ["demo_mod"])
 
     def assert_child_ok(self, proc):
         self.assertEqual(proc.returncode, 0, "child %s:\n%s%s" % (
@@ -101,7 +148,7 @@ class TestIsolation(unittest.TestCase):
 
     def test_reimport_and_collect_the_old_module(self):
         procs = run_children(reimport_code)
-        for name in MODULES:
+        for name in procs:
             with self.subTest(module=name):
                 self.assert_child_ok(procs[name])
 
@@ -110,7 +157,8 @@ class TestIsolation(unittest.TestCase):
             self.skipTest("this interpreter has no subinterpreter module "
                           "(_interpreters or _xxsubinterpreters)")
         procs = run_children(subinterpreter_code)
-        for name, (stage, use, declaration) in MODULES.items():
+        for name, proc in procs.items():
+            declaration = MODULES[name][2]
             with self.subTest(module=name, declaration=declaration):
                 self.assert_child_ok(procs[name])
                 out = procs[name].stdout

@@ -9,50 +9,19 @@ changes from run to run as <*>.
 
 The stages run side by side (a thread per `make run`, each a child
 process), the slowest first: the whole check takes about as long as its
-longest stage.  What a stage needs beyond that is in STAGE_NEEDS below.
+longest stage.  What a stage needs beyond that is RUN_NEEDS in the stage's own
+_checks.py.
 """
 import concurrent.futures
 import os
-import re
-import sys
 import unittest
 
 import support
 
-# 3.10 builds no Limited-API module in stage 03, and says so in one line.
-ABI3_LINES = ("same answers as layout_capi: True; layout() equal: True",
-              "not built for CPython 3.10: the buffer protocol joined the "
-              "Limited API in 3.11")
-
-
-def check_02(testcase, out):
-    # The benchmark ran on both roads and printed three ratios each.
-    ratios = re.findall(r"^\[py\]   .+ / .+:\s+(\S+)$", out, re.M)
-    testcase.assertEqual(len(ratios), 6, out)
-    for text in ratios:
-        testcase.assertRegex(text, r"^\d+\.\d+$")
-    testcase.assertIn("the same 54 lines as road 1, word for word", out)
-
-
-def missing_04():
-    """Stage 04's tour ends with the memory bugs under ASan and valgrind."""
-    demos = support.import_stage("04", "_demos")
-    return demos.missing_tool("asan") or demos.missing_tool("valgrind")
-
-
-# Stage number -> what it needs: env (added to the environment of its
-# build and runs), replace (support.assert_run_output's), check (more
-# checks on the output), missing (None, or why it cannot run here: asked
-# after the build), slow (run it first).
-STAGE_NEEDS = {
-    "02": {"env": {"FFI_SMALL": "1"}, "check": check_02},
-    "03": {"replace": None if sys.version_info >= (3, 11) else ABI3_LINES},
-    "04": {"missing": missing_04, "slow": True},
-}
-
-
 def needs(stage):
-    return STAGE_NEEDS.get(stage.name[:2], {})
+    """What the stage needs beyond a build: RUN_NEEDS in its _checks.py
+    (support.stage_checks says which keys it may have)."""
+    return getattr(support.stage_checks(stage), "RUN_NEEDS", {})
 
 
 def env_of(stage):

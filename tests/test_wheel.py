@@ -60,7 +60,9 @@ for folder in sys.argv[1:]:
     except SystemExit as exit:          # stage 03's setup.py on 3.10
         print(json.dumps({"exit": str(exit)}))
 """
-SETUP_STAGES = ("03", "05")
+# The stages that ship a wheel, as the Makefile's WHEEL_STAGES finds them.
+SETUP_STAGES = tuple(s.name[:2] for s in support.stages()
+                     if (s / "pyproject.toml").is_file())
 
 
 @functools.lru_cache(maxsize=None)
