@@ -72,7 +72,7 @@ doctor: ## Check this machine for the workshop: compiler, headers, cffi, tools
 bench: all ## What a call across costs, every road side by side (a few minutes)
 	@$(MAKE) --no-print-directory -C 01-extern/crossing bench
 
-# --- packaging (docs/06-packaging.md) ---
+# --- packaging (docs/packaging.md) ---
 .PHONY: wheel clean-wheel
 # The stages that ship a wheel: each has a pyproject.toml and a setup.py
 # beside its Makefile, which compile the same sources in the stage's build/

@@ -13,7 +13,7 @@ packs both roads into one wheel:
     _logger_cffi     its C part, from build_logger_cffi.py  (cffi_modules)
 
 Each setting below says which Makefile rule it stands for
-(docs/06-packaging.md puts them side by side).  No sdist: the C sources
+(docs/packaging.md puts them side by side).  No sdist: the C sources
 include ../common.h, which lives outside this folder.
 """
 import os

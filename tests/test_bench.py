@@ -1,6 +1,6 @@
 """make bench runs: every row of 01-extern/crossing/bench.py gives a number
 (or, for an optional tool, says why not), every chart is a well-formed
-Mermaid xychart-beta block, and the recorded run that chapter 07 shows is
+Mermaid xychart-beta block, and the recorded run that the When-to-FFI chapter shows is
 complete.  `bench.py --quick` takes well under a second: it proves the rows
 run, it measures nothing."""
 import importlib.util
@@ -238,7 +238,7 @@ class TestBench(unittest.TestCase):
             self.assertRegex(part, r"^\w+ \d+\.\d+\.\d+")
 
     def test_cython_add_takes_the_fast_convention(self):
-        # Chapter 07: Cython makes `def add(int a, int b)` a function of
+        # The When-to-FFI chapter: Cython makes `def add(int a, int b)` a function of
         # METH_FASTCALL | METH_KEYWORDS, road 1's fast convention plus names.
         if self.lacks["cython"]:
             self.skipTest("Cython is not installed for this interpreter")
@@ -373,7 +373,7 @@ class TestMissingPieces(unittest.TestCase):
 
 
 class TestRecordedRun(unittest.TestCase):
-    """The run chapter 07 shows: every row measured, every chart sound."""
+    """The run the When-to-FFI chapter shows: every row measured, every chart sound."""
 
     def test_recorded_run_is_complete(self):
         tables, charts = parse_report(RECORDED.read_text())

@@ -75,18 +75,28 @@ class TestDocs(unittest.TestCase):
 
 # --- the way through docs/ -------------------------------------------------
 
-CHAPTER_LINK = re.compile(r"^- \[(?:\d+ · )?([^\]]+)\]\((\d\d-[\w-]+\.md)\)",
+# A chapter in the overview's "## Chapters" list: "- [NN · Title](NN-x.md)"
+# for a stage's, "- [Title](x.md)" for a closing one (no number: the
+# numbers belong to the stage folders).  The glossary is listed after it.
+CHAPTER_LINK = re.compile(r"^- \[(?:\d+ · )?([^\]]+)\]\(([\w-]+\.md)\)",
                           re.M)
+
+
+def chapter_list(text):
+    """The overview's "## Chapters" section, up to its first blank line
+    after the list."""
+    section = text[text.index("## Chapters"):]
+    return section.split("\n\n")[1]
 
 
 def reading_order(docs, stages):
     """[(file, short title)]: the overview, each stage's chapter in the
-    order of its number, then the closing chapters (numbered files that
-    are no stage's) in the order docs/README.md's "## Chapters" lists
+    order of its number, then the closing chapters (the files
+    that are no stage's) in the order docs/README.md's "## Chapters" lists
     them.  Titles are the link texts there, without their number."""
     text = (docs / "README.md").read_text()
     listed = dict((name, title) for title, name in
-                  CHAPTER_LINK.findall(text[text.index("## Chapters"):]))
+                  CHAPTER_LINK.findall(chapter_list(text)))
     order = [("README.md", "Overview")]
     stage_chapters = [stage.name + ".md" for stage in stages]
     order += [(name, listed.get(name, "?")) for name in stage_chapters]
@@ -290,16 +300,16 @@ class TestWayThroughDocs(unittest.TestCase):
             docs = pathlib.Path(tmp)
             (docs / "README.md").write_text(
                 "## Chapters\n\n- [01 · One](01-one.md): a.\n"
-                "- [08 · Closing](08-closing.md): b.\n"
-                "- [Glossary](glossary.md): c.\n")
+                "- [Closing](closing.md): b.\n"
+                "\nThe [glossary](glossary.md): c.\n")
             stages = [docs / "01-one", docs / "02-two"]
             self.assertEqual(reading_order(docs, stages), [
                 ("README.md", "Overview"), ("01-one.md", "One"),
-                ("02-two.md", "?"), ("08-closing.md", "Closing")])
+                ("02-two.md", "?"), ("closing.md", "Closing")])
 
     def test_overview_lists_every_chapter_in_order(self):
         text = (excerpts.DOCS / "README.md").read_text()
-        index = text[text.index("## Chapters"):]
+        index = chapter_list(text)
         positions = [index.find("](%s)" % name) for name, _ in ORDER[1:]]
         self.assertNotIn(-1, positions, positions)
         self.assertEqual(positions, sorted(positions))
@@ -443,7 +453,7 @@ class TestTheChecksCanFail(unittest.TestCase):
                          "Next: [What crosses and who calls](01-extern.md)")
         self.assertEqual(
             expected_last_line(len(ORDER) - 1), "Previous: [Packaging]"
-            "(06-packaging.md) · Next: [Overview](README.md)")
+            "(packaging.md) · Next: [Overview](README.md)")
 
 
 if __name__ == "__main__":

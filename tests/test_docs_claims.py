@@ -338,7 +338,7 @@ class TestWhenToFFIClaims(unittest.TestCase):
         cls.size = {name: float(kb) for name, kb in re.findall(
             r"\s*([^,]+?) (\d+(?:\.\d+)?) KB", sizes.group(1))} if sizes else {}
         cls.bench = load_bench()
-        cls.chapter = (excerpts.DOCS / "07-when-to-ffi.md").read_text()
+        cls.chapter = (excerpts.DOCS / "when-to-ffi.md").read_text()
         # The prose and the Markdown tables: the chapter without its fenced
         # blocks (those are checked against their sources by excerpts.py).
         cls.prose = re.sub(r"^```.*?^```$", "", cls.chapter,

@@ -171,7 +171,7 @@ class TestNewStage(unittest.TestCase):
     def test_docs_order_and_links(self):
         self.before_after("docs order", lambda order: order[5:8] == [
             ["05-logger.md", "The logger"], ["06-demo.md", "Wrapping demo"],
-            ["06-packaging.md", "Packaging"]])
+            ["packaging.md", "Packaging"]])
         self.assertEqual(self.after["chapter problems"], [])
 
     def test_memcheck_and_sanitize_jobs(self):

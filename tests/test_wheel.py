@@ -1,4 +1,4 @@
-"""Packaging, the quick checks (docs/06-packaging.md).
+"""Packaging, the quick checks (docs/packaging.md).
 
 * Each stage's setup.py compiles what the stage's Makefile compiles: the
   same modules from the same C files, the same Limited API version; read
