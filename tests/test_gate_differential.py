@@ -1,0 +1,12 @@
+"""Quality gate: differential tests with many random examples.
+
+The two roads of every stage (road 1, the C-API module; road 2, cffi in
+API mode, and ABI mode where the stage has it) are given the same
+generated input, and must return the same value or raise the same
+exception with the same message.  tests/differential.py has the
+machinery and the strategies; tests/test_differential.py runs a few
+examples of each in `make test`.  It runs under the sanitizer and
+valgrind gates too (fewer examples there: FFI_SMALL)."""
+import differential
+
+differential.define(globals(), "gate")
