@@ -61,7 +61,7 @@ def profile(name, stateful=False):
                         stateful_step_count=10, derandomize=True, **common)
     # Fewer under a checker: 60 under the sanitizers, 10 under valgrind.
     examples = int(os.environ.get("FFI_DIFF_EXAMPLES") or support.scale(
-        60 if os.environ.get("FFI_GATE") else 200, 10))
+        60 if os.environ.get("FFI_GATE") else 300, 10))
     return settings(max_examples=examples // 2 if stateful else examples,
                     stateful_step_count=support.scale(30, 15), **common)
 
