@@ -97,7 +97,7 @@ def outcome(call, *args, **kwargs):
     return ("value", normal(result))
 
 
-# --- arguments made anew for each road ----------------------------------------
+# --- arguments made anew for each road ---------------------------------------
 
 class Person(ctypes.Structure):
     _fields_ = [("height", ctypes.c_uint32), ("age", ctypes.c_uint32)]
@@ -208,7 +208,7 @@ def fresh(value):
     return copy.deepcopy(value)
 
 
-# --- strategies ----------------------------------------------------------------
+# --- strategies --------------------------------------------------------------
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 LLONG_MIN, LLONG_MAX = -2**63, 2**63 - 1
@@ -373,7 +373,7 @@ def strategies():
     return _STRATEGIES[0]
 
 
-# --- the functions of stages 01-03, and what each is given ---------------------
+# --- the functions of stages 01-03, and what each is given -------------------
 
 def _n(s):
     return st.one_of(st.integers(0, 20), s.int_or_wrong)
@@ -620,7 +620,7 @@ def define(namespace, profile_name):
             namespace[cls.__name__] = cls
 
 
-# --- stage 04: Person, handles, Block, views, the registry ---------------------
+# --- stage 04: Person, handles, Block, views, the registry -------------------
 
 class Pair:
     """One object of each road, made by the same call; kind says what."""
@@ -871,7 +871,7 @@ _test_memory_machine.__doc__ = ("Person, handles, Block, views, registry: "
                                 "any sequence of calls, the same outcomes")
 
 
-# --- stage 05: the Logger, a program of calls and what it printed --------------
+# --- stage 05: the Logger, a program of calls and what it printed ------------
 
 class Counting:
     """A callback that counts its calls and may raise."""
