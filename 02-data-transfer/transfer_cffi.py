@@ -127,9 +127,15 @@ def _bytes_view(data, func, name):
         raise TypeError("%s() argument '%s' must be a bytes-like object, "
                         "not %s" % (func, name, type(data).__name__)) from None
     if not view.c_contiguous:
+        empty = view.nbytes == 0
         view.release()
-        raise ValueError("%s() argument '%s' must be a C-contiguous buffer"
-                         % (func, name))
+        if not empty:
+            raise ValueError("%s() argument '%s' must be a C-contiguous "
+                             "buffer" % (func, name))
+        # Empty is contiguous to C's PyBuffer_IsContiguous() whatever its
+        # step (memoryview(b"")[::2]), though not to memoryview, and cffi
+        # will not share it.  C reads none of it: share an empty one.
+        view = memoryview(b"")
     return view
 
 
@@ -159,8 +165,11 @@ def _ll_view(data, func, name, writable=False):
                              "(C long long), not '%s'"
                              % (func, name, view.format))
         if not view.c_contiguous:
-            raise ValueError("%s() argument '%s' must be a C-contiguous "
-                             "buffer" % (func, name))
+            if view.nbytes:
+                raise ValueError("%s() argument '%s' must be a C-contiguous "
+                                 "buffer" % (func, name))
+            view.release()          # empty: as in _bytes_view
+            view = memoryview(bytearray()).cast("q")
         with ffi.from_buffer(view) as start:
             address = int(ffi.cast("uintptr_t", start))
         if view.nbytes and address % ffi.alignof("long long"):

@@ -151,7 +151,7 @@ def _buffer_arg(obj, func, name, kind, writable, count):
         if writable and view.readonly:
             raise TypeError("%s() argument '%s' must be %s, not %s"
                             % (func, name, expected, _type_name(obj)))
-        if not view.c_contiguous:
+        if not view.c_contiguous and view.nbytes:
             raise ValueError("%s() argument '%s' must be C-contiguous memory"
                              " (an array of %s has no gaps)"
                              % (func, name, kind.ctype))
@@ -170,13 +170,17 @@ def _buffer_arg(obj, func, name, kind, writable, count):
             raise ValueError("%s() argument '%s' has %d bytes, which is not "
                              "a multiple of sizeof(%s) = %d"
                              % (func, name, size, kind.ctype, kind.size))
-        structs = ffi.from_buffer(kind.ctype + "[]", view,
+        # Empty is contiguous to C's PyBuffer_IsContiguous() whatever its
+        # step (memoryview(b"")[::2]), though not to memoryview, and cffi
+        # will not share it.  C reads none of it: share an empty one.
+        structs = ffi.from_buffer(kind.ctype + "[]",
+                                  view if size else bytearray(),
                                   require_writable=writable)
     except BaseException:
         view.release()
         raise
     shared = _Shared(structs, view)
-    if int(ffi.cast("uintptr_t", structs)) % kind.align != 0:
+    if size and int(ffi.cast("uintptr_t", structs)) % kind.align != 0:
         shared.release()
         raise ValueError("%s() argument '%s' starts at an address that is "
                          "not a multiple of _Alignof(%s) = %d"

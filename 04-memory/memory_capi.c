@@ -522,13 +522,17 @@ Block_resize(PyObject *op, PyObject *size_obj)
 {
     BlockObject *self = BlockObject_CAST(op);
     long long size;
+    /* The argument first, as every function does: a wrong one is wrong
+     * whatever state the Block is in. */
+    if (int_in_range(size_obj, 0, BLOCK_MAX, "resize() argument 'size'",
+                     &size) < 0) {
+        return NULL;
+    }
     if (self->block == NULL) {
         PyErr_SetString(PyExc_ValueError, "resize(): the Block is closed");
         return NULL;
     }
-    if (refuse_if_exported(self, "resize", "resize") < 0
-        || int_in_range(size_obj, 0, BLOCK_MAX, "resize() argument 'size'",
-                        &size) < 0) {
+    if (refuse_if_exported(self, "resize", "resize") < 0) {
         return NULL;
     }
     if (block_resize(self->block, (size_t)size) < 0) {

@@ -126,10 +126,12 @@ class Logger:
     # [excerpt: init]
     def __init__(self, callback=None, *, background=False,
                  buffer_size=lib.LOGGER_BUFFER_SIZE):
+        # bool() first: road 1's argument parser ("p") calls it before
+        # anything is checked, so its exception comes first there too.
+        background = bool(background)
         if callback is not None and not callable(callback):
             raise TypeError("Logger() argument 'callback' must be callable "
                             "or None, not %s" % type(callback).__name__)
-        background = bool(background)
         buffer_size = _size_in_range(buffer_size, 1,
                                      lib.LOGGER_MAX_BUFFER_SIZE,
                                      "Logger() argument 'buffer_size'")

@@ -265,9 +265,10 @@ buffer_arg(PyObject *obj, const char *func, const char *name,
                      func, name, size, kind->ctype, kind->size);
         goto error;
     }
-    if ((uintptr_t)view->buf % kind->align != 0) {
+    if (size > 0 && (uintptr_t)view->buf % kind->align != 0) {
         /* Reading a uint32_t at an odd address is undefined behaviour
-         * in C (and a crash on some CPUs). */
+         * in C (and a crash on some CPUs).  An empty buffer is never
+         * read, and its address can be anything. */
         PyErr_Format(PyExc_ValueError,
                      "%s() argument '%s' starts at an address that is not "
                      "a multiple of _Alignof(%s) = %zu",

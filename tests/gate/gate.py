@@ -119,6 +119,28 @@ def stage_test_files(stage, root=ROOT):
     return sorted(files)
 
 
+# Test files that check every stage at once, in their own process (not in
+# children, as the sweeps): one job each under both gates, limited to the
+# chosen stages (FFI_GATE_STAGES), like a stage's own test file.
+CHECKED_FILES = ["test_gate_differential.py"]
+
+
+def checked_file_jobs(gate, chosen, root, env_for, wrap, timeout):
+    stages = ",".join(s.name[:2] for s in chosen)
+    jobs = []
+    for name in CHECKED_FILES:
+        test = Path(root) / "tests" / name
+        reason = gate_skip(test, gate)
+        if reason:
+            print("  skip %s under %s: %s" % (name, gate, reason))
+            continue
+        jobs.append(Job(test.stem, wrap(test.stem) + [
+            PYTHON, str(Path(root) / "tests" / "run.py"), str(test)],
+            str(root), dict(env_for(test.stem), FFI_GATE_STAGES=stages),
+            timeout))
+    return jobs
+
+
 def gate_skip(path, gate):
     """The reason a test file gives for opting out of `gate`, or None."""
     try:
@@ -468,6 +490,8 @@ def memcheck(stage_names, workers):
     env = memcheck_env()
     jobs = stage_jobs("memcheck", chosen, ROOT, lambda name: env, wrap,
                       3600, lambda name: " ".join(wrap(name)))
+    jobs += checked_file_jobs("memcheck", chosen, ROOT, lambda name: env,
+                              wrap, 3600)
     # The hostile-input sweep: its runner natively, every child it starts
     # under valgrind (support.gate_child_prefix reads this variable).
     for sweep in SWEEPS:
@@ -555,6 +579,8 @@ def sanitize(stage_names, workers):
           % (" ".join(s.name for s in chosen), workers, logdir))
     jobs = stage_jobs("sanitize", chosen, tree, env_for,
                       lambda name: [], 1800, lambda name: "")
+    jobs += checked_file_jobs("sanitize", chosen, tree, env_for,
+                              lambda name: [], 1800)
     # The hostile-input sweep: its children inherit the sanitizer.
     for sweep in SWEEPS:
         for name, stages, leaks in sweep_parts(sweep, chosen):

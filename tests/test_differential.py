@@ -1,0 +1,7 @@
+"""Differential tests, short profile: the two roads of every stage agree
+on a few generated inputs, the same ones on every run (derandomized), and
+on every counterexample found before.  tests/differential.py has the
+machinery; tests/test_gate_differential.py runs many random examples."""
+import differential
+
+differential.define(globals(), "short")
