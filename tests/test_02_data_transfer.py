@@ -91,9 +91,10 @@ class TransferExercise:
                         "calls (a reference never given back?)"
                         % (name, report["python_bytes"], report["calls"]))
         self.assertLess(report["c_bytes"], 200_000,
-                        "%s() keeps C memory: %d bytes more after %d calls "
-                        "(memory C allocated and nobody freed?)"
-                        % (name, report["c_bytes"], report["calls"]))
+                        "%s() keeps C memory: %d bytes more after %d calls, "
+                        "by %s (memory C allocated and nobody freed?)"
+                        % (name, report["c_bytes"], report["calls"],
+                           report["meter"]))
         self.assertEqual(report["argument_refs"], 0,
                         "%s() changed the reference count of its arguments "
                         "by %+d over %d calls (a Py_DECREF without its "
@@ -572,7 +573,7 @@ class TransferContract(TransferExercise):
 # nothing.  Run in a child (tracemalloc's bookkeeping would confuse
 # valgrind), once per module; the child prints one JSON object.
 KEEPS_CHILD = """
-import array, ctypes, gc, json, sys, tracemalloc
+import array, gc, json, sys, tracemalloc
 import %(module)s as mod
 
 def midway():
@@ -609,19 +610,13 @@ CALLS = {
 ARGUMENTS = [TEXT, NUMBERS, QS]
 ROUNDS = %(rounds)d
 
-try:                            # glibc: the bytes malloc has handed out
-    _mallinfo2 = ctypes.CDLL(None).mallinfo2
-    class _Info(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_size_t) for n in
-                    "arena ordblks smblks hblks hblkhd usmblks fsmblks "
-                    "uordblks fordblks keepcost".split()]
-    _mallinfo2.restype = _Info
-    def c_heap():
-        info = _mallinfo2()
-        return info.uordblks + info.hblkhd
-except AttributeError:
-    def c_heap():
-        return 0
+# The bytes malloc has handed out: ASan's count when it is loaded (glibc's
+# mallinfo2() reads 0 then), else mallinfo2's.
+from support import c_heap_meter
+METER, c_heap = c_heap_meter()
+if c_heap is None:
+    raise SystemExit("no way to measure C memory here: neither ASan nor "
+                     "glibc's mallinfo2()")
 
 def counts():
     return [sys.getrefcount(argument) for argument in ARGUMENTS]
@@ -659,6 +654,7 @@ for name, calls in CALLS.items():
     python_bytes = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     report[name] = {"calls": ROUNDS * len(calls), "c_bytes": c_bytes,
+                    "meter": METER,
                     "python_bytes": python_bytes, "argument_refs": refs}
 print(json.dumps(report))
 """
