@@ -73,6 +73,10 @@ MISTAKES = {
         "    PyObject *result = PyLong_FromLong(add((int)a, (int)b));\n"
         "    Py_XINCREF(result);\n"
         "    return result;", True),
+    # Stage 02, part 1: the buffer C allocated is never freed.
+    "C memory never freed": (
+        2, "    transfer_free(out);\n    return result;",
+        "    return result;", True),
     # Stage 01, part 2: `return 0;` where the callback raised.
     "exception swallowed": (
         1, "        return -1;          /* exception set: ask the C loop to "
@@ -538,6 +542,7 @@ SECTION = "## What the checker prints"
 QUOTED = {
     "A part not written yet": ("skeleton", True),
     "A reference that is never given back": ("leaked result", True),
+    "C memory that is never freed": ("C memory never freed", True),
     'An exception swallowed: "returned a result with an exception set"':
         ("exception swallowed", True),
     "A write one byte past the end": ("off-by-one write", True),
@@ -583,12 +588,15 @@ def quoted_blocks(text):
     blocks = {}
     for part in re.split(r"^### ", section, flags=re.M)[1:]:
         heading, _, body = part.partition("\n")
-        fences = re.findall(r"^```[^\n]*\n(.*?)^```$\n?(.*)", body,
-                            re.M | re.S)
+        fences = list(re.finditer(r"^```[^\n]*\n(.*?)^```$\n?", body,
+                                  re.M | re.S))
         if fences:
-            quoted, after = fences[0]
-            blocks[heading.strip()] = (quoted.rstrip("\n").splitlines(),
-                                       after)
+            # Several blocks under one heading are one run, in order; the
+            # prose after the last one gives its count.
+            quoted = []
+            for fence in fences:
+                quoted += fence.group(1).rstrip("\n").splitlines()
+            blocks[heading.strip()] = (quoted, body[fences[-1].end():])
     return blocks
 
 
@@ -654,6 +662,9 @@ class TestTheWorkshopGuideQuotesTheChecker(unittest.TestCase):
 
     def test_a_crash(self):
         self.assert_quotes_the_checker("A crash")
+
+    def test_c_memory_never_freed(self):
+        self.assert_quotes_the_checker("C memory that is never freed")
 
     def test_a_borrowed_reference_stored(self):
         self.assert_quotes_the_checker("A borrowed reference stored")
