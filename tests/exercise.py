@@ -12,7 +12,11 @@ Each check runs in a fresh process, forked from a child interpreter that
 has imported the tests, so a crash, a sanitizer report or state left
 behind by one check does not touch the others.  A
 check that passes is run again a few times and the interpreter's counters
-compared, so a reference your code never gives back fails it.  For every
+compared, so a reference your code never gives back fails it.  C memory is
+counted too, in every build: the stage library's own count of what it
+allocated (the 'c-memory:' line of hints.txt names the counter) must not
+grow over a check, and under the sanitizers LeakSanitizer looks, after
+each check, for memory that our code allocated and nobody freed.  For every
 check that fails the checker prints its hint: a nudge, then the API to
 reach for.  The last line is always "N of M checks pass".
 
@@ -22,8 +26,11 @@ reach for.  The last line is always "N of M checks pass".
 `make check-1 SANITIZE=no` builds without the sanitizers, `LEAKS=no`
 leaves out the repeated runs (both are read from the environment).
 
-hints.txt, one block per check, in run order (= part order):
+hints.txt, one block per check, in run order (= part order), after
+optional 'c-memory:' lines (the library's counter, then what it counts
+and how it is given back):
 
+    c-memory: transfer_live_buffers() counts the buffers ...; free each ...
     [part 1] test_add_returns_the_sum
     nudge: one sentence that points at the idea
     api: the C-API functions and macros to reach for
@@ -232,7 +239,10 @@ def asan_runtime():
 # that way; a leak report whose stack has one of them is not ours to judge
 # (our own allocations are malloc() calls in the participant's file or the
 # stage's library, and the report's frames must be there, see
-# c_leak_reports).
+# c_leak_reports).  So memory the participant's code takes with
+# PyMem_Malloc() is not LeakSanitizer's to find here: the checks that
+# call a function many times and measure the C heap and tracemalloc
+# (stage 02's keeps-nothing checks) find a PyMem_Free() left out.
 LSAN_SUPPRESSIONS = """\
 leak:_PyObject_Malloc
 leak:_PyObject_Calloc
