@@ -519,6 +519,36 @@ class TestTheCheckerKillsEveryMutant(unittest.TestCase):
         self.assert_stage_kills_its_mutants(5)
 
 
+class TestTheRepeatedLeakCheckCatchesARealLeak(unittest.TestCase):
+    """test_04_memory's test_no_leak_when_repeated counts a round as grown
+    only past half its calls, so that the interpreter's caches cannot fail
+    it; a real leak of one reference per call must still fail it."""
+
+    def test_one_reference_per_call_fails_it(self):
+        old = ('    return Py_BuildValue("(kk)", '
+               '(unsigned long)person->height_cm,\n'
+               '                         (unsigned long)person->age);')
+        new = ('    PyObject *kept = Py_BuildValue("(kk)", '
+               '(unsigned long)person->height_cm,\n'
+               '                                   (unsigned long)person->age);'
+               '\n    Py_XINCREF(kept);\n    return kept;')
+        stage, tmp = solution_with(4, old, new)
+        with tmp:
+            out = Path(tmp.name) / "build"
+            ok, log = exercise.build(stage, tmp.name, out, quick=True)
+            self.assertTrue(ok, log)
+            proc = support.run_python(
+                "import sys, unittest; sys.exit(not unittest.main("
+                "module='test_04_memory', argv=['x', "
+                "'TestCapi.test_no_leak_when_repeated'], exit=False)"
+                ".result.wasSuccessful())",
+                env=support.child_env("04", FFI_BUILD=str(out)))
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        self.assertRegex(proc.stderr, r"memory blocks grew in every round "
+                                      r"by at least \d+ \(half the \d+ "
+                                      r"calls of a round\)")
+
+
 class TestTheReferencePassesUnderTheChecker(unittest.TestCase):
     def test_every_reference_passes_with_sanitizers_and_leak_check(self):
         for stage in exercise.exercise_stages():
