@@ -12,7 +12,11 @@ Each check runs in a fresh process, forked from a child interpreter that
 has imported the tests, so a crash, a sanitizer report or state left
 behind by one check does not touch the others.  A
 check that passes is run again a few times and the interpreter's counters
-compared, so a reference your code never gives back fails it.  For every
+compared, so a reference your code never gives back fails it.  C memory is
+counted too, in every build: the stage library's own count of what it
+allocated (the 'c-memory:' line of hints.txt names the counter) must not
+grow over a check, and under the sanitizers LeakSanitizer looks, after
+each check, for memory that our code allocated and nobody freed.  For every
 check that fails the checker prints its hint: a nudge, then the API to
 reach for.  The last line is always "N of M checks pass".
 
@@ -22,8 +26,11 @@ reach for.  The last line is always "N of M checks pass".
 `make check-1 SANITIZE=no` builds without the sanitizers, `LEAKS=no`
 leaves out the repeated runs (both are read from the environment).
 
-hints.txt, one block per check, in run order (= part order):
+hints.txt, one block per check, in run order (= part order), after
+optional 'c-memory:' lines (the library's counter, then what it counts
+and how it is given back):
 
+    c-memory: transfer_live_buffers() counts the buffers ...; free each ...
     [part 1] test_add_returns_the_sum
     nudge: one sentence that points at the idea
     api: the C-API functions and macros to reach for
@@ -114,6 +121,13 @@ def read_hints(stage):
             field = None
             continue
         key, sep, text = line.partition(":")
+        if key == "c-memory" and sep and block is None:
+            if not C_MEMORY.match(text.strip()):
+                raise HintsError("%s: expected 'c-memory: counter() what "
+                                 "it counts; how to free it', got %r" % (
+                                     at, line))
+            field = None
+            continue
         if key in ("nudge", "api") and sep and block is not None:
             if block[key] is not None:
                 raise HintsError("%s: a second '%s:' line for %s" % (
@@ -135,6 +149,28 @@ def read_hints(stage):
         raise HintsError("%s: blocks are not in part order (%s)" % (
             where, ", ".join(map(str, parts))))
     return blocks
+
+
+C_MEMORY = re.compile(r"^([A-Za-z_]\w*)\(\)\s+(\S.*)$")
+
+
+def read_c_memory(stage):
+    """The 'c-memory:' lines of hints.txt, before the first part: what C
+    allocates for the participant's code and how it is given back, each
+    with the library's counter of what is still out.  [(counter function,
+    text)]: the checker calls the counter (a function of the stage's
+    library, linked into the module) before and after every check."""
+    path = stage / "exercise" / "hints.txt"
+    found = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.startswith("["):
+                break
+            key, sep, text = line.partition(":")
+            match = C_MEMORY.match(text.strip()) if sep else None
+            if key == "c-memory" and match:
+                found.append((match.group(1), match.group(2)))
+    return found
 
 
 def plan(stage):
@@ -196,15 +232,44 @@ def asan_runtime():
     return out if os.path.isabs(out) and os.path.exists(out) else None
 
 
+# LeakSanitizer cannot see the roots of what Python's own small-object
+# allocator (pymalloc) holds: its arenas are mmap()ed, not malloc()ed, so
+# an object there that points at a malloc()ed block looks like a leak.
+# These are the interpreter's allocation functions whose blocks are held
+# that way; a leak report whose stack has one of them is not ours to judge
+# (our own allocations are malloc() calls in the participant's file or the
+# stage's library, and the report's frames must be there, see
+# c_leak_reports).  So memory the participant's code takes with
+# PyMem_Malloc() is not LeakSanitizer's to find here: the checks that
+# call a function many times and measure the C heap and tracemalloc
+# (stage 02's keeps-nothing checks) find a PyMem_Free() left out.
+LSAN_SUPPRESSIONS = """\
+leak:_PyObject_Malloc
+leak:_PyObject_Calloc
+leak:_PyObject_Realloc
+leak:_PyMem_RawMalloc
+leak:_PyMem_RawCalloc
+leak:_PyMem_RawRealloc
+leak:PyThread_allocate_lock
+leak:resize_compact
+"""
+
+
 def sanitizer_env(logdir, base=None):
     """Environment that loads ASan into the interpreter; reports go to
-    files in logdir (UBSan's to stderr when ASan is loaded beside it)."""
+    files in logdir (UBSan's to stderr when ASan is loaded beside it).
+    LeakSanitizer is on but does not run at exit (the interpreter's own
+    leaks at exit are not the participant's): each check asks it for a
+    leak check of its own (lsan_check), whose report the parent reads."""
     env = dict(os.environ if base is None else base)
+    supp = Path(logdir) / "lsan.supp"
+    supp.write_text(LSAN_SUPPRESSIONS)
     env.update(
         LD_PRELOAD=asan_runtime() or "",
-        ASAN_OPTIONS="log_path=%s/asan:detect_leaks=0:abort_on_error=0:"
-                     "allocator_may_return_null=1:"
+        ASAN_OPTIONS="log_path=%s/asan:detect_leaks=1:leak_check_at_exit=0:"
+                     "abort_on_error=0:allocator_may_return_null=1:"
                      "print_summary=1" % logdir,
+        LSAN_OPTIONS="suppressions=%s:print_suppressions=0" % supp,
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1",
     )
     return env
@@ -293,6 +358,8 @@ def _run_once(test_id, result):
 
 
 def _counters():
+    """(references, Python's memory blocks) now.  C's memory is counted by
+    the library's own counters and LeakSanitizer (see _check_in_fork)."""
     gc.collect()
     sys._clear_type_cache()
     gc.collect()
@@ -333,7 +400,7 @@ def _run_quietly(test_id):
 
 def _measure(test_id, reps, warmup):
     """Deltas of the counters over `reps` runs after `warmup` runs."""
-    refs, blocks = [0] * reps, [0] * reps
+    deltas = {key: [0] * reps for key in COUNTERS}
     failed = False
     for _ in range(warmup):
         failed = _run_quietly(test_id) or failed
@@ -341,9 +408,11 @@ def _measure(test_id, reps, warmup):
     for rep in range(reps):
         failed = _run_quietly(test_id) or failed
         after = _counters()
-        refs[rep], blocks[rep] = after[0] - before[0], after[1] - before[1]
+        for key, a, b in zip(COUNTERS, after, before):
+            deltas[key][rep] = a - b
         before = after
-    return {"refs": refs, "blocks": blocks, "failed": failed}
+    deltas["failed"] = failed
+    return deltas
 
 
 def _leak_check(test_id):
@@ -359,18 +428,70 @@ def _leak_check(test_id):
     return deltas
 
 
+def _live_counters(test_id):
+    """{counter name: function} for the stage of a check: the library's
+    own counts of what C holds (read_c_memory), found in the module under
+    test, where the stage's library is linked in."""
+    import ctypes
+    cls, _ = _load(test_id)
+    stage = support.stage_dir(cls.stage)
+    wanted = read_c_memory(stage)
+    if not wanted:
+        return {}
+    try:
+        module = support.import_stage(cls.stage, cls.module)
+        library = ctypes.CDLL(module.__file__)
+    except Exception:
+        return {}           # the check itself says why it cannot import
+    counters = {}
+    for name, _ in wanted:
+        function = getattr(library, name, None)
+        if function is not None:
+            function.restype, function.argtypes = ctypes.c_longlong, []
+            counters[name] = function
+    return counters
+
+
+def _live(counters):
+    gc.collect()
+    return {name: function() for name, function in counters.items()}
+
+
+def lsan_check():
+    """Ask LeakSanitizer (when it is loaded) for a leak check now: its
+    report goes to ASan's log file of this process.  True if it ran."""
+    import ctypes
+    try:
+        check = ctypes.CDLL(None).__lsan_do_recoverable_leak_check
+    except AttributeError:
+        return False
+    gc.collect()
+    check.restype, check.argtypes = ctypes.c_int, []
+    check()
+    return True
+
+
 def _check_in_fork(test_id, events_path, leaks):
     """Run one check in this (forked) process; its events go to a file."""
     with open(events_path, "w") as sink:
         recorder = _Recorder(sink)
         recorder.emit(event="start", test=test_id)
+        counters = _live_counters(test_id)
+        live_before = _live(counters)
         started = time.monotonic()
         _run_once(test_id, recorder)
         took = time.monotonic() - started
         if not (recorder.bad or recorder.skipped):
             event = {"event": "pass", "test": test_id, "seconds": took}
+            live_after = _live(counters)
+            grown = {name: [live_before[name], live_after[name]]
+                     for name in counters
+                     if live_after[name] > live_before[name]}
+            if grown:
+                event["c_live"] = grown
             if leaks and took < SLOW:
                 event["leak"] = _leak_check(test_id)
+            event["lsan"] = lsan_check()
             recorder.emit(**event)
         recorder.emit(event="end", test=test_id)
 
@@ -438,8 +559,13 @@ def server(folder, leaks, isolate, *numbered):
 
 # --- parent: run the checks, each in a fresh process -------------------------
 
+COUNTERS = ("refs", "blocks")
+
+
 def leaked(deltas):
-    return any(all(d >= 1 for d in deltas[key]) for key in ("refs", "blocks"))
+    """Which counters grew in every measured run: a list of keys."""
+    return [key for key in COUNTERS
+            if all(d >= 1 for d in deltas.get(key, [0]))]
 
 
 def _read_events(path):
@@ -464,10 +590,15 @@ def _outcome(test, events, status, output, logs):
             outcome = {"status": "skip", "message": event["message"]}
         elif kind == "pass":
             leak = event.get("leak")
-            if leak and leaked(leak):
+            if event.get("c_live"):
+                outcome = {"status": "leak", "c_live": event["c_live"],
+                           "deltas": leak or {}}
+            elif leak and leaked(leak):
                 outcome = {"status": "leak", "deltas": leak}
             else:
                 outcome = {"status": "pass", "repeated": leak is not None}
+            if event.get("lsan"):
+                outcome["lsan"] = logs
         elif kind == "end":
             ended = True
     if not ended or status not in (0, None) or "ERROR: AddressSanitizer" \
@@ -545,6 +676,52 @@ def run_checks(build_dir, test_ids, leaks=True, sanitize=False, jobs=None,
         remaining = [[(n, t) for n, t in share if t not in outcomes]
                      for share in remaining]
     return outcomes
+
+
+_LSAN_BLOCK = re.compile(r"^(Direct|Indirect) leak of (\d+) byte\(s\) in "
+                         r"(\d+) object\(s\) allocated from:$")
+_LSAN_FRAME = re.compile(r"#\d+ 0x[0-9a-f]+ in (\S+) (/\S+?):(\d+)")
+
+
+def c_leak_reports(logs, stage, source):
+    """LeakSanitizer's leaks of memory that our code allocated: those with
+    a frame in the participant's file or in one of the stage's C files
+    (the interpreter's own are suppressed, see LSAN_SUPPRESSIONS).
+    [{"bytes", "objects", "frames": [(function, file name, line)]}],
+    one per allocation site, biggest first."""
+    ours = {p.name for p in stage.glob("*.c")} | {source.name}
+    found = {}
+    for block in re.split(r"\n\s*\n", logs):
+        lines = block.strip().splitlines()
+        head = _LSAN_BLOCK.match(lines[0].strip()) if lines else None
+        if not head or head.group(1) != "Direct":
+            continue
+        frames = []
+        for line in lines[1:]:
+            match = _LSAN_FRAME.search(line)
+            if match and Path(match.group(2)).name in ours:
+                frames.append((match.group(1), Path(match.group(2)).name,
+                               int(match.group(3))))
+        if not frames:
+            continue
+        leak = found.setdefault(tuple(frames), {"bytes": 0, "objects": 0,
+                                                "frames": frames})
+        leak["bytes"] += int(head.group(2))
+        leak["objects"] += int(head.group(3))
+    return sorted(found.values(), key=lambda leak: -leak["bytes"])
+
+
+def classify_c_leaks(outcomes, stage, source):
+    """A check that passed, but after which LeakSanitizer found C memory
+    that our code allocated and nobody freed, fails as a leak."""
+    for outcome in outcomes.values():
+        logs = outcome.pop("lsan", None)
+        if logs and outcome["status"] in ("pass", "leak"):
+            reports = c_leak_reports(logs, stage, source)
+            if reports:
+                outcome["status"] = "leak"
+                outcome["lsan_leaks"] = reports
+                outcome.setdefault("deltas", {})
 
 
 def describe(status):
@@ -726,20 +903,11 @@ def report(stage, checks, outcomes, source, out=sys.stdout):
                 print(_indent(short_traceback(outcome["text"]), "        | "),
                       file=out)
         elif status == "leak":
-            deltas = outcome["deltas"]
-            grown = [key for key in ("refs", "blocks")
-                     if all(d >= 1 for d in deltas[key])]
             names = parts.get(hint["part"]) if hint else None
             who = (" in part %d (%s)" % (hint["part"], ", ".join(
                 "%s()" % n for n in names))) if names else ""
-            print(_wrap("", "leaks: each repeat of %s keeps more %s (%s): a "
-                        "new reference%s is never given back." % (
-                            method, " and ".join(
-                                {"refs": "references",
-                                 "blocks": "memory blocks"}[k]
-                                for k in grown),
-                            ", ".join("+%d" % d for d in deltas[grown[0]]),
-                            who)), file=out)
+            for line in leak_lines(outcome, method, who, stage, source):
+                print(_wrap("", line), file=out)
         else:
             print(_indent("the process running this check died (%s)."
                           % outcome["exit"]), file=out)
@@ -759,6 +927,49 @@ def report(stage, checks, outcomes, source, out=sys.stdout):
         else:
             print("        (no hint for this check in hints.txt)", file=out)
     return passed
+
+
+def _quote(source, line):
+    try:
+        return source.read_text().splitlines()[line - 1].strip()
+    except (OSError, IndexError):
+        return ""
+
+
+def leak_lines(outcome, method, who, stage, source):
+    """What a leak report says: what grew, where it was allocated, and
+    how to give it back."""
+    lines = []
+    c_memory = dict(read_c_memory(stage))
+    for name, (before, after) in sorted(outcome.get("c_live", {}).items()):
+        lines.append("leaks C memory: after %s, %s() is %d (it was %d "
+                     "before): it %s." % (method, name, after, before,
+                                          c_memory.get(name, "")))
+    for leak in outcome.get("lsan_leaks", [])[:1]:
+        func, file, line = leak["frames"][0]
+        where = "%s() (%s:%d)" % (func, file, line)
+        mine = [f for f in leak["frames"] if f[1] == source.name]
+        if mine and mine[0] != leak["frames"][0]:
+            where += ", called from %s() in your file, line %d: `%s`" % (
+                mine[0][0], mine[0][2], _quote(source, mine[0][2]))
+        elif mine:
+            where += " in your file: `%s`" % _quote(source, line)
+        lines.append("leaks C memory: LeakSanitizer found %d block%s (%d "
+                     "bytes) that nobody freed after %s, allocated by %s"
+                     % (leak["objects"], "" if leak["objects"] == 1
+                        else "s", leak["bytes"], method, where))
+    if outcome.get("lsan_leaks") and not outcome.get("c_live"):
+        lines += ["C memory: %s() %s." % item for item in c_memory.items()]
+    deltas = outcome.get("deltas") or {}
+    grown = leaked(deltas)
+    if grown:
+        kinds = {"refs": "references", "blocks": "memory blocks"}
+        lines.append("leaks: each repeat of %s keeps more %s (%s): a new "
+                     "reference%s is never given back." % (
+                         method, " and ".join(kinds[k] for k in grown),
+                         ", ".join("+%d" % d for d in deltas[grown[0]]),
+                         who))
+    return lines
 
 
 # --- commands ----------------------------------------------------------------
@@ -808,6 +1019,7 @@ def check(stage_name, src=None, out=None, sanitize=None, leaks=None,
     started = time.monotonic()
     outcomes = run_checks(build_dir, [t for t, _ in checks], leaks=leaks,
                           sanitize=sanitize)
+    classify_c_leaks(outcomes, stage, source)
     passed = report(stage, checks, outcomes, source, stream)
     print("", file=stream)
     if passed == len(checks):

@@ -14,6 +14,7 @@ Conventions every stage test follows:
   test can never silently run against the wrong build.
 """
 
+import ctypes
 import importlib
 import importlib.machinery
 import importlib.util
@@ -485,3 +486,48 @@ def interrupt_each_bytecode(make, left_behind, finish=lambda made: None):
     assert n > 5, n                     # it did interrupt
     return made
 """ % {"module": module}
+
+
+# --- measuring C memory ------------------------------------------------------
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks "
+                "uordblks fordblks keepcost".split()]
+
+
+def c_heap_meter():
+    """(name, function) where function() gives the bytes that malloc has
+    handed out in this process and not had back, or (None, None).
+
+    Under AddressSanitizer it is ASan's own count: ASan replaces malloc,
+    and glibc's mallinfo2() then reads 0 whatever is allocated (100
+    mallocs of 18 KB: +0 bytes).  Otherwise glibc's mallinfo2() (2.33):
+    bytes in use in the heap plus those in mmap()ed chunks.  Python's
+    small objects live in pymalloc's arenas, which are mmap()ed and not
+    counted by either: this is C's memory, and Python's large blocks."""
+    process = ctypes.CDLL(None)
+    try:
+        asan = process.__sanitizer_get_current_allocated_bytes
+    except AttributeError:
+        pass
+    else:
+        asan.restype, asan.argtypes = ctypes.c_size_t, []
+        return "AddressSanitizer's allocated bytes", asan
+    try:
+        mallinfo2 = process.mallinfo2
+    except AttributeError:
+        return None, None
+    mallinfo2.restype, mallinfo2.argtypes = _MallInfo2, []
+
+    def glibc():
+        info = mallinfo2()
+        return info.uordblks + info.hblkhd
+    return "glibc's mallinfo2()", glibc
+
+
+def c_heap_bytes():
+    """The bytes malloc has handed out and not had back (c_heap_meter),
+    or None where no meter works."""
+    meter = c_heap_meter()[1]
+    return None if meter is None else meter()

@@ -327,6 +327,20 @@ class TraceChecks:
                             "reference of its own: its reference count fell"
                             " by %d over 20 calls" % (value, lost))
 
+    def test_set_trace_passes_on_a_failing_truth_test(self):
+        # Asking an object for its truth value runs its __bool__, which
+        # may raise: then nothing is set and the exception goes on.
+        class NoTruth:
+            def __bool__(self):
+                raise ValueError("no truth value here")
+        with self.assertRaisesRegex(ValueError, r"^no truth value here$",
+                                    msg="set_trace() must pass on the "
+                                    "exception of a failing truth test"):
+            self.mod.set_trace(NoTruth())
+        self.assertIs(self.mod.set_trace(False), False,
+                      "set_trace() changed the flag although the truth test "
+                      "of its argument raised")
+
     def test_trace_lines_come_from_c_in_order(self):
         code = ("import sys; import %s as m\n"
                 "sys.stdout.reconfigure(line_buffering=True)\n"

@@ -306,6 +306,97 @@ def significant(lines):
     return out
 
 
+# A LeakSanitizer report as the checker's processes write it: one leak of
+# ours (utf8_reverse, called from the participant's file), one of the
+# interpreter's own, one indirect leak under ours.
+LSAN_REPORT = """\
+==4242==ERROR: LeakSanitizer: detected memory leaks
+
+Direct leak of 36002 byte(s) in 2 object(s) allocated from:
+    #0 0x7f1 in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x7f2 in utf8_reverse /work/02-data-transfer/transfer_lib.c:114
+    #2 0x7f3 in transfer_reversed_text /tmp/x/transfer_capi.c:237
+    #3 0x7f4  (/lib/x86_64-linux-gnu/libffi.so.8+0x6f79)
+
+Direct leak of 32 byte(s) in 1 object(s) allocated from:
+    #0 0x7f1 in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x7f5 in PyThread_allocate_lock Python/thread_pthread.h:437
+
+Indirect leak of 64 byte(s) in 1 object(s) allocated from:
+    #0 0x7f1 in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x7f2 in utf8_reverse /work/02-data-transfer/transfer_lib.c:114
+
+SUMMARY: AddressSanitizer: 36098 byte(s) leaked in 4 allocation(s).
+"""
+
+
+class TestCMemory(unittest.TestCase):
+    """The checker's view of C memory: the library's counters named in
+    hints.txt, LeakSanitizer's reports, the C heap meter."""
+
+    def test_every_c_memory_counter_is_in_its_module(self):
+        import ctypes
+        stages = [s for s in exercise.exercise_stages()
+                  if exercise.read_c_memory(s)]
+        self.assertEqual([s.name[:2] for s in stages], ["02", "04", "05"])
+        for stage in stages:
+            cls = exercise.contract_classes(stage)[0]
+            module = support.import_stage(cls.stage, cls.module)
+            library = ctypes.CDLL(module.__file__)
+            for name, text in exercise.read_c_memory(stage):
+                with self.subTest(stage=stage.name, counter=name):
+                    counter = getattr(library, name)
+                    counter.restype = ctypes.c_longlong
+                    self.assertGreaterEqual(counter(), 0)
+                    self.assertRegex(text, r"\w+\(\)")
+
+    def test_a_malformed_c_memory_line_names_its_line(self):
+        import tempfile
+        from pathlib import Path
+        text = (support.stage_dir("02") / "exercise" / "hints.txt").read_text()
+        broken = text.replace("c-memory: transfer_live_buffers() ",
+                              "c-memory: transfer_live_buffers ")
+        self.assertNotEqual(text, broken)
+        with tempfile.TemporaryDirectory() as tmp:
+            stage = Path(tmp) / "02-data-transfer"
+            (stage / "exercise").mkdir(parents=True)
+            (stage / "exercise" / "hints.txt").write_text(broken)
+            with self.assertRaisesRegex(exercise.HintsError,
+                                        r"hints\.txt:\d+: expected "
+                                        r"'c-memory: counter\(\)"):
+                exercise.read_hints(stage)
+
+    def test_only_our_direct_leaks_count(self):
+        from pathlib import Path
+        stage = support.stage_dir("02")
+        leaks = exercise.c_leak_reports(LSAN_REPORT, stage,
+                                        Path("/tmp/x/transfer_capi.c"))
+        self.assertEqual(leaks, [{"bytes": 36002, "objects": 2, "frames": [
+            ("utf8_reverse", "transfer_lib.c", 114),
+            ("transfer_reversed_text", "transfer_capi.c", 237)]}])
+        self.assertEqual(exercise.c_leak_reports(
+            LSAN_REPORT.replace("transfer_", "other_"), stage,
+            Path("/tmp/x/transfer_capi.c")), [])
+
+    def test_the_c_heap_meter_sees_a_malloc(self):
+        import ctypes
+        name, meter = support.c_heap_meter()
+        if meter is None:
+            self.skipTest("no C heap meter here (neither ASan nor glibc's "
+                          "mallinfo2)")
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype, libc.malloc.argtypes = (ctypes.c_void_p,
+                                                     [ctypes.c_size_t])
+        libc.free.argtypes = [ctypes.c_void_p]
+        before = meter()
+        blocks = [libc.malloc(18_000) for _ in range(100)]
+        grown = meter() - before
+        for block in blocks:
+            libc.free(block)
+        self.assertGreaterEqual(grown, 1_800_000, name)
+        self.assertLess(meter() - before, 100_000, name)
+
+
 class TestChecks(unittest.TestCase):
     """The skeleton fails only with NotImplementedError, the reference
     passes: both built by the exercise rule and checked by the checker."""

@@ -9,7 +9,12 @@ runs `make check-N`'s checker on it:
 - a crash ends only the check that crashed: its hint is printed, the other
   checks still run, and the last line still counts them;
 - a reference that is never given back fails as a leak that names the
-  check and the function (a callback's result too).
+  check and the function (a callback's result too);
+- every mutant in MUTANTS (a plausible wrong solution: a leak of C memory
+  or of a reference, a borrowed reference kept, a buffer not released, an
+  exception swallowed, an error status ignored, a double free, an export
+  not counted, an overflow not refused) fails a check of its own part,
+  with a hint that points at the mistake.
 
 And the reference itself passes every stage's checks under the sanitizers
 with the leak check on, as `make check-N` runs them.
@@ -67,6 +72,10 @@ MISTAKES = {
         1, "    return PyLong_FromLong(add((int)a, (int)b));",
         "    PyObject *result = PyLong_FromLong(add((int)a, (int)b));\n"
         "    Py_XINCREF(result);\n"
+        "    return result;", True),
+    # Stage 02, part 1: the buffer C allocated is never freed.
+    "C memory never freed": (
+        2, "    transfer_free(out);\n    return result;",
         "    return result;", True),
     # Stage 01, part 2: `return 0;` where the callback raised.
     "exception swallowed": (
@@ -136,6 +145,7 @@ def run_check_leaving_out(stage, tmp, sanitize, method):
     outcomes = exercise.run_checks(
         build_dir, [t for t, _ in checks if not t.endswith("." + method)],
         leaks=True, sanitize=sanitize)
+    exercise.classify_c_leaks(outcomes, stage, source)
     out = io.StringIO()
     passed = exercise.report(stage, checks, outcomes, source, out)
     print("\n%d of %d checks pass" % (passed, len(checks)), file=out)
@@ -226,6 +236,319 @@ class TestTheCheckerCatchesMistakes(unittest.TestCase):
         self.assertNotIn("  CRASH ", output)
 
 
+# --- the checker proves itself: plausible wrong solutions ---------------------
+#
+# Each mutant is the reference with one small edit inside one exercise part
+# (a mistake a participant makes): the checker must fail a check of that
+# part, and what it prints for that check (message, nudge or api line)
+# must contain one of `words`: the hint points at the mistake.  `before`:
+# a mistake that only exists before that version (a leaked reference to
+# None, immortal from 3.12 on, leaks nothing).
+MUTANTS = []
+
+
+def mutant(stage, part, kind, old, new, words, before=None):
+    MUTANTS.append(dict(stage=stage, part=part, kind=kind, old=old, new=new,
+                  words=words, before=before))
+
+
+# --- stage 01 ---------------------------------------------------------------
+mutant(1, 1, "integer overflow not refused",
+       "    if (sum < INT_MIN || sum > INT_MAX) {",
+       "    if (0 && (sum < INT_MIN || sum > INT_MAX)) {",
+       ["does not fit in a C int", "OverflowError"])
+mutant(1, 1, "reference leak",
+       "    return PyLong_FromLong(add((int)a, (int)b));",
+       "    PyObject *result = PyLong_FromLong(add((int)a, (int)b));\n"
+       "    Py_XINCREF(result);\n"
+       "    return result;", ["leaks"])
+mutant(1, 1, "exception swallowed",
+       "                        &b) < 0) {\n        return NULL;",
+       "                        &b) < 0) {\n        PyErr_Clear();\n"
+       "        return PyLong_FromLong(0);", ["int_in_range"])
+mutant(1, 2, "error status ignored",
+       "        return -1;          /* exception set: ask the C loop to stop */",
+       "        return 0;", ["exception", "NULL"])
+mutant(1, 2, "exception swallowed",
+       "        return -1;          /* exception set: ask the C loop to stop */",
+       "        PyErr_Clear();\n        return 0;", ["exception"])
+mutant(1, 2, "reference leak",
+       "    Py_DECREF(result);      /* the callback's return value is not used */",
+       "", ["Py_DECREF", "leak", "released"])
+mutant(1, 3, "error status ignored",
+       "    int flag = PyObject_IsTrue(on);\n    if (flag < 0) {\n"
+       "        return NULL;\n    }\n",
+       "    int flag = PyObject_IsTrue(on);\n", ["PyObject_IsTrue", "-1"])
+mutant(1, 3, "borrowed reference returned",
+       "    return PyBool_FromLong(old);",
+       "    return old ? Py_True : Py_False;",
+       ["PyBool_FromLong", "Py_RETURN_TRUE"], before=(3, 12))
+
+# --- stage 02 ---------------------------------------------------------------
+mutant(2, 1, "C-heap leak (free forgotten)",
+       "    transfer_free(out);\n    return result;", "    return result;",
+       ["transfer_free"])
+mutant(2, 1, "double free",
+       "    transfer_free(out);\n    return result;",
+       "    transfer_free(out);\n    transfer_free(out);\n    return result;",
+       ["double-free", "transfer_free"])
+mutant(2, 2, "reference leak",
+       "        PyList_SET_ITEM(result, i, item);   /* steals the reference */",
+       "        PyList_SET_ITEM(result, i, Py_NewRef(item));",
+       ["PyList_SET_ITEM", "leak"])
+mutant(2, 2, "C-heap leak (free forgotten)",
+       "done:\n    PyMem_Free(values);\n    return result;",
+       "done:\n    return result;", ["PyMem_Free"])
+mutant(2, 3, "buffer not released on the error path",
+       "        goto done;\n    }\n    result = Py_NewRef(Py_None);\ndone:\n",
+       "        return NULL;\n    }\n    result = Py_NewRef(Py_None);\n",
+       ["PyBuffer_Release"])
+mutant(2, 3, "buffer never released",
+       "done:\n    PyBuffer_Release(&view);\n    return result;\n    /* [stub]",
+       "done:\n    return result;\n    /* [stub]", ["PyBuffer_Release"])
+mutant(2, 3, "integer overflow not refused",
+       "    if (done != n) {\n        PyErr_Format(PyExc_OverflowError,\n"
+       "                     \"scale_in_place(): item",
+       "    if (0 && done != n) {\n        PyErr_Format(PyExc_OverflowError,\n"
+       "                     \"scale_in_place(): item",
+       ["OverflowError", "scale_ll_in_place"])
+mutant(2, 3, "reference leak (of None: immortal from 3.12 on)",
+       "    result = Py_NewRef(Py_None);\ndone:\n    PyBuffer_Release(&view);",
+       "    result = Py_NewRef(Py_NewRef(Py_None));\ndone:\n"
+       "    PyBuffer_Release(&view);", ["Py_NewRef", "leak"], before=(3, 12))
+
+# --- stage 03 ---------------------------------------------------------------
+mutant(3, 1, "integer overflow not refused",
+       "    if (person.age + years > UINT32_MAX) {",
+       "    if (0 && person.age + years > UINT32_MAX) {",
+       ["UINT32_MAX", "OverflowError"])
+mutant(3, 1, "exception swallowed",
+       "                      \"person_older() argument 'years'\", &years) < 0) {\n"
+       "        return NULL;",
+       "                      \"person_older() argument 'years'\", &years) < 0) {\n"
+       "        PyErr_Clear();\n        years = 0;", ["uint_in_range"])
+mutant(3, 1, "reference leak",
+       "    return Py_BuildValue(\"(kk)\", (unsigned long)older.height,\n"
+       "                         (unsigned long)older.age);",
+       "    PyObject *result = Py_BuildValue(\"(kk)\", "
+       "(unsigned long)older.height,\n"
+       "                                     (unsigned long)older.age);\n"
+       "    Py_XINCREF(result);\n    return result;",
+       ["new reference", "leak"])
+mutant(3, 2, "buffer not released on the error path",
+       "        goto done;\n    }\n"
+       "    result = PyLong_FromUnsignedLong(person->age);\ndone:\n",
+       "        return NULL;\n    }\n"
+       "    result = PyLong_FromUnsignedLong(person->age);\n",
+       ["PyBuffer_Release"])
+mutant(3, 2, "error status ignored",
+       "    if (person_birthday(person) < 0) {",
+       "    if (person_birthday(person) < 0 && 0) {",
+       ["person_birthday() returns -1", "OverflowError"])
+mutant(3, 3, "missing INCREF (borrowed reference given away)",
+       "        Py_INCREF(item);    /* ours now, whatever happens to the list */\n",
+       "", ["Py_INCREF", "borrowed"])
+mutant(3, 3, "reference leak",
+       "        int rc = PyList_Append(result, text);\n        Py_DECREF(text);\n",
+       "        int rc = PyList_Append(result, text);\n",
+       ["Py_DECREF", "leak"])
+# (Part 3's error paths, a failing describe_object() or PyList_Append(),
+# are reached only when memory runs out: no mutant there.)
+
+# --- stage 04 ---------------------------------------------------------------
+mutant(4, 1, "destructor not disarmed (double free)",
+       "    if (PyCapsule_SetDestructor(capsule, NULL) < 0\n        || ",
+       "    if (", ["PyCapsule_SetDestructor"])
+mutant(4, 1, "C-heap leak (free forgotten)",
+       "    person_free(person);\n    return 0;\n    /* [stub]",
+       "    return 0;\n    /* [stub]", ["person_free"])
+mutant(4, 1, "error status ignored",
+       "    Person *person = person_arg(capsule, func);\n"
+       "    if (person == NULL) {\n        return -1;\n    }\n",
+       "    Person *person = person_arg(capsule, func);\n",
+       ["person_arg"])
+mutant(4, 2, "export not counted",
+       "    self->exports++;\n    return 0;\n    /* [stub]",
+       "    return 0;\n    /* [stub]", ["exports"])
+mutant(4, 2, "borrowed reference (the view holds no reference)",
+       "    if (PyBuffer_FillInfo(view, op, self->block->data,",
+       "    if (PyBuffer_FillInfo(view, NULL, self->block->data,",
+       ["op as its obj argument", "view->obj"])
+mutant(4, 2, "error status ignored (closed Block)",
+       "    if (self->block == NULL) {\n"
+       "        PyErr_SetString(PyExc_ValueError, \"memoryview(): the Block is "
+       "closed\");",
+       "    if (0 && self->block == NULL) {\n"
+       "        PyErr_SetString(PyExc_ValueError, \"memoryview(): the Block is "
+       "closed\");", ["self->block (NULL once closed)"])
+mutant(4, 3, "borrowed reference stored",
+       "registry_put(registry, Py_NewRef(obj))", "registry_put(registry, obj)",
+       ["Py_NewRef"])
+mutant(4, 3, "reference leak (when full)",
+       "        Py_DECREF(obj);         /* not stored: give our reference back */\n",
+       "", ["Py_DECREF"])
+mutant(4, 3, "error status ignored (registry full)",
+       "    if (slot < 0) {\n        Py_DECREF(obj);",
+       "    if (slot < -1) {\n        Py_DECREF(obj);",
+       ["returns -1 when full"])
+
+# --- stage 05 ---------------------------------------------------------------
+mutant(5, 1, "exception swallowed",
+       "    if (result == NULL) {\n"
+       "        return NULL;                /* its exception, unchanged */",
+       "    if (result == NULL) {\n        PyErr_Clear();\n"
+       "        Py_RETURN_NONE;", ["PyErr_Clear", "NULL: it raised"])
+mutant(5, 1, "reference leak",
+       "    PyObject *result = PyObject_CallNoArgs(callback);\n"
+       "    Py_DECREF(callback);\n",
+       "    PyObject *result = PyObject_CallNoArgs(callback);\n",
+       ["Py_DECREF", "leak"])
+mutant(5, 1, "missing INCREF (borrowed reference)",
+       "    callback = Py_XNewRef(self->callback);",
+       "    callback = self->callback;", ["Py_XNewRef"])
+mutant(5, 2, "error status ignored",
+       "    if (status != LOGGER_OK) {\n        return raise_status(status, \"flush\");\n    }\n",
+       "", ["raise_status"])
+mutant(5, 3, "borrowed reference stored",
+       "    self->callback = value == Py_None ? NULL : Py_NewRef(value);",
+       "    self->callback = value == Py_None ? NULL : value;", ["Py_NewRef"])
+mutant(5, 3, "reference leak",
+       "    Py_END_CRITICAL_SECTION();\n    Py_XDECREF(old);\n    return 0;",
+       "    Py_END_CRITICAL_SECTION();\n    (void)old;\n    return 0;",
+       ["Py_XDECREF"])
+
+
+def mutant_batches(stage_number):
+    """The mutants of one stage in batches that `make check-N` runs once:
+    batch k holds the k-th mutant of each part (their edits are in
+    different functions, and each part's checks call its own function)."""
+    mutants = [m for m in MUTANTS if m["stage"] == stage_number
+               and (m["before"] is None or sys.version_info < m["before"])]
+    by_part = {}
+    for m in mutants:
+        by_part.setdefault(m["part"], []).append(m)
+    return [[ms[k] for ms in by_part.values() if k < len(ms)]
+            for k in range(max(map(len, by_part.values())))]
+
+
+def run_mutant_batch(batch):
+    """(exit status, output) of the checker on the reference with every
+    edit of `batch` made, as `make check-N` runs it."""
+    stage = support.stage_dir(batch[0]["stage"])
+    ref = skeleton.reference_of(stage)
+    text = ref.read_text()
+    for m in batch:
+        if text.count(m["old"]) != 1:
+            raise AssertionError("%s: the mutant %r no longer finds its line"
+                                 " %r" % (ref.name, m["kind"], m["old"]))
+        text = text.replace(m["old"], m["new"])
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / ref.name).write_text(text)
+        out = io.StringIO()
+        status = exercise.check(stage.name, src=tmp, out=Path(tmp) / "build",
+                                sanitize=not SANITIZERS, leaks=True,
+                                stream=out)
+    return status, out.getvalue()
+
+
+def failing_blocks(output, part):
+    """{check: the lines printed for it} of the checks of `part` that did
+    not pass."""
+    return {check: block(output, check) for check in re.findall(
+        r"^  (?:FAIL|LEAK|CRASH) +\[part %d\] (\w+)$" % part, output, re.M)}
+
+
+def mutant_problem(m, status, output):
+    """Why the checker's run does not kill mutant m, or None."""
+    if "does not compile" in output:
+        return "it does not compile (not a plausible solution)"
+    match = re.match(r"(\d+) of (\d+) checks pass$", final_line(output))
+    if status != 1 or not match or match.group(1) == match.group(2):
+        return "the checker passed it"
+    failing = failing_blocks(output, m["part"])
+    if not failing:
+        return "no check of part %d failed" % m["part"]
+    for text in failing.values():
+        flat = re.sub(r"\s+", " ", text)
+        if any(word in flat for word in m["words"]):
+            return None
+    return ("part %d failed (%s), but no hint there says any of %r"
+            % (m["part"], ", ".join(failing), m["words"]))
+
+
+class TestTheCheckerKillsEveryMutant(unittest.TestCase):
+    """Every mutant above fails `make check-N`, in its own part, with a
+    hint that points at its mistake.  One run of the checker per batch
+    (mutant_batches), one batch after the other: each run already uses
+    two server processes, the machine's two cores."""
+
+    def assert_stage_kills_its_mutants(self, number):
+        batches = mutant_batches(number)
+        self.assertTrue(batches, "stage %d has no mutant" % number)
+        for batch in batches:
+            status, output = run_mutant_batch(batch)
+            for m in batch:
+                with self.subTest(part=m["part"], mutant=m["kind"]):
+                    problem = mutant_problem(m, status, output)
+                    self.assertIsNone(problem, "stage %d, part %d, %s: %s\n"
+                                      "--- checker output ---\n%s" % (
+                                          number, m["part"], m["kind"],
+                                          problem, output))
+
+    def test_every_part_has_mutants(self):
+        for stage in exercise.exercise_stages():
+            number = int(stage.name[:2])
+            parts = set(exercise.part_names(stage))
+            mutated = {m["part"] for m in MUTANTS if m["stage"] == number}
+            self.assertEqual(mutated, parts, "%s: parts without a mutant"
+                             % stage.name)
+
+    def test_stage_01(self):
+        self.assert_stage_kills_its_mutants(1)
+
+    def test_stage_02(self):
+        self.assert_stage_kills_its_mutants(2)
+
+    def test_stage_03(self):
+        self.assert_stage_kills_its_mutants(3)
+
+    def test_stage_04(self):
+        self.assert_stage_kills_its_mutants(4)
+
+    def test_stage_05(self):
+        self.assert_stage_kills_its_mutants(5)
+
+
+class TestTheRepeatedLeakCheckCatchesARealLeak(unittest.TestCase):
+    """test_04_memory's test_no_leak_when_repeated counts a round as grown
+    only past half its calls, so that the interpreter's caches cannot fail
+    it; a real leak of one reference per call must still fail it."""
+
+    def test_one_reference_per_call_fails_it(self):
+        old = ('    return Py_BuildValue("(kk)", '
+               '(unsigned long)person->height_cm,\n'
+               '                         (unsigned long)person->age);')
+        new = ('    PyObject *kept = Py_BuildValue("(kk)", '
+               '(unsigned long)person->height_cm,\n'
+               '                                   (unsigned long)person->age);'
+               '\n    Py_XINCREF(kept);\n    return kept;')
+        stage, tmp = solution_with(4, old, new)
+        with tmp:
+            out = Path(tmp.name) / "build"
+            ok, log = exercise.build(stage, tmp.name, out, quick=True)
+            self.assertTrue(ok, log)
+            proc = support.run_python(
+                "import sys, unittest; sys.exit(not unittest.main("
+                "module='test_04_memory', argv=['x', "
+                "'TestCapi.test_no_leak_when_repeated'], exit=False)"
+                ".result.wasSuccessful())",
+                env=support.child_env("04", FFI_BUILD=str(out)))
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        self.assertRegex(proc.stderr, r"memory blocks grew in every round "
+                                      r"by at least \d+ \(half the \d+ "
+                                      r"calls of a round\)")
+
+
 class TestTheReferencePassesUnderTheChecker(unittest.TestCase):
     def test_every_reference_passes_with_sanitizers_and_leak_check(self):
         for stage in exercise.exercise_stages():
@@ -249,6 +572,7 @@ SECTION = "## What the checker prints"
 QUOTED = {
     "A part not written yet": ("skeleton", True),
     "A reference that is never given back": ("leaked result", True),
+    "C memory that is never freed": ("C memory never freed", True),
     'An exception swallowed: "returned a result with an exception set"':
         ("exception swallowed", True),
     "A write one byte past the end": ("off-by-one write", True),
@@ -294,12 +618,15 @@ def quoted_blocks(text):
     blocks = {}
     for part in re.split(r"^### ", section, flags=re.M)[1:]:
         heading, _, body = part.partition("\n")
-        fences = re.findall(r"^```[^\n]*\n(.*?)^```$\n?(.*)", body,
-                            re.M | re.S)
+        fences = list(re.finditer(r"^```[^\n]*\n(.*?)^```$\n?", body,
+                                  re.M | re.S))
         if fences:
-            quoted, after = fences[0]
-            blocks[heading.strip()] = (quoted.rstrip("\n").splitlines(),
-                                       after)
+            # Several blocks under one heading are one run, in order; the
+            # prose after the last one gives its count.
+            quoted = []
+            for fence in fences:
+                quoted += fence.group(1).rstrip("\n").splitlines()
+            blocks[heading.strip()] = (quoted, body[fences[-1].end():])
     return blocks
 
 
@@ -365,6 +692,9 @@ class TestTheWorkshopGuideQuotesTheChecker(unittest.TestCase):
 
     def test_a_crash(self):
         self.assert_quotes_the_checker("A crash")
+
+    def test_c_memory_never_freed(self):
+        self.assert_quotes_the_checker("C memory that is never freed")
 
     def test_a_borrowed_reference_stored(self):
         self.assert_quotes_the_checker("A borrowed reference stored")
