@@ -6,6 +6,7 @@ should do with a Python exception.  This module adds both, so that the
 public functions behave exactly like road 1 (extern_capi).
 """
 
+import operator
 import threading
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
@@ -24,24 +25,33 @@ CDEF = """
 
 
 def _int_in_range(value, lo, hi, what):
-    """Check that `value` is an int from lo to hi; name it if it is not."""
-    if not isinstance(value, int):
+    """`value` as a plain int from lo to hi, else TypeError or
+    OverflowError naming `what` ("add() argument 'a'"): the twin of
+    int_in_range() in common.h, with the same words.  Use what it returns,
+    never `value` itself.  type(), not isinstance(): an object can claim
+    to be an int through __class__.  operator.index() of an int subclass
+    is a plain int of the same value, read without running any method of
+    the subclass, so neither the check below nor any later use asks the
+    argument's own <=, >= or + (which may lie)."""
+    if not issubclass(type(value), int):
         raise TypeError("%s must be int, not %s"
                         % (what, type(value).__name__))
+    value = operator.index(value)
     if not lo <= value <= hi:
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
 
-
 def _n_and_callback(func, n, callback):
-    """The arguments of call_n_times() and call_on_thread(), named `func`."""
+    """The arguments of call_n_times() and call_on_thread(), named `func`:
+    n as a plain int."""
     what = "%s() argument 'n'" % func
-    _int_in_range(n, INT_MIN, INT_MAX, what)
+    n = _int_in_range(n, INT_MIN, INT_MAX, what)
     if n < 0:
         raise ValueError("%s must be >= 0, not %d" % (what, n))
     if not callable(callback):
         raise TypeError("%s() argument 'callback' must be callable, not %s"
                         % (func, type(callback).__name__))
+    return n
 
 
 class _Call:
@@ -106,15 +116,15 @@ class Road:
         self._ffi, self._lib, self._c_step = ffi, lib, c_step
 
     def add(self, a, b):
-        _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
-        _int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
+        a = _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
+        b = _int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
         if not INT_MIN <= a + b <= INT_MAX:
             raise OverflowError("add(%d, %d): the sum does not fit in a C "
                                 "int" % (a, b))
         return self._lib.add(a, b)
 
     def call_n_times(self, n, callback):
-        _n_and_callback("call_n_times", n, callback)
+        n = _n_and_callback("call_n_times", n, callback)
         return self._run("call_n_times", self._lib.call_n_times, n, callback)
 
     # [excerpt: call_on_thread]
@@ -123,7 +133,7 @@ class Road:
         # the GIL around every call into C, and the extern "Python" (or
         # ffi.callback) function takes it again, with a thread state of
         # its own, before any Python code runs.
-        _n_and_callback("call_on_thread", n, callback)
+        n = _n_and_callback("call_on_thread", n, callback)
         return self._run("call_on_thread", self._lib.call_n_times_on_thread,
                          n, callback)
     # [/excerpt: call_on_thread]

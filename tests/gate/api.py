@@ -142,6 +142,64 @@ class ClearsItsList:
     __index__ = __int__ = _clear
 
 
+class LyingRangeInt(int):
+    """An int whose comparisons and sums lie: every `<=` and `>=` is True,
+    every `<` and `>` False, and a sum is 0, so that a range check written
+    with the argument's own operators (`lo <= value <= hi`, `n < 0`,
+    `a + b > MAX`) passes whatever its value.  Only its real value, read as
+    a plain int (operator.index), tells the truth."""
+
+    def __le__(self, other):
+        return True
+
+    __ge__ = __le__
+
+    def __lt__(self, other):
+        return False
+
+    __gt__ = __lt__
+
+    def __add__(self, other):
+        return 0
+
+    __radd__ = __sub__ = __rsub__ = __add__
+
+    def __repr__(self):
+        return "LyingRangeInt(%d)" % int.__index__(self)
+
+
+class ClaimsToBeInt:
+    """Not an int, but says so (__class__), converts to `value` and lies
+    in every comparison as LyingRangeInt does."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @property
+    def __class__(self):
+        return int
+
+    def __index__(self):
+        return self.value
+
+    __int__ = __index__
+    __le__ = __ge__ = LyingRangeInt.__le__
+    __lt__ = __gt__ = LyingRangeInt.__lt__
+    __add__ = __radd__ = __sub__ = __rsub__ = LyingRangeInt.__add__
+
+    def __repr__(self):
+        return "ClaimsToBeInt(%d)" % self.value
+
+
+def true_value(value):
+    """What a lying int really is, as a plain int (else value itself)."""
+    if type(value) is LyingRangeInt:
+        return int.__index__(value)
+    if type(value) is ClaimsToBeInt:
+        return value.value
+    return value
+
+
 def clearing_list():
     victim = list(range(8))
     victim.append(ClearsItsList(victim))
