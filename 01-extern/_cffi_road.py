@@ -20,6 +20,9 @@ CDEF = """
     typedef int (*step_fn)(void *context, int step);
     int call_n_times(int n, step_fn step, void *context);
     int call_n_times_on_thread(int n, step_fn step, void *context);
+    typedef int (*check_fn)(void *check_arg);
+    int call_n_times_on_thread_until(int n, step_fn step, void *context,
+                                     check_fn check, void *check_arg);
 """
 # [/excerpt: cdef]
 
@@ -59,12 +62,13 @@ class _Call:
     callable, a slot for the exception it raised, if any, and how many
     steps returned to C normally."""
 
-    __slots__ = ("callback", "error", "returned")
+    __slots__ = ("callback", "error", "returned", "interrupt")
 
     def __init__(self, callback):
         self.callback = callback
         self.error = None
         self.returned = 0
+        self.interrupt = None   # a signal handler's, while C waited
 
 
 class _Active(threading.local):
@@ -109,11 +113,31 @@ def step_onerror(exc_type, exc, traceback):
 # [/excerpt: step]
 
 
+def check(arg):
+    """C calls this on the thread waiting in call_on_thread(), every
+    CALL_CHECK_MS (extern_lib.h).  It does nothing itself: Python runs the
+    handlers of signals that arrived meanwhile as it enters a function
+    here, in the main thread.  One that raises (KeyboardInterrupt for
+    Ctrl-C) goes to check_onerror, and C stops the thread at its next
+    step."""
+    return 0
+
+
+def check_onerror(exc_type, exc, traceback):
+    """Keep the signal handler's exception for the waiting call on this
+    thread, apart from the callback's own (which runs on C's thread), and
+    tell C to stop."""
+    if _active.calls:
+        _active.calls[-1].interrupt = exc
+    return 1
+
+
 class Road:
     """The public functions, given an ffi, its lib and the C callback."""
 
-    def __init__(self, ffi, lib, c_step):
+    def __init__(self, ffi, lib, c_step, c_check):
         self._ffi, self._lib, self._c_step = ffi, lib, c_step
+        self._c_check = c_check
 
     def add(self, a, b):
         a = _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
@@ -134,9 +158,14 @@ class Road:
         # ffi.callback) function takes it again, with a thread state of
         # its own, before any Python code runs.
         n = _n_and_callback("call_on_thread", n, callback)
-        return self._run("call_on_thread", self._lib.call_n_times_on_thread,
-                         n, callback)
+        return self._run("call_on_thread", self._on_thread, n, callback)
     # [/excerpt: call_on_thread]
+
+    def _on_thread(self, n, c_step, handle):
+        # The caller waits in C; c_check lets a signal handler (Ctrl-C)
+        # run every CALL_CHECK_MS meanwhile, and stop the thread.
+        return self._lib.call_n_times_on_thread_until(
+            n, c_step, handle, self._c_check, self._ffi.NULL)
 
     # [excerpt: call_n_times]
     def _run(self, func, c_function, n, callback):
@@ -150,9 +179,11 @@ class Road:
             calls = c_function(n, self._c_step, handle)
         finally:
             _active.calls.pop()
-        error, call.error = call.error, None
+        # Ctrl-C while C waited (call_on_thread) first, else the callback's
+        error = call.interrupt if call.interrupt is not None else call.error
+        call.error = call.interrupt = None
         if error is not None:
-            raise error         # the callback's own exception, unchanged
+            raise error
         if calls < 0:
             raise RuntimeError("%s(): C could not start a thread" % func)
         if call.returned != calls:

@@ -5,7 +5,7 @@ call_on_thread, set_trace.  The callback C calls is py_step, a C function
 that cffi generated at build time and that runs the Python function
 registered below, on whichever thread C calls it: it takes the GIL itself.
 """
-from _cffi_road import Road, make_step, step_onerror
+from _cffi_road import Road, check, check_onerror, make_step, step_onerror
 from _extern_cffi import ffi, lib
 
 # [excerpt: def_extern]
@@ -33,4 +33,7 @@ def call_n_times_unguarded(n, callback):
     return lib.call_n_times(n, lib.py_step_unguarded, handle)
 
 
-Road(ffi, lib, lib.py_step).export(globals())
+# The check C calls while call_on_thread() waits: see _cffi_road.check.
+ffi.def_extern(name="py_check", error=1, onerror=check_onerror)(check)
+
+Road(ffi, lib, lib.py_step, lib.py_check).export(globals())
