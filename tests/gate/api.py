@@ -273,6 +273,11 @@ def hostile_values(small=False):
         ("LyingStr('a\\x00b')", LyingStr("a\x00b")),
         ("LyingInt(5)", LyingInt(5)),
         ("[.., ClearsItsList, ..]", clearing_list()),
+        ("LyingRangeInt(-1)", LyingRangeInt(-1)),
+        ("LyingRangeInt(2**31-1)", LyingRangeInt(2 ** 31 - 1)),
+        ("LyingRangeInt(2**31)", LyingRangeInt(2 ** 31)),
+        ("ClaimsToBeInt(-1)", ClaimsToBeInt(-1)),
+        ("ClaimsToBeInt(2**31)", ClaimsToBeInt(2 ** 31)),
         ("ShiftyBuffer()", ShiftyBuffer()),
         ("print", print),
     ]
@@ -431,6 +436,30 @@ class Sweep:
                     qual = "%s.%s(...).%s" % (name, kind.__name__, attr)
                     for entry in call_list(qual, method, self.values):
                         yield entry
+
+
+# What a function raises for a bad argument.  A lying int may be refused
+# where its true value is accepted, never accepted where its true value is
+# refused with one of these (other errors, such as a full registry, may
+# come from the state the first call left).
+ARGUMENT_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+def lie_accepted(func, args):
+    """After func(*args) returned: None, or what is wrong if an argument
+    was a lying int whose true value func refuses (asked now, with the
+    true values in place of the lying ones)."""
+    true_args = tuple(true_value(arg) for arg in args)
+    if all(true is arg for true, arg in zip(true_args, args)):
+        return None             # no lying int among them
+    try:
+        func(*true_args)
+    except ARGUMENT_ERRORS as exc:
+        return ("accepted a lying int, but refuses its true value %r: "
+                "%s: %s" % (true_args, type(exc).__name__, exc))
+    except Exception:           # noqa: B902 - not an argument error
+        return None
+    return None
 
 
 def describe_exception(exc):
