@@ -666,6 +666,43 @@ class TestHosts(unittest.TestCase):
                       proc.stderr)
         self.assertIn("[c host] Python is finalised", proc.stdout)
 
+    def guest(self, body):
+        """Run embed with an embedded_guest.py whose greet() is `body`."""
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            with open(folder + "/embedded_guest.py", "w") as f:
+                f.write("import os, sys\ndef greet(who):\n" + body)
+            return subprocess.run([self.program("embed"), folder],
+                                  capture_output=True, text=True,
+                                  timeout=60, cwd="/")
+
+    def test_the_guest_cannot_exit_the_host(self):
+        # sys.exit() in the guest raises SystemExit; PyErr_Print() would
+        # end the C program with the guest's status, before the host's own
+        # cleanup.  The host says what the guest asked, and goes on.
+        for body, shown in (("    sys.exit(3)\n", "SystemExit(3)"),
+                            ("    raise SystemExit('bye')\n",
+                             "SystemExit('bye')")):
+            with self.subTest(shown):
+                proc = self.guest(body)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertEqual(proc.stderr, "[c host] error: the guest "
+                                 "raised %s\n" % shown)
+                self.assertTrue(proc.stdout.endswith(
+                    "[c host] Python is finalised\n"), proc.stdout)
+
+    def test_a_guest_that_returns_no_int_is_an_error(self):
+        for body, error in (("    return 'seven'\n", "TypeError"),
+                            ("    return 2**100\n", "OverflowError"),
+                            ("    raise KeyboardInterrupt\n",
+                             "KeyboardInterrupt")):
+            with self.subTest(error):
+                proc = self.guest(body)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(error, proc.stderr)
+                self.assertTrue(proc.stdout.endswith(
+                    "[c host] Python is finalised\n"), proc.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
