@@ -289,6 +289,7 @@ class Block(_OwnsC):
             # long as a view exists, so does the Block's C memory.
             data = _ffi.gc(_ffi.cast("unsigned char *", owner.data),
                            lambda _data, owner=owner: None)
+            self._live_exports()        # forget the views that are gone
             self._exports.append(_weakref.ref(data))
             return memoryview(_ffi.buffer(data, owner.size))
 

@@ -143,6 +143,33 @@ class MemoryContract:
         self.assertEqual(self.mod.counters()["blocks"], 0)
         self.assertEqual(self.mod.counters()["persons"], 0)
 
+    def test_views_made_and_dropped_leave_nothing_behind(self):
+        # Each view is counted while it lives; once gone, it must be
+        # forgotten, or a Block that shares its memory 10000 times keeps
+        # 10000 dead records of it.
+        import tracemalloc
+
+        def views(block, n):
+            for _ in range(n):
+                view = block.view()
+                view.release()
+                del view
+
+        with self.mod.Block(64) as block:
+            views(block, 100)
+            gc.collect()
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                views(block, 10000)
+                gc.collect()
+                grown = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+            self.assertEqual(block.exports, 0)
+        self.assertLess(grown, 10000, "%d bytes more after 10000 views"
+                        % grown)
+
     def test_sizes_and_slots_are_checked_by_value(self):
         Lying = support.hostile.LyingRangeInt
         too_big = self.mod.BLOCK_MAX + 1
