@@ -26,8 +26,9 @@ threads, each a class of bug found in this project:
   (every method, close() among them) and dropped before the original is
   used again: a copy that shares its original's C memory frees it under
   the original, which the memory gates see;
-* __init__ again: `type(obj).__init__(obj, ...)` is among the operations
-  of every object, so it runs on live objects, in the race too;
+* __init__ again: `type(obj).__init__(obj, ...)` runs again and again on
+  every object while another thread uses it, and is among the operations
+  of the race too;
 * a list changed between two bytecodes: every call that takes a list is
   made again and again with a big list, and before the 1st, 2nd, ...
   bytecode of the module's own Python code, the list gets an item at its
@@ -68,6 +69,7 @@ FORK_SECONDS = 60 if SMALL else 20      # how long a forked child may take
 VICTIM_ITEMS = 2000 if SMALL else 20000
 MAX_BYTECODES = 400                     # per call, for that attack
 MIDWAY_SECONDS = 2                      # and at most this long per call
+INIT_ROUNDS = 5 if SMALL else 20        # __init__ again, on a busy object
 # Not called in a forked child, each for a reason outside this project:
 # a callback from a thread that C starts goes through cffi's own
 # bookkeeping of such threads, whose lock cffi does not reset after fork().
@@ -83,6 +85,7 @@ class Stateful:
         self.module = module
         self.functions = [obj for _, obj in api.public_callables(module)]
         self.objects = []               # instances of the module's types
+        self.ops = []                   # (callable, [argument tuples])
         self.problems = []
         self.calls = 0
         self.lock = threading.Lock()
@@ -158,7 +161,7 @@ class Stateful:
         """A callback that calls back into the module, two levels deep at
         most."""
         depth = getattr(self.local, "depth", 0)
-        if depth >= 2:
+        if depth >= 2 or not self.ops:
             return None
         self.local.depth = depth + 1
         try:
@@ -170,9 +173,12 @@ class Stateful:
 
     # --- the phases -------------------------------------------------------
     def gather(self):
+        # With the re-entering callback too: a class may need one to be
+        # made at all (a Logger takes a callable or nothing).  While
+        # self.ops is empty it does nothing.
         self.ops = []
         for func in self.functions:
-            for args in api.plausible_args(func, None):
+            for args in api.plausible_args(func, self.reenter):
                 self.call(func, args)
         self.ops = self.operations()
 
@@ -203,6 +209,34 @@ class Stateful:
                 except Exception:       # noqa: B902 - refusing is fine
                     pass
         self.ops = self.operations()
+
+    def init_again_while_used(self):
+        """__init__ again on each object, over and over, while another
+        thread calls its other methods (not close(): it stays live)."""
+        for obj in list(self.objects):
+            ops = self.methods(obj)
+            init, inits = ops[0]                # methods() puts it first
+            used = [(f, a) for f, a in ops[1:]
+                    if getattr(f, "__name__", "") != "close"]
+            if not used:
+                continue
+            stop = threading.Event()
+
+            def user():
+                while not stop.is_set():
+                    for func, arglist in used:
+                        for args in arglist:
+                            self.call(func, args)
+
+            thread = threading.Thread(target=user)
+            thread.start()
+            try:
+                for _ in range(INIT_ROUNDS):
+                    for args in inits:
+                        self.call(init, args)
+            finally:
+                stop.set()
+                thread.join()
 
     def lists_changed_midway(self):
         """Each call that takes a list, with the list changed before the
@@ -351,6 +385,7 @@ def main():
     state = Stateful(module)
     state.gather()
     state.copies()
+    state.init_again_while_used()
     state.lists_changed_midway()
     state.race(fork=True)
     problems, calls = state.problems, state.calls
