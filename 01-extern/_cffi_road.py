@@ -6,6 +6,7 @@ should do with a Python exception.  This module adds both, so that the
 public functions behave exactly like road 1 (extern_capi).
 """
 
+import operator
 import threading
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
@@ -19,29 +20,41 @@ CDEF = """
     typedef int (*step_fn)(void *context, int step);
     int call_n_times(int n, step_fn step, void *context);
     int call_n_times_on_thread(int n, step_fn step, void *context);
+    typedef int (*check_fn)(void *check_arg);
+    int call_n_times_on_thread_until(int n, step_fn step, void *context,
+                                     check_fn check, void *check_arg);
 """
 # [/excerpt: cdef]
 
 
 def _int_in_range(value, lo, hi, what):
-    """Check that `value` is an int from lo to hi; name it if it is not."""
-    if not isinstance(value, int):
+    """`value` as a plain int from lo to hi, else TypeError or
+    OverflowError naming `what` ("add() argument 'a'"): the twin of
+    int_in_range() in common.h, with the same words.  Use what it returns,
+    never `value` itself.  type(), not isinstance(): an object can claim
+    to be an int through __class__.  operator.index() of an int subclass
+    is a plain int of the same value, read without running any method of
+    the subclass, so neither the check below nor any later use asks the
+    argument's own <=, >= or + (which may lie)."""
+    if not issubclass(type(value), int):
         raise TypeError("%s must be int, not %s"
                         % (what, type(value).__name__))
+    value = operator.index(value)
     if not lo <= value <= hi:
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
 
-
 def _n_and_callback(func, n, callback):
-    """The arguments of call_n_times() and call_on_thread(), named `func`."""
+    """The arguments of call_n_times() and call_on_thread(), named `func`:
+    n as a plain int."""
     what = "%s() argument 'n'" % func
-    _int_in_range(n, INT_MIN, INT_MAX, what)
+    n = _int_in_range(n, INT_MIN, INT_MAX, what)
     if n < 0:
         raise ValueError("%s must be >= 0, not %d" % (what, n))
     if not callable(callback):
         raise TypeError("%s() argument 'callback' must be callable, not %s"
                         % (func, type(callback).__name__))
+    return n
 
 
 class _Call:
@@ -49,12 +62,13 @@ class _Call:
     callable, a slot for the exception it raised, if any, and how many
     steps returned to C normally."""
 
-    __slots__ = ("callback", "error", "returned")
+    __slots__ = ("callback", "error", "returned", "interrupt")
 
     def __init__(self, callback):
         self.callback = callback
         self.error = None
         self.returned = 0
+        self.interrupt = None   # a signal handler's, while C waited
 
 
 class _Active(threading.local):
@@ -99,22 +113,42 @@ def step_onerror(exc_type, exc, traceback):
 # [/excerpt: step]
 
 
+def check(arg):
+    """C calls this on the thread waiting in call_on_thread(), every
+    CALL_CHECK_MS (extern_lib.h).  It does nothing itself: Python runs the
+    handlers of signals that arrived meanwhile as it enters a function
+    here, in the main thread.  One that raises (KeyboardInterrupt for
+    Ctrl-C) goes to check_onerror, and C stops the thread at its next
+    step."""
+    return 0
+
+
+def check_onerror(exc_type, exc, traceback):
+    """Keep the signal handler's exception for the waiting call on this
+    thread, apart from the callback's own (which runs on C's thread), and
+    tell C to stop."""
+    if _active.calls:
+        _active.calls[-1].interrupt = exc
+    return 1
+
+
 class Road:
     """The public functions, given an ffi, its lib and the C callback."""
 
-    def __init__(self, ffi, lib, c_step):
+    def __init__(self, ffi, lib, c_step, c_check):
         self._ffi, self._lib, self._c_step = ffi, lib, c_step
+        self._c_check = c_check
 
     def add(self, a, b):
-        _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
-        _int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
+        a = _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
+        b = _int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
         if not INT_MIN <= a + b <= INT_MAX:
             raise OverflowError("add(%d, %d): the sum does not fit in a C "
                                 "int" % (a, b))
         return self._lib.add(a, b)
 
     def call_n_times(self, n, callback):
-        _n_and_callback("call_n_times", n, callback)
+        n = _n_and_callback("call_n_times", n, callback)
         return self._run("call_n_times", self._lib.call_n_times, n, callback)
 
     # [excerpt: call_on_thread]
@@ -123,10 +157,15 @@ class Road:
         # the GIL around every call into C, and the extern "Python" (or
         # ffi.callback) function takes it again, with a thread state of
         # its own, before any Python code runs.
-        _n_and_callback("call_on_thread", n, callback)
-        return self._run("call_on_thread", self._lib.call_n_times_on_thread,
-                         n, callback)
+        n = _n_and_callback("call_on_thread", n, callback)
+        return self._run("call_on_thread", self._on_thread, n, callback)
     # [/excerpt: call_on_thread]
+
+    def _on_thread(self, n, c_step, handle):
+        # The caller waits in C; c_check lets a signal handler (Ctrl-C)
+        # run every CALL_CHECK_MS meanwhile, and stop the thread.
+        return self._lib.call_n_times_on_thread_until(
+            n, c_step, handle, self._c_check, self._ffi.NULL)
 
     # [excerpt: call_n_times]
     def _run(self, func, c_function, n, callback):
@@ -141,7 +180,9 @@ class Road:
             calls = c_function(n, self._c_step, handle)
         finally:
             _active.calls.pop()
-        error, call.error = call.error, None
+        # Ctrl-C while C waited (call_on_thread) first, else the callback's
+        error = call.interrupt if call.interrupt is not None else call.error
+        call.error = call.interrupt = None
         if error is not None:
             raise error         # the callback's own exception, unchanged
         # [/excerpt: handle]

@@ -19,6 +19,8 @@ ffi.cdef(CDEF + """
     extern "Python" int py_step(void *context, int step);
     /* The same, without our exception guard (see extern_cffi.py). */
     extern "Python" int py_step_unguarded(void *context, int step);
+    /* What C calls while call_on_thread() waits (a Ctrl-C check). */
+    extern "Python" int py_check(void *check_arg);
 """)
 ffi.set_source("_extern_cffi", '#include "extern_lib.h"')
 # [/excerpt: builder]

@@ -47,7 +47,19 @@ call_guest(const char *folder)
     fflush(stdout);
     rc = 0;
 done:
-    if (rc < 0) {
+    if (rc < 0 && PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        /* PyErr_Print() would end this process, with the guest's status:
+         * sys.exit() in the guest must not decide for the host. */
+        PyObject *exc = PyErr_GetRaisedException();
+        PyObject *text = PyObject_Repr(exc);
+        const char *shown = text ? PyUnicode_AsUTF8(text) : NULL;
+        PyErr_Clear();          /* a failed repr: name it plainly */
+        fprintf(stderr, "[c host] error: the guest raised %s\n",
+                shown ? shown : "SystemExit");
+        Py_XDECREF(text);
+        Py_DECREF(exc);
+    }
+    else if (rc < 0) {
         /* Every failure that reaches here set an exception. */
         PyErr_Print();          /* the traceback, as python3 would show it */
     }

@@ -145,6 +145,21 @@ extern_call_n_times(PyObject *Py_UNUSED(module), PyObject *args,
 }
 /* [/excerpt: call_n_times] */
 
+/* The library calls this on our (the waiting) thread, without the GIL,
+ * every CALL_CHECK_MS.  Python's C-level handler has only noted a signal;
+ * the Python handler runs in PyErr_CheckSignals(), with the GIL, in the
+ * main thread.  If it raised (KeyboardInterrupt for Ctrl-C), the
+ * exception stays set in this thread's state: return 1, and the library
+ * tells the C thread to stop at its next step. */
+static int
+check_signals(void *Py_UNUSED(arg))
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(gil);
+    return stop;
+}
+
 /* [excerpt: on_thread] */
 /* [excerpt: thread_step] */
 /* What the C thread and the thread waiting for it share. */
@@ -197,13 +212,17 @@ extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
         return NULL;
     }
     struct thread_call call = {.callback = callback, .error = NULL};
-    /* Let go of the GIL while C runs the thread and joins it: the thread
-     * needs the GIL for every callback, and if we kept it while waiting
-     * in pthread_join(), each would wait for the other for ever.  No
-     * Python object may be touched between these two lines. */
+    /* Let go of the GIL while C runs the thread and waits for it: the
+     * thread needs it for every callback, so if we kept it, each would
+     * wait for the other for ever.  Touch no Python object in between. */
     Py_BEGIN_ALLOW_THREADS
-    calls = call_n_times_on_thread(n, thread_step, &call);
+    calls = call_n_times_on_thread_until(n, thread_step, &call,
+                                         check_signals, NULL);
     Py_END_ALLOW_THREADS
+    if (PyErr_Occurred()) {     /* Ctrl-C while we waited: that first */
+        Py_XDECREF(call.error);
+        return NULL;
+    }
     if (call.error != NULL) {
         PyErr_SetRaisedException(call.error);   /* steals the reference */
         return NULL;

@@ -5,7 +5,8 @@ call_on_thread, set_trace.  The callback C calls is py_step, a C function
 that cffi generated at build time and that runs the Python function
 registered below, on whichever thread C calls it: it takes the GIL itself.
 """
-from _cffi_road import Road, make_step, step_onerror
+from _cffi_road import (Road, _n_and_callback, check, check_onerror,
+                        make_step, step_onerror)
 from _extern_cffi import ffi, lib
 
 # [excerpt: def_extern]
@@ -28,9 +29,15 @@ def py_step_unguarded(context, i):
 
 
 def call_n_times_unguarded(n, callback):
-    """call_n_times without the guard: exceptions are printed, not raised."""
+    """call_n_times without the guard: exceptions are printed, not raised.
+    (Its arguments are checked as call_n_times checks them: a callback
+    that is not callable would fail n times, each printed.)"""
+    n = _n_and_callback("call_n_times_unguarded", n, callback)
     handle = ffi.new_handle(callback)
     return lib.call_n_times(n, lib.py_step_unguarded, handle)
 
 
-Road(ffi, lib, lib.py_step).export(globals())
+# The check C calls while call_on_thread() waits: see _cffi_road.check.
+ffi.def_extern(name="py_check", error=1, onerror=check_onerror)(check)
+
+Road(ffi, lib, lib.py_step, lib.py_check).export(globals())

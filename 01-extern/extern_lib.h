@@ -33,4 +33,19 @@ int call_n_times(int n, step_fn step, void *context);
 int call_n_times_on_thread(int n, step_fn step, void *context);
 /* [/excerpt: on_thread] */
 
+/* [excerpt: on_thread_until] */
+/* A caller blocked in pthread_join() cannot be interrupted: a signal
+ * handler (Ctrl-C) waits until the thread has made all n calls.  This one
+ * waits in steps of CALL_CHECK_MS instead, and after each it calls
+ * check(check_arg) on the caller's thread.  Non-zero tells the thread to
+ * stop before its next step: the step running then (a callback) is not
+ * cut short, and the call returns as soon as it has returned, with the
+ * number of steps made.  check is not called again after it said stop;
+ * NULL never stops (call_n_times_on_thread). */
+typedef int (*check_fn)(void *check_arg);
+#define CALL_CHECK_MS 50
+int call_n_times_on_thread_until(int n, step_fn step, void *context,
+                                 check_fn check, void *check_arg);
+/* [/excerpt: on_thread_until] */
+
 #endif /* EXTERN_LIB_H */

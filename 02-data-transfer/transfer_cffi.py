@@ -5,6 +5,8 @@ same messages.  cffi converts scalars itself, but it does not know what
 our arguments are called, which buffer formats make sense, or who frees
 what: that part is written here, in Python.
 """
+import operator
+
 from _transfer_cffi import ffi, lib
 
 LLONG_MIN, LLONG_MAX = -2**63, 2**63 - 1
@@ -15,14 +17,21 @@ TIME_C_LOOP_MAX = 100000
 # ---- scalars ---------------------------------------------------------------
 
 def _int_in_range(value, lo, hi, what):
-    """value, if it is an int in lo..hi (C's int_in_range, in Python)."""
-    if not isinstance(value, int):
+    """`value` as a plain int from lo to hi, else TypeError or
+    OverflowError naming `what` ("add() argument 'a'"): the twin of
+    int_in_range() in common.h, with the same words.  Use what it returns,
+    never `value` itself.  type(), not isinstance(): an object can claim
+    to be an int through __class__.  operator.index() of an int subclass
+    is a plain int of the same value, read without running any method of
+    the subclass, so neither the check below nor any later use asks the
+    argument's own <=, >= or + (which may lie)."""
+    if not issubclass(type(value), int):
         raise TypeError("%s must be int, not %s"
                         % (what, type(value).__name__))
+    value = operator.index(value)
     if not lo <= value <= hi:
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
-
 
 def _double_arg(value, func, name):
     if not isinstance(value, (int, float)):
@@ -32,9 +41,9 @@ def _double_arg(value, func, name):
 
 
 def clamp(value, lo, hi):
-    _int_in_range(value, INT_MIN, INT_MAX, "clamp() argument 'value'")
-    _int_in_range(lo, INT_MIN, INT_MAX, "clamp() argument 'lo'")
-    _int_in_range(hi, INT_MIN, INT_MAX, "clamp() argument 'hi'")
+    value = _int_in_range(value, INT_MIN, INT_MAX, "clamp() argument 'value'")
+    lo = _int_in_range(lo, INT_MIN, INT_MAX, "clamp() argument 'lo'")
+    hi = _int_in_range(hi, INT_MIN, INT_MAX, "clamp() argument 'hi'")
     if lo > hi:
         raise ValueError("clamp() needs lo <= hi, got lo=%d, hi=%d" % (lo, hi))
     return lib.clamp_int(value, lo, hi)
@@ -42,8 +51,8 @@ def clamp(value, lo, hi):
 
 # [excerpt: checked_add]
 def checked_add(a, b):
-    _int_in_range(a, LLONG_MIN, LLONG_MAX, "checked_add() argument 'a'")
-    _int_in_range(b, LLONG_MIN, LLONG_MAX, "checked_add() argument 'b'")
+    a = _int_in_range(a, LLONG_MIN, LLONG_MAX, "checked_add() argument 'a'")
+    b = _int_in_range(b, LLONG_MIN, LLONG_MAX, "checked_add() argument 'b'")
     # A C out-parameter: cffi allocates one long long, owned by `total`
     # and freed when that cdata object is garbage collected.
     total = ffi.new("long long *")
@@ -211,8 +220,8 @@ def sum_buffer(data):
 
 
 def scale_in_place(data, factor):
-    _int_in_range(factor, LLONG_MIN, LLONG_MAX,
-                  "scale_in_place() argument 'factor'")
+    factor = _int_in_range(factor, LLONG_MIN, LLONG_MAX,
+                           "scale_in_place() argument 'factor'")
     with _ll_view(data, "scale_in_place", "data", writable=True) as view:
         with ffi.from_buffer("long long[]", view,
                              require_writable=True) as values:
@@ -225,8 +234,8 @@ def scale_in_place(data, factor):
 
 
 def time_c_loop(data, number):
-    _int_in_range(number, 1, TIME_C_LOOP_MAX,
-                  "time_c_loop() argument 'number'")
+    number = _int_in_range(number, 1, TIME_C_LOOP_MAX,
+                           "time_c_loop() argument 'number'")
     with _ll_view(data, "time_c_loop", "data") as view:
         with ffi.from_buffer("long long[]", view) as values:
             return lib.time_sum_ll(values, len(view), number)
@@ -239,7 +248,12 @@ def _ll_array(values, func, name):
     """Copy an iterable of ints into a new C array (a cdata that owns its
     memory).  cffi converts the items in C, fast, but its error does not
     say which item was wrong: on failure, find it and say so."""
-    if type(values) not in (list, tuple):
+    if type(values) is list:
+        # The caller's list can change under us: another thread runs
+        # between any two lines here.  Check and copy a private tuple,
+        # made in one step in C, that nobody else can change.
+        values = tuple(values)
+    elif type(values) is not tuple:
         try:
             iterator = iter(values)
         except TypeError:

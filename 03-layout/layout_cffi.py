@@ -37,15 +37,21 @@ def _type_name(obj):
 
 
 def _int_in_range(value, lo, hi, what):
-    """value, if it is an int in lo..hi (C's int_in_range, in Python):
-    a field of a struct; name it if it cannot be."""
+    """`value` as a plain int from lo to hi, else TypeError or
+    OverflowError naming `what` ("add() argument 'a'"): the twin of
+    int_in_range() in common.h, with the same words.  Use what it returns,
+    never `value` itself.  type(), not isinstance(): an object can claim
+    to be an int through __class__.  operator.index() of an int subclass
+    is a plain int of the same value, read without running any method of
+    the subclass, so neither the check below nor any later use asks the
+    argument's own <=, >= or + (which may lie)."""
     if not issubclass(type(value), int):
-        raise TypeError("%s must be int, not %s" % (what, _type_name(value)))
-    value = operator.index(value)   # an exact int: no subclass methods run
+        raise TypeError("%s must be int, not %s"
+                        % (what, type(value).__name__))
+    value = operator.index(value)
     if not lo <= value <= hi:
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
-
 
 class _Kind:
     """What a buffer of structs may look like (see buffer_kind in C): the

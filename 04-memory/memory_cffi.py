@@ -12,6 +12,7 @@ alloc and free functions: the cdata it returns owns the C memory from
 the C call that allocated it.  A cdata pointer cannot tell whether it
 has been freed, so each one is kept inside a small Python object that can.
 """
+import operator
 import os as _os
 import threading as _threading
 import weakref as _weakref
@@ -30,15 +31,21 @@ _INT_MAX = 2**31 - 1
 
 
 def _int_in_range(value, lo, hi, what):
-    """`value`, an int in lo..hi; else TypeError or OverflowError, as
-    int_in_range() in memory_capi.c.  `what` names the argument."""
-    if not isinstance(value, int):
+    """`value` as a plain int from lo to hi, else TypeError or
+    OverflowError naming `what` ("add() argument 'a'"): the twin of
+    int_in_range() in common.h, with the same words.  Use what it returns,
+    never `value` itself.  type(), not isinstance(): an object can claim
+    to be an int through __class__.  operator.index() of an int subclass
+    is a plain int of the same value, read without running any method of
+    the subclass, so neither the check below nor any later use asks the
+    argument's own <=, >= or + (which may lie)."""
+    if not issubclass(type(value), int):
         raise TypeError("%s must be int, not %s"
                         % (what, type(value).__name__))
+    value = operator.index(value)
     if not lo <= value <= hi:
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
-
 
 def _out_of_memory(func):
     return MemoryError("%s(): the C allocator returned NULL (out of memory)"
@@ -47,15 +54,39 @@ def _out_of_memory(func):
 
 # --- persons: the leaked pointer and its way home ------------------------
 
-class _PersonHandle:
+# [excerpt: owns_c]
+class _OwnsC:
+    """The base of every class here whose objects own C memory.
+
+    Each is made whole in __new__, as road 1 makes its objects in tp_new,
+    and keeps object's __init__: calling __init__ again on a live object
+    does nothing (road 1 does the same), instead of freeing C memory that
+    another thread, or the caller of a signal handler, is still using.
+
+    None can be copied: copy.copy(), copy.deepcopy() and pickle all ask
+    __reduce__, and a copy would hold the same C object, so closing
+    either one would free the memory under the other.  They are refused
+    with road 1's words."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle '%s.%s' object"
+                        % (type(self).__module__, type(self).__qualname__))
+# [/excerpt: owns_c]
+
+
+class _PersonHandle(_OwnsC):
     """What person_new() returns: a Person pointer that C allocated.
 
     `_ptr` is the cdata that owns the Person, or None once released."""
 
     __slots__ = ("_ptr",)
 
-    def __init__(self, ptr):
+    def __new__(cls, ptr):
+        self = super().__new__(cls)
         self._ptr = ptr
+        return self
 
     def __repr__(self):
         state = "released" if self._ptr is None else "at %#x" % int(
@@ -83,9 +114,9 @@ def _allocate(allocator, cdecl, func, init=None):
 
 def _new_person_ptr(height_cm, age, func):
     """A Person pointer that frees itself, through C, when dropped."""
-    _int_in_range(height_cm, 0, _UINT32_MAX,
-                  "%s() argument 'height_cm'" % func)
-    _int_in_range(age, 0, _UINT32_MAX, "%s() argument 'age'" % func)
+    height_cm = _int_in_range(height_cm, 0, _UINT32_MAX,
+                              "%s() argument 'height_cm'" % func)
+    age = _int_in_range(age, 0, _UINT32_MAX, "%s() argument 'age'" % func)
     return _allocate(_new_person, "Person *", func,
                      {"height_cm": height_cm, "age": age})
 
@@ -141,15 +172,17 @@ def person_free(person):
 
 
 # [excerpt: person_class]
-class Person:
+class Person(_OwnsC):
     """Person(height_cm, age): a C-allocated Person; close() or `with`
     frees it early, the garbage collector frees it otherwise."""
 
     __slots__ = ("_handle",)
 
-    def __init__(self, height_cm, age):
+    def __new__(cls, height_cm, age):
+        self = super().__new__(cls)
         self._handle = _PersonHandle(_new_person_ptr(height_cm, age,
                                                      "Person"))
+        return self
 
     def close(self):
         """Free the C Person now (closing again does nothing)."""
@@ -215,7 +248,7 @@ _new_block = _ffi.new_allocator(alloc=_lib.block_alloc,
                                 should_clear_after_alloc=False)
 
 
-class Block:
+class Block(_OwnsC):
     """Block(size): size zero bytes owned by C, shared without a copy.
 
     view() returns a writable memoryview of the C memory.  The memory
@@ -225,8 +258,9 @@ class Block:
     __slots__ = ("_ptr", "_exports", "_lock")
 
     # [excerpt: block_init]
-    def __init__(self, size):
-        _int_in_range(size, 0, BLOCK_MAX, "Block() argument 'size'")
+    def __new__(cls, size):
+        size = _int_in_range(size, 0, BLOCK_MAX, "Block() argument 'size'")
+        self = super().__new__(cls)
         ptr = _allocate(_new_block, "Block *", "Block")    # empty, owned
         # The data is allocated inside the Block that ptr owns already:
         # block_resize() stores it there, in the same C call.
@@ -240,6 +274,7 @@ class Block:
         # makes "check for views, then resize or free" one step, and
         # "make a view" another.
         self._lock = _Lock()
+        return self
     # [/excerpt: block_init]
 
     # [excerpt: block_view]
@@ -254,6 +289,7 @@ class Block:
             # long as a view exists, so does the Block's C memory.
             data = _ffi.gc(_ffi.cast("unsigned char *", owner.data),
                            lambda _data, owner=owner: None)
+            self._live_exports()        # forget the views that are gone
             self._exports.append(_weakref.ref(data))
             return memoryview(_ffi.buffer(data, owner.size))
 
@@ -276,7 +312,7 @@ class Block:
     # [/excerpt: block_view]
 
     def resize(self, size):
-        _int_in_range(size, 0, BLOCK_MAX, "resize() argument 'size'")
+        size = _int_in_range(size, 0, BLOCK_MAX, "resize() argument 'size'")
         with self._lock.get():
             if self._ptr is None:
                 raise ValueError("resize(): the Block is closed")
@@ -350,8 +386,8 @@ def registry_put(obj):
 
 
 def registry_take(slot):
-    _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
-                  "registry_take() argument 'slot'")
+    slot = _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                         "registry_take() argument 'slot'")
     with _registry_lock.get():
         item = _lib.registry_take(_registry, slot)
         if item == _ffi.NULL:
@@ -362,8 +398,8 @@ def registry_take(slot):
 
 
 def registry_get(slot):
-    _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
-                  "registry_get() argument 'slot'")
+    slot = _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                         "registry_get() argument 'slot'")
     with _registry_lock.get():
         item = _lib.registry_get(_registry, slot)
         if item == _ffi.NULL:
@@ -379,5 +415,5 @@ def counters():
 
 
 def fail_allocation(nth):
-    _int_in_range(nth, 0, _INT_MAX, "fail_allocation() argument 'nth'")
+    nth = _int_in_range(nth, 0, _INT_MAX, "fail_allocation() argument 'nth'")
     _lib.mem_fail_allocation(nth)

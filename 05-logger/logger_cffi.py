@@ -124,8 +124,12 @@ class Logger:
                  "_buffer_size")
 
     # [excerpt: init]
-    def __init__(self, callback=None, *, background=False,
-                 buffer_size=lib.LOGGER_BUFFER_SIZE):
+    # __new__, not __init__, as road 1's tp_new: the object is made whole
+    # before anyone can see it, and __init__ stays object's, so calling it
+    # again on an open logger does nothing (as in road 1) instead of
+    # freeing the C logger while another thread is inside log().
+    def __new__(cls, callback=None, *, background=False,
+                buffer_size=lib.LOGGER_BUFFER_SIZE):
         # bool() first: road 1's argument parser ("p") calls it before
         # anything is checked, so its exception comes first there too.
         background = bool(background)
@@ -135,6 +139,7 @@ class Logger:
         buffer_size = _size_in_range(buffer_size, 1,
                                      lib.LOGGER_MAX_BUFFER_SIZE,
                                      "Logger() argument 'buffer_size'")
+        self = super().__new__(cls)
         link = _Link(callback)
         # The handle is valid only while this object is alive: we keep it
         # in self as long as the C logger (which stores it) is alive.
@@ -155,7 +160,15 @@ class Logger:
                                        ffi.NULL)
         self._link, self._handle = link, handle
         self._background, self._buffer_size = background, buffer_size
+        return self
     # [/excerpt: init]
+
+    def __reduce__(self):
+        """copy.copy(), copy.deepcopy() and pickle all ask this.  A copy
+        would hold the same C logger, and whichever copy died first would
+        free it under the other: refused, with road 1's words."""
+        raise TypeError("cannot pickle '%s.%s' object"
+                        % (type(self).__module__, type(self).__qualname__))
 
     def _fail(self, status, what):
         if status == lib.LOGGER_ECLOSED:

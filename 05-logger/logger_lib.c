@@ -80,6 +80,7 @@ struct logger {
     int stopping, has_writer;
     int conds_lost;             /* a fork(2)ed copy could not remake its
                                  * condition variables: it is closed */
+    int told_stuck;             /* tell_if_stuck() has said it */
     pthread_t writer;
 
     struct logger *prev, *next; /* every live logger (registry_mutex) */
@@ -357,6 +358,57 @@ wait_for_room(logger *lg, struct timespec *ask_at)
     return ask_to_stop(lg);
 }
 
+/* --- a write nobody may stop, to a reader who does not read ------------- */
+
+/* [excerpt: tell_if_stuck] */
+/* Without an interrupt check (a close at interpreter exit, in a garbage
+ * collector, in logger_free, in the atexit handler), a write waits for
+ * whoever reads the descriptor, for ever if nobody does.  When Ctrl-C
+ * would end the process then (SIGINT's default action, as while Python
+ * finalizes), a second Ctrl-C loses every line still buffered.  Say so,
+ * once per logger, in one line on stderr, if the descriptor takes nothing
+ * for LOGGER_CHECK_MS.  `more`: bytes the caller took off the queue to
+ * write.  No lock held. */
+static void
+tell_if_stuck(logger *lg, size_t more)
+{
+    struct sigaction now;
+    if (sigaction(SIGINT, NULL, &now) != 0 || now.sa_handler != SIG_DFL) {
+        return;
+    }
+    struct pollfd p = {.fd = lg->fd, .events = POLLOUT};
+    if (poll(&p, 1, LOGGER_CHECK_MS) != 0) {
+        return;             /* it takes bytes (or fails: write says why) */
+    }
+    pthread_mutex_lock(&lg->mutex);
+    size_t waiting = more;
+    for (struct buffer *b = lg->head; b != NULL; b = b->next) {
+        waiting += b->used - b->done;
+    }
+    if (lg->mode == LOGGER_BACKGROUND && lg->writing != NULL) {
+        waiting += lg->writing->used;   /* its writer owns `done` */
+    }
+    int told = lg->told_stuck;
+    lg->told_stuck = 1;
+    pthread_mutex_unlock(&lg->mutex);
+    if (told || waiting == 0) {
+        return;
+    }
+    char line[160];
+    char where[32] = "standard output";
+    if (lg->fd != 1) {
+        snprintf(where, sizeof(where), "fd %d", lg->fd);
+    }
+    int n = snprintf(line, sizeof(line), "C: logger: %zu bytes wait for "
+                     "the reader of %s; Ctrl-C again drops them\n",
+                     waiting, where);
+    int saved = errno;
+    size_t done = 0;
+    (void)write_some(2, line, (size_t)n, &done, 0);
+    errno = saved;
+}
+/* [/excerpt: tell_if_stuck] */
+
 /* --- the two kinds of writer -------------------------------------------- */
 
 /* Direct mode: write every full buffer, in order, on this thread, one
@@ -380,9 +432,14 @@ drain(logger *lg)
             break;
         }
         lg->writing = b;
-        int pause = lg->check != NULL;
+        /* Without a check, pause anyway after a short write: the next
+         * round tells if the descriptor then takes nothing more. */
+        int unstoppable = lg->check == NULL;
         pthread_mutex_unlock(&lg->mutex);
-        int r = write_some(lg->fd, b->data, b->used, &b->done, pause);
+        if (unstoppable) {
+            tell_if_stuck(lg, b->used - b->done);
+        }
+        int r = write_some(lg->fd, b->data, b->used, &b->done, 1);
         int err = r == WRITE_FAILED ? errno : 0;
         pthread_mutex_lock(&lg->mutex);
         lg->writing = NULL;
@@ -770,6 +827,11 @@ write_sealed(logger *lg)
     struct timespec ask_at = {0, 0};
     pthread_mutex_lock(&lg->mutex);
     unsigned long long target = lg->sealed_seq;
+    if (lg->check == NULL && lg->written_seq < target) {
+        pthread_mutex_unlock(&lg->mutex);
+        tell_if_stuck(lg, 0);
+        pthread_mutex_lock(&lg->mutex);
+    }
     while (lg->written_seq < target) {
         if (wait_for_room(lg, &ask_at)) {
             pthread_mutex_unlock(&lg->mutex);

@@ -32,7 +32,11 @@
  * it writes its own lines as in LOGGER_DIRECT mode.
  *
  * A write that blocks (a full pipe) can be stopped by a signal: see
- * part 2.
+ * part 2.  One that nobody may stop (no interrupt check: logger_free(),
+ * the atexit handler) and that waits LOGGER_CHECK_MS for a reader who
+ * takes nothing, while SIGINT has its default action (as while Python
+ * exits), writes one line to fd 2, once per logger: how many bytes wait,
+ * and that Ctrl-C again drops them.
  */
 #ifndef LOGGER_H
 #define LOGGER_H

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import unittest
 import weakref
@@ -426,6 +427,37 @@ class ThreadChecks:
         self.assertEqual(str(cm.exception), "call_on_thread() argument "
                          "'callback' must be callable, not NoneType")
 
+    def test_ctrl_c_stops_the_wait_at_the_next_step(self):
+        # The caller waits in C while C's thread calls back 50 times, 0.1 s
+        # each.  Ctrl-C after 0.35 s: the handler runs within
+        # CALL_CHECK_MS, the thread makes no further step once the running
+        # callback returns, and the caller raises KeyboardInterrupt.
+        code = textwrap.dedent("""
+            import os, signal, threading, time
+            import %s as m
+            seen = []
+            def callback(i):
+                seen.append(i)
+                time.sleep(0.1)
+            threading.Timer(0.35, os.kill,
+                            (os.getpid(), signal.SIGINT)).start()
+            start = time.monotonic()
+            try:
+                m.call_on_thread(50, callback)
+            except KeyboardInterrupt:
+                print("KeyboardInterrupt", len(seen),
+                      time.monotonic() - start)
+            """) % self.module
+        proc = support.run_python(code, stage=self.stage, timeout=60)
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr))
+        word, steps, seconds = proc.stdout.split()
+        self.assertEqual(word, "KeyboardInterrupt")
+        # About 4 steps (0.35 s / 0.1 s, then the one running); all 50
+        # (5 s) when the wait cannot be interrupted.
+        self.assertLess(int(steps), 20, proc.stdout)
+        self.assertGreaterEqual(int(steps), 3, proc.stdout)
+
     def test_no_deadlock_while_the_caller_waits(self):
         # The caller waits in pthread_join(); the thread needs the GIL for
         # each callback.  Had the caller kept the GIL, this would never
@@ -433,6 +465,38 @@ class ThreadChecks:
         # traceback after 30 s.  (Road 1, whose caller lets go by hand,
         # checks it in a child process instead.)
         self.assertEqual(self.on_thread(3, lambda i: i), 3)
+
+
+class LyingIntChecks:
+    """Range checks read an argument's value, never its own operators."""
+
+    def test_an_int_that_lies_in_its_operators_is_checked_by_value(self):
+        Lying = support.hostile.LyingRangeInt
+        self.assertEqual(self.mod.add(Lying(40), Lying(2)), 42)
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.add(Lying(INT_MAX), 1)     # would wrap in C
+        self.assertEqual(str(cm.exception),
+                         "add(2147483647, 1): the sum does not fit in a C int")
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.add(Lying(INT_MAX + 1), 0)
+        self.assertEqual(str(cm.exception),
+                         "add() argument 'a' must be %s" % C_INT)
+        for func in (self.mod.call_n_times, self.mod.call_on_thread):
+            with self.assertRaises(ValueError) as cm:
+                func(Lying(-5), print)
+            self.assertEqual(str(cm.exception), "%s() argument 'n' must be "
+                             ">= 0, not -5" % func.__name__)
+
+    def test_an_object_that_claims_to_be_an_int_is_not_one(self):
+        Claims = support.hostile.ClaimsToBeInt
+        with self.assertRaises(TypeError) as cm:
+            self.mod.add(Claims(1), 1)
+        self.assertEqual(str(cm.exception),
+                         "add() argument 'a' must be int, not ClaimsToBeInt")
+        with self.assertRaises(TypeError) as cm:
+            self.mod.call_n_times(Claims(-5), print)
+        self.assertEqual(str(cm.exception), "call_n_times() argument 'n' "
+                         "must be int, not ClaimsToBeInt")
 
 
 def _last_frame(exc):
@@ -449,7 +513,7 @@ class TestCapi(AddChecks, CallbackChecks, TraceChecks, support.Road):
     trampoline = "call_python_step()"
 
 
-class TestCapiThreads(ThreadChecks, support.Road):
+class TestCapiThreads(ThreadChecks, LyingIntChecks, support.Road):
     stage, module = "01", "extern_capi"
 
     def test_no_deadlock_while_the_caller_waits(self):
@@ -517,12 +581,12 @@ class TestCffiAbiMode(AddChecks, CallbackChecks, TraceChecks, support.Road):
 
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiApiModeThreads(ThreadChecks, support.Road):
+class TestCffiApiModeThreads(ThreadChecks, LyingIntChecks, support.Road):
     stage, module = "01", "extern_cffi"
 
 
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
-class TestCffiAbiModeThreads(ThreadChecks, support.Road):
+class TestCffiAbiModeThreads(ThreadChecks, LyingIntChecks, support.Road):
     stage, module = "01", "extern_abi"
 
 
@@ -615,6 +679,43 @@ class TestHosts(unittest.TestCase):
         self.assertIn("ModuleNotFoundError: No module named 'embedded_guest'",
                       proc.stderr)
         self.assertIn("[c host] Python is finalised", proc.stdout)
+
+    def guest(self, body):
+        """Run embed with an embedded_guest.py whose greet() is `body`."""
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            with open(folder + "/embedded_guest.py", "w") as f:
+                f.write("import os, sys\ndef greet(who):\n" + body)
+            return subprocess.run([self.program("embed"), folder],
+                                  capture_output=True, text=True,
+                                  timeout=60, cwd="/")
+
+    def test_the_guest_cannot_exit_the_host(self):
+        # sys.exit() in the guest raises SystemExit; PyErr_Print() would
+        # end the C program with the guest's status, before the host's own
+        # cleanup.  The host says what the guest asked, and goes on.
+        for body, shown in (("    sys.exit(3)\n", "SystemExit(3)"),
+                            ("    raise SystemExit('bye')\n",
+                             "SystemExit('bye')")):
+            with self.subTest(shown):
+                proc = self.guest(body)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertEqual(proc.stderr, "[c host] error: the guest "
+                                 "raised %s\n" % shown)
+                self.assertTrue(proc.stdout.endswith(
+                    "[c host] Python is finalised\n"), proc.stdout)
+
+    def test_a_guest_that_returns_no_int_is_an_error(self):
+        for body, error in (("    return 'seven'\n", "TypeError"),
+                            ("    return 2**100\n", "OverflowError"),
+                            ("    raise KeyboardInterrupt\n",
+                             "KeyboardInterrupt")):
+            with self.subTest(error):
+                proc = self.guest(body)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(error, proc.stderr)
+                self.assertTrue(proc.stdout.endswith(
+                    "[c host] Python is finalised\n"), proc.stdout)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ import zlib
 import support
 
 sys.path.insert(0, str(support.TESTS / "gate"))
-from api import (ClearsItsList, HostileError as Boom,  # noqa: E402
-                 LyingStr, RaisingIndex as BadIndex)
+from api import (ClaimsToBeInt, ClearsItsList,  # noqa: E402
+                 HostileError as Boom, LyingRangeInt, LyingStr,
+                 RaisingIndex as BadIndex)
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 LLONG_MIN, LLONG_MAX = -2**63, 2**63 - 1
@@ -442,6 +443,103 @@ class TransferContract(TransferExercise):
                         TypeError, "item 50 must be int, not ClearsItsList"):
                     func(victim)
                 self.assertEqual(len(victim), 100)   # nobody ran __int__
+
+    def test_a_list_changed_between_two_bytecodes_is_never_read(self):
+        # Another thread may run between any two bytecodes of the road's
+        # Python code.  Play that thread before each bytecode in turn: it
+        # puts an item at the front of the caller's list that empties the
+        # list when converted.  C must read a list nobody else can change:
+        # the answer is that of the list as it was, or TypeError for the
+        # new item, never a read of the freed items (a big list's item
+        # array goes back to the system when it is emptied: SIGSEGV).
+        code = textwrap.dedent("""
+            import sys
+            sys.path.insert(0, %(gate)r)
+            from api import ClearsItsList
+            import %(module)s as m
+            N = %(n)d
+
+            def call(func, n):
+                victim = list(range(N))
+                seen = [0]
+                def local(frame, event, arg):
+                    if event == "opcode":
+                        seen[0] += 1
+                        if seen[0] == n:
+                            victim.insert(0, ClearsItsList(victim))
+                    return local
+                def tracer(frame, event, arg):
+                    if frame.f_code.co_filename != getattr(m, "__file__",
+                                                           None):
+                        return None
+                    frame.f_trace_opcodes = True
+                    return local
+                if n == 0:                  # before the call itself
+                    victim.insert(0, ClearsItsList(victim))
+                sys.settrace(tracer)
+                try:
+                    result = func(victim)
+                except TypeError as exc:
+                    result = str(exc)
+                finally:
+                    sys.settrace(None)
+                return seen[0], result
+
+            for func, right in ((m.sum_list, N * (N - 1) // 2),
+                                (m.sorted_ints, list(range(N)))):
+                call(func, -1)      # 3.12+: no opcode events the 1st time
+                for n in range(1000):
+                    seen, result = call(func, n)
+                    assert result == right or result.endswith(
+                        "item 0 must be int, not ClearsItsList"), (
+                        func.__name__, n, str(result)[:200])
+                    if seen < n:
+                        break
+                print(func.__name__, n)
+            """) % {"gate": str(support.TESTS / "gate"),
+                    "module": self.module, "n": support.scale(20000, 2000)}
+        # glibc: every block of 128 KiB or more is mmap()ed and unmapped
+        # when freed, so a read of freed items crashes (tests/
+        # test_gate_stateful.py says why the limit must be set).
+        env = support.child_env("02", MALLOC_MMAP_THRESHOLD_="131072")
+        proc = support.run_python(code, stage="02", env=env)
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr[-2000:]))
+        self.assertIn("sum_list ", proc.stdout)
+        self.assertIn("sorted_ints ", proc.stdout)
+
+    def test_range_checks_ask_the_value_not_its_operators(self):
+        # An int subclass may lie in <, <=, > and +: the checks must read
+        # its value.  An object that claims to be an int (__class__) is not.
+        self.assertEqual(self.mod.clamp(LyingRangeInt(7), 0, 9), 7)
+        with self.assertRaisesRegex(ValueError,
+                                    "clamp.. needs lo <= hi, got lo=10, "
+                                    "hi=0"):
+            self.mod.clamp(5, LyingRangeInt(10), LyingRangeInt(0))
+        with self.assertRaisesRegex(OverflowError, "clamp.. argument 'hi' "
+                                    "must be in " + INT_RANGE):
+            self.mod.clamp(5, 0, LyingRangeInt(2**31))
+        with self.assertRaisesRegex(OverflowError, "time_c_loop.. argument "
+                                    "'number' must be in 1..100000"):
+            self.mod.time_c_loop(array.array("q", [1]),
+                                 LyingRangeInt(100001))
+        with self.assertRaisesRegex(OverflowError, "time_c_loop.. argument "
+                                    "'number' must be in 1..100000"):
+            self.mod.time_c_loop(array.array("q", [1]), LyingRangeInt(0))
+        with self.assertRaisesRegex(OverflowError, "checked_add.. argument "
+                                    "'a' must be in " + LLONG_RANGE):
+            self.mod.checked_add(LyingRangeInt(2**63), 1)
+        data = array.array("q", [1])
+        with self.assertRaisesRegex(OverflowError, "scale_in_place.. "
+                                    "argument 'factor' must be in "):
+            self.mod.scale_in_place(data, LyingRangeInt(-2**63 - 1))
+        for args in ((ClaimsToBeInt(5), 0, 9), (5, ClaimsToBeInt(10), 0)):
+            with self.assertRaisesRegex(TypeError, "must be int, not "
+                                        "ClaimsToBeInt"):
+                self.mod.clamp(*args)
+        with self.assertRaisesRegex(TypeError, "must be int, not "
+                                    "ClaimsToBeInt"):
+            self.mod.time_c_loop(data, ClaimsToBeInt(2**40))
 
     def test_objects_with_only_int_are_not_ints(self):
         for func in (self.mod.sum_list, self.mod.sorted_ints):

@@ -97,6 +97,104 @@ class MemoryContract:
     # how the message names it.
     wrong_pointer_tail = None
 
+    # --- one owner for each piece of C memory ---------------------------
+
+    def test_an_owner_of_c_memory_cannot_be_copied(self):
+        # A copy would share the C object: closing either one would free
+        # the memory under the other (copy.copy(block).close(), then
+        # block.size read freed memory).  Refused, as road 1 refuses.
+        import copy
+        import pickle
+        copiers = [copy.copy, copy.deepcopy] + [
+            lambda obj, p=p: pickle.dumps(obj, p)
+            for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+        owners = [self.mod.Block(64), self.mod.Person(170, 41),
+                  self.mod.person_new(170, 41)]
+        try:
+            for owner in owners:
+                for copier in copiers:
+                    with self.assertRaisesRegex(TypeError,
+                                                "^cannot pickle '.+' "
+                                                "object$"):
+                        copier(owner)
+            self.assertEqual(owners[0].size, 64)
+        finally:
+            owners[0].close()
+            owners[1].close()
+            self.mod.person_free(owners[2])
+        self.assertEqual(self.mod.counters()["blocks"], 0)
+
+    def test_init_again_on_a_live_object_changes_nothing(self):
+        block = self.mod.Block(64)
+        view = block.view()
+        view[0] = 7
+        block.__init__(128)             # object.__init__, on both roads
+        self.assertEqual(block.size, 64)
+        self.assertEqual(block.exports, 1)
+        with self.assertRaises(BufferError):
+            block.resize(8)             # the view still counts
+        view.release()
+        self.assertEqual(block.view()[0], 7)
+        block.close()
+        person = self.mod.Person(170, 41)
+        person.__init__(1, 2)
+        self.assertEqual((person.height_cm, person.age), (170, 41))
+        person.close()
+        self.assertEqual(self.mod.counters()["blocks"], 0)
+        self.assertEqual(self.mod.counters()["persons"], 0)
+
+    def test_views_made_and_dropped_leave_nothing_behind(self):
+        # Each view is counted while it lives; once gone, it must be
+        # forgotten, or a Block that shares its memory 10000 times keeps
+        # 10000 dead records of it.
+        import tracemalloc
+
+        def views(block, n):
+            for _ in range(n):
+                view = block.view()
+                view.release()
+                del view
+
+        with self.mod.Block(64) as block:
+            views(block, 100)
+            gc.collect()
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                views(block, 10000)
+                gc.collect()
+                grown = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+            self.assertEqual(block.exports, 0)
+        self.assertLess(grown, 10000, "%d bytes more after 10000 views"
+                        % grown)
+
+    def test_sizes_and_slots_are_checked_by_value(self):
+        Lying = support.hostile.LyingRangeInt
+        too_big = self.mod.BLOCK_MAX + 1
+        with self.assertRaises(OverflowError) as cm:
+            self.mod.Block(Lying(too_big))
+        self.assertEqual(str(cm.exception), "Block() argument 'size' must "
+                         "be in 0..%d" % self.mod.BLOCK_MAX)
+        with self.mod.Block(Lying(8)) as block:
+            self.assertEqual(block.size, 8)
+            with self.assertRaises(OverflowError):
+                block.resize(Lying(too_big))
+            with self.assertRaises(OverflowError):
+                block.resize(Lying(-1))
+            self.assertEqual(block.size, 8)
+        for func in (self.mod.registry_get, self.mod.registry_take):
+            with self.assertRaises(OverflowError):
+                func(Lying(-1))
+        with self.assertRaises(OverflowError):
+            self.mod.Person(Lying(2**32), 1)
+        with self.assertRaises(TypeError) as cm:
+            self.mod.Block(support.hostile.ClaimsToBeInt(8))
+        self.assertEqual(str(cm.exception), "Block() argument 'size' must "
+                         "be int, not ClaimsToBeInt")
+        self.assertEqual(self.mod.counters()["blocks"], 0)
+
     def wrong_pointer(self):
         raise NotImplementedError
 

@@ -659,6 +659,56 @@ class TestCapiWindow(support.Road):
         self.assertEqual(answers, {(True, False)})
 
 
+class OwnerChecks(ChildRuns):
+    """A Logger owns its C logger alone: no copy shares it, and __init__
+    called again on an open one changes nothing."""
+
+    def test_a_logger_cannot_be_copied_or_pickled(self):
+        import copy
+        import pickle
+        calls = [copy.copy, copy.deepcopy] + [
+            lambda obj, p=p: pickle.dumps(obj, p)
+            for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+        with captured_fds():
+            lg = self.make()
+            try:
+                for call in calls:
+                    # (Road 1's protocols 0 and 1 name the type without
+                    # its module: copyreg's words.)
+                    with self.assertRaisesRegex(
+                            TypeError, r"^cannot pickle '(%s\.)?Logger' "
+                            "object$" % self.module):
+                        call(lg)
+            finally:
+                lg.close()
+
+    def test_init_again_on_an_open_logger_changes_nothing(self):
+        # Another thread is inside log() all along; __init__ must not free
+        # the C logger under it (a signal handler could call it too).
+        proc = self.run_child("""
+            from %s import Logger
+            def callback():
+                pass
+            lg = Logger(callback, buffer_size=64)
+            stop = threading.Event()
+            def logging():
+                while not stop.is_set():
+                    lg.log("x" * 50 + "\\n")
+            thread = threading.Thread(target=logging)
+            thread.start()
+            for _ in range(200):
+                lg.__init__(None, background=True, buffer_size=1 << 20)
+            stop.set()
+            thread.join()
+            print("after", lg.callback is callback, lg.buffer_size,
+                  lg.closed, file=sys.stderr)
+            lg.close()
+            """ % self.module)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        # One logger, closed once: the one line at the end.
+        self.assertEqual(proc.stderr, "after True 64 False\n" + CLOSING)
+
+
 @unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
 class TestCffi(LoggerContract, support.Road):
     stage, module = "05", "logger_cffi"
@@ -697,6 +747,15 @@ class TestCffi(LoggerContract, support.Road):
         proc = support.run_python(code, stage="05")
         self.assertEqual(proc.returncode, 0, "%s\n%s" % (
             support.describe_exit(proc.returncode), proc.stderr[-2000:]))
+
+
+class TestCapiOwner(OwnerChecks, support.Road):
+    stage, module = "05", "tales_from_ffi"
+
+
+@unittest.skipUnless(support.have_cffi(), support.CFFI_MISSING)
+class TestCffiOwner(OwnerChecks, support.Road):
+    stage, module = "05", "logger_cffi"
 
 
 EXERCISE = ["TestCapi"]

@@ -5,7 +5,11 @@ as a callback starts; a signal handler that logs; os._exit and SIGKILL.
 Each in a child process.  Helpers: test_05_logger and test_05_callbacks.
 """
 import json
+import os
+import re
+import select
 import signal
+import time
 import unittest
 
 import support
@@ -255,6 +259,56 @@ class SignalCases(EachMode):
         self.assertTrue(found["waited"], err)
         self.assertTrue(found["whole"], err)
         self.assertEqual(err.count(CLOSING), 1, err)
+
+    def test_ctrl_c_at_exit_says_what_a_second_one_drops(self):
+        # stdout a pipe nobody reads.  A first Ctrl-C raises
+        # KeyboardInterrupt out of a blocked log(); the interpreter then
+        # exits, and closing the logger waits for the reader for ever.
+        # Python has given SIGINT its default action back by then, so a
+        # second Ctrl-C ends the process and the buffered lines are lost:
+        # one line on stderr says so, with how many bytes wait.
+        notice = re.compile(r"^C: logger: ([0-9]+) bytes wait for the "
+                            r"reader of standard output; Ctrl-C again "
+                            r"drops them$", re.M)
+        for background in (False, True):
+            with self.subTest(background=background):
+                proc = self.start("""
+                    from {module} import Logger
+                    r = stdout_into_a_pipe()        # never read
+                    lg = Logger(background={background})
+                    def interrupt():
+                        wait_until_full(r)
+                        os.kill(os.getpid(), signal.SIGINT)
+                    threading.Thread(target=interrupt, daemon=True).start()
+                    for i in range(10 ** 6):
+                        lg.log(line_for(1, i))
+                    """, background=background)
+                err, found = b"", None
+                deadline = time.monotonic() + 30
+                while found is None and time.monotonic() < deadline:
+                    ready, _, _ = select.select([proc.stderr], [], [], 0.5)
+                    if ready:
+                        chunk = os.read(proc.stderr.fileno(), 65536)
+                        if not chunk:
+                            break
+                        err += chunk
+                        found = notice.search(err.decode(errors="replace"))
+                text = err.decode(errors="replace")
+                if found is None:
+                    proc.kill()
+                    proc.communicate()
+                    self.fail("no notice on stderr within 30 s:\n" + text)
+                self.assertGreater(int(found.group(1)), 0, text)
+                self.assertIn("KeyboardInterrupt", text)
+                time.sleep(0.2)
+                self.assertIsNone(proc.poll(), "ended without a second "
+                                  "Ctrl-C\n" + text)
+                proc.send_signal(signal.SIGINT)
+                _, rest = proc.communicate(timeout=30)
+                text += rest.decode(errors="replace")
+                self.assertEqual(proc.returncode, -signal.SIGINT, text)
+                self.assertEqual(len(notice.findall(text)), 1, text)
+                self.assertNotIn(CLOSING, text)
 
     def test_os_exit_and_kill_lose_what_is_still_buffered(self):
         # No library code runs: whatever was still in the buffer is gone,

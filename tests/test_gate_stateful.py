@@ -32,10 +32,17 @@ def sweep(stage, module, prefix=None, env=None):
     """Run the stateful sweep of one module; return its problems."""
     prefix = support.gate_child_prefix() if prefix is None else prefix
     cmd = prefix + [support.PYTHON, str(CHILD), stage or "-", module]
+    env = dict(env or support.child_env(stage))
+    # glibc gives every block of 128 KiB or more memory of its own (mmap),
+    # and back to the system when it is freed, always: a read of a big
+    # freed block then crashes, even without a memory gate.  (By default
+    # glibc raises that limit as big blocks are freed, and a freed list's
+    # items would stay readable.)
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", "131072")
     with tempfile.TemporaryDirectory() as work:
         try:
             proc = subprocess.run(
-                cmd, env=env or support.child_env(stage), cwd=work,
+                cmd, env=env, cwd=work,
                 timeout=CHILD_SECONDS, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True, errors="replace")
         except subprocess.TimeoutExpired:

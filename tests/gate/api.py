@@ -142,6 +142,64 @@ class ClearsItsList:
     __index__ = __int__ = _clear
 
 
+class LyingRangeInt(int):
+    """An int whose comparisons and sums lie: every `<=` and `>=` is True,
+    every `<` and `>` False, and a sum is 0, so that a range check written
+    with the argument's own operators (`lo <= value <= hi`, `n < 0`,
+    `a + b > MAX`) passes whatever its value.  Only its real value, read as
+    a plain int (operator.index), tells the truth."""
+
+    def __le__(self, other):
+        return True
+
+    __ge__ = __le__
+
+    def __lt__(self, other):
+        return False
+
+    __gt__ = __lt__
+
+    def __add__(self, other):
+        return 0
+
+    __radd__ = __sub__ = __rsub__ = __add__
+
+    def __repr__(self):
+        return "LyingRangeInt(%d)" % int.__index__(self)
+
+
+class ClaimsToBeInt:
+    """Not an int, but says so (__class__), converts to `value` and lies
+    in every comparison as LyingRangeInt does."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @property
+    def __class__(self):
+        return int
+
+    def __index__(self):
+        return self.value
+
+    __int__ = __index__
+    __le__ = __ge__ = LyingRangeInt.__le__
+    __lt__ = __gt__ = LyingRangeInt.__lt__
+    __add__ = __radd__ = __sub__ = __rsub__ = LyingRangeInt.__add__
+
+    def __repr__(self):
+        return "ClaimsToBeInt(%d)" % self.value
+
+
+def true_value(value):
+    """What a lying int really is, as a plain int (else value itself)."""
+    if type(value) is LyingRangeInt:
+        return int.__index__(value)
+    if type(value) is ClaimsToBeInt:
+        return value.value
+    return value
+
+
 def clearing_list():
     victim = list(range(8))
     victim.append(ClearsItsList(victim))
@@ -215,6 +273,11 @@ def hostile_values(small=False):
         ("LyingStr('a\\x00b')", LyingStr("a\x00b")),
         ("LyingInt(5)", LyingInt(5)),
         ("[.., ClearsItsList, ..]", clearing_list()),
+        ("LyingRangeInt(-1)", LyingRangeInt(-1)),
+        ("LyingRangeInt(2**31-1)", LyingRangeInt(2 ** 31 - 1)),
+        ("LyingRangeInt(2**31)", LyingRangeInt(2 ** 31)),
+        ("ClaimsToBeInt(-1)", ClaimsToBeInt(-1)),
+        ("ClaimsToBeInt(2**31)", ClaimsToBeInt(2 ** 31)),
         ("ShiftyBuffer()", ShiftyBuffer()),
         ("print", print),
     ]
@@ -373,6 +436,30 @@ class Sweep:
                     qual = "%s.%s(...).%s" % (name, kind.__name__, attr)
                     for entry in call_list(qual, method, self.values):
                         yield entry
+
+
+# What a function raises for a bad argument.  A lying int may be refused
+# where its true value is accepted, never accepted where its true value is
+# refused with one of these (other errors, such as a full registry, may
+# come from the state the first call left).
+ARGUMENT_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+def lie_accepted(func, args):
+    """After func(*args) returned: None, or what is wrong if an argument
+    was a lying int whose true value func refuses (asked now, with the
+    true values in place of the lying ones)."""
+    true_args = tuple(true_value(arg) for arg in args)
+    if all(true is arg for true, arg in zip(true_args, args)):
+        return None             # no lying int among them
+    try:
+        func(*true_args)
+    except ARGUMENT_ERRORS as exc:
+        return ("accepted a lying int, but refuses its true value %r: "
+                "%s: %s" % (true_args, type(exc).__name__, exc))
+    except Exception:           # noqa: B902 - not an argument error
+        return None
+    return None
 
 
 def describe_exception(exc):

@@ -18,13 +18,35 @@ discovers it:
 3. fork: while the race is running, the main thread forks; the child makes
    new objects and calls their methods, then exits.  It must not hang.
 
+Before the race, three attacks on state that a program can make without
+threads, each a class of bug found in this project:
+
+* copies: every object is copied (copy.copy, copy.deepcopy, a pickle
+  round trip).  A copy that is made joins the race, and is first used up
+  (every method, close() among them) and dropped before the original is
+  used again: a copy that shares its original's C memory frees it under
+  the original, which the memory gates see;
+* __init__ again: `type(obj).__init__(obj, ...)` runs again and again on
+  every object while another thread uses it, and is among the operations
+  of the race too;
+* a list changed between two bytecodes: every call that takes a list is
+  made again and again with a big list, and before the 1st, 2nd, ...
+  bytecode of the module's own Python code, the list gets an item at its
+  front whose conversion empties it (what another thread could do at
+  that moment).  C must read a list nobody else can change: one that
+  reads the caller's list reads its freed items (a crash; a report under
+  the memory gates).
+
 Each call must return or raise an Exception with a message (api.
 describe_exception); a crash, a hang or a SystemError is a problem.  The
 child prints one line per problem, "PROBLEM <what>", then "END <calls>",
 and exits 0; the parent judges the lines and the exit status.
 """
+import copy
+import functools
 import gc
 import os
+import pickle
 import random
 import signal
 import sys
@@ -40,6 +62,14 @@ THREADS = 4
 SMALL = bool(os.environ.get("FFI_SMALL"))
 ROUNDS = 100 if SMALL else 2000          # calls per thread
 FORK_SECONDS = 60 if SMALL else 20      # how long a forked child may take
+# The list the between-bytecodes attack changes: big enough that its item
+# array is memory of its own (mmap), given back to the system when the
+# list is emptied, so that reading it afterwards crashes even without a
+# memory gate.
+VICTIM_ITEMS = 2000 if SMALL else 20000
+MAX_BYTECODES = 400                     # per call, for that attack
+MIDWAY_SECONDS = 2                      # and at most this long per call
+INIT_ROUNDS = 5 if SMALL else 20        # __init__ again, on a busy object
 # Not called in a forked child, each for a reason outside this project:
 # a callback from a thread that C starts goes through cffi's own
 # bookkeeping of such threads, whose lock cffi does not reset after fork().
@@ -55,6 +85,7 @@ class Stateful:
         self.module = module
         self.functions = [obj for _, obj in api.public_callables(module)]
         self.objects = []               # instances of the module's types
+        self.ops = []                   # (callable, [argument tuples])
         self.problems = []
         self.calls = 0
         self.lock = threading.Lock()
@@ -99,29 +130,38 @@ class Stateful:
                 if len(self.objects) < 64:
                     self.objects.append(result)
 
+    def methods(self, obj):
+        """(callable, [argument tuples]) for every public method of obj,
+        and for calling its __init__ again."""
+        ops = []
+        init = functools.partial(type(obj).__init__, obj)
+        ops.append((init, api.plausible_args(init, self.reenter)))
+        for attr in sorted(dir(type(obj))):
+            if attr.startswith("_"):
+                continue
+            try:
+                method = getattr(obj, attr)
+            except Exception:
+                continue
+            if callable(method) and not isinstance(method, type):
+                ops.append((method, api.plausible_args(method,
+                                                       self.reenter)))
+        return [(f, a) for f, a in ops if a]
+
     def operations(self):
         """(callable, [argument tuples]) for every function and every
         public method of every kept object."""
         ops = [(func, api.plausible_args(func, self.reenter))
                for func in self.functions]
         for obj in list(self.objects):
-            for attr in sorted(dir(type(obj))):
-                if attr.startswith("_"):
-                    continue
-                try:
-                    method = getattr(obj, attr)
-                except Exception:
-                    continue
-                if callable(method) and not isinstance(method, type):
-                    ops.append((method, api.plausible_args(method,
-                                                           self.reenter)))
+            ops.extend(self.methods(obj))
         return [(f, a) for f, a in ops if a]
 
     def reenter(self, *args, **kwargs):
         """A callback that calls back into the module, two levels deep at
         most."""
         depth = getattr(self.local, "depth", 0)
-        if depth >= 2:
+        if depth >= 2 or not self.ops:
             return None
         self.local.depth = depth + 1
         try:
@@ -133,11 +173,126 @@ class Stateful:
 
     # --- the phases -------------------------------------------------------
     def gather(self):
+        # With the re-entering callback too: a class may need one to be
+        # made at all (a Logger takes a callable or nothing).  While
+        # self.ops is empty it does nothing.
         self.ops = []
         for func in self.functions:
-            for args in api.plausible_args(func, None):
+            for args in api.plausible_args(func, self.reenter):
                 self.call(func, args)
         self.ops = self.operations()
+
+    def use_up(self, obj):
+        """Every operation of obj, with every plausible argument tuple."""
+        for func, arglist in self.methods(obj):
+            for args in arglist:
+                self.call(func, args)
+
+    def copies(self):
+        """Copy every object every way; a copy that is made is used up
+        and dropped, then its original is used, and a second copy joins
+        the race."""
+        copiers = [copy.copy, copy.deepcopy,
+                   lambda obj: pickle.loads(pickle.dumps(obj))]
+        for obj in list(self.objects):
+            for copier in copiers:
+                try:
+                    twin = copier(obj)
+                except Exception:       # noqa: B902 - refusing is fine
+                    continue
+                self.use_up(twin)
+                del twin
+                gc.collect()
+                self.use_up(obj)
+                try:
+                    self.keep(copier(obj))
+                except Exception:       # noqa: B902 - refusing is fine
+                    pass
+        self.ops = self.operations()
+
+    def init_again_while_used(self):
+        """__init__ again on each object, over and over, while another
+        thread calls its other methods (not close(): it stays live)."""
+        for obj in list(self.objects):
+            ops = self.methods(obj)
+            init, inits = ops[0]                # methods() puts it first
+            used = [(f, a) for f, a in ops[1:]
+                    if getattr(f, "__name__", "") != "close"]
+            if not used:
+                continue
+            stop = threading.Event()
+
+            def user():
+                while not stop.is_set():
+                    for func, arglist in used:
+                        for args in arglist:
+                            self.call(func, args)
+
+            thread = threading.Thread(target=user)
+            thread.start()
+            try:
+                for _ in range(INIT_ROUNDS):
+                    for args in inits:
+                        self.call(init, args)
+            finally:
+                stop.set()
+                thread.join()
+
+    def lists_changed_midway(self):
+        """Each call that takes a list, with the list changed before the
+        nth bytecode of the module's own Python code, n = 0, 1, 2, ..."""
+        folder = os.path.dirname(os.path.abspath(
+            getattr(self.module, "__file__", None) or "."))
+        here = os.path.dirname(os.path.abspath(__file__))
+
+        def ours(code):
+            name = os.path.abspath(code.co_filename)
+            return name.startswith(folder + os.sep) and \
+                not name.startswith(here + os.sep)
+
+        for func, arglist in self.ops:
+            for args in arglist:
+                where = [i for i, arg in enumerate(args)
+                         if type(arg) is list]
+                if not where:
+                    continue
+                # Once untraced first (3.12+ gives no opcode events the
+                # first time a traced function runs).
+                self.call(func, args)
+                deadline = time.monotonic() + MIDWAY_SECONDS
+                for n in range(MAX_BYTECODES):
+                    if time.monotonic() > deadline:
+                        break
+                    victim = list(range(VICTIM_ITEMS))
+                    seen = [0]
+
+                    def local(frame, event, arg):
+                        if seen[0] >= n:        # changed: trace no more
+                            frame.f_trace_opcodes = False
+                            return None
+                        if event == "opcode":
+                            seen[0] += 1
+                            if seen[0] == n:
+                                victim.insert(0, api.ClearsItsList(victim))
+                        return local
+
+                    def tracer(frame, event, arg):
+                        if seen[0] >= n or not ours(frame.f_code):
+                            return None
+                        frame.f_trace_opcodes = True
+                        return local
+
+                    if n == 0:
+                        victim.insert(0, api.ClearsItsList(victim))
+                    call_args = tuple(victim if i in where else arg
+                                      for i, arg in enumerate(args))
+                    sys.settrace(tracer)
+                    try:
+                        self.call(func, call_args)
+                    finally:
+                        sys.settrace(None)
+                    if seen[0] < n:
+                        break
 
     def race(self, fork):
         stop = threading.Event()
@@ -229,6 +384,9 @@ def main():
     random.seed(12345)
     state = Stateful(module)
     state.gather()
+    state.copies()
+    state.init_again_while_used()
+    state.lists_changed_midway()
     state.race(fork=True)
     problems, calls = state.problems, state.calls
     # Let go of every object the sweep made, and collect the cycles (the
