@@ -98,25 +98,10 @@ TWINE_CHECK = $(PYTHON) -m twine --no-color check --strict
 # [/excerpt: wheel-tools]
 
 # Asked only when `wheel` is wanted: which tools this interpreter lacks,
-# and how to get them for it, in one line (then exit status 2).  bdist_wheel
-# is setuptools' own from 70.1 on, the wheel package's before.  Not from
-# this folder: build/ here would pass for a package named build.
-WHEEL_TOOLS_MISSING = $(shell $(PYTHON) -c 'import importlib.util as u, os, sys; \
-	sys.path = [p for p in sys.path if p not in ("", os.getcwd())]; \
-	have = lambda m: u.find_spec(m) is not None; \
-	miss = [m for m in ("build", "setuptools", "twine") if not have(m)]; \
-	miss += [] if "setuptools" in miss or have("wheel") or have( \
-		"setuptools.command.bdist_wheel") else ["wheel"]; \
-	apt = {"build": "python3-build", "setuptools": "python3-setuptools", \
-		"wheel": "python3-wheel", "twine": "twine"}; \
-	how = (sys.prefix != sys.base_prefix and sys.executable \
-		+ " -m pip install -r tests/requirements.txt") or ( \
-		os.path.isdir("/usr/lib/python3/dist-packages") and sys.prefix == "/usr" \
-		and "sudo apt install " + " ".join(apt[m] for m in miss)) or ( \
-		"a virtual environment: " + sys.executable + " -m venv .venv \
-		&& .venv/bin/python -m pip install -r tests/requirements.txt, then make \
-		wheel PYTHON=.venv/bin/python"); \
-	miss and print(", ".join(miss) + " (install: " + how + ")")' 2>&1)
+# and how to get them for it, in one line (then exit status 2).
+# tests/doctor.py knows the kinds of interpreter (a venv, Debian's own,
+# one of your own) and the command that fits each.
+WHEEL_TOOLS_MISSING = $(shell $(PYTHON) tests/doctor.py --wheel-tools-missing 2>&1)
 ifneq ($(filter wheel,$(MAKECMDGOALS)),)
 ifneq ($(WHEEL_TOOLS_MISSING),)
 $(error make wheel: $(PYTHON) lacks $(WHEEL_TOOLS_MISSING))

@@ -84,6 +84,50 @@ def install_cffi(kind=None, executable=None):
             "PYTHON=%s/bin/python" % (exe, venv, venv, REQUIREMENTS, venv))
 
 
+# What `make wheel` needs in the interpreter, and Debian's package of each.
+WHEEL_TOOLS_APT = {"build": "python3-build", "setuptools": "python3-setuptools",
+                   "wheel": "python3-wheel", "twine": "twine"}
+
+
+def wheel_tools_missing(have=None):
+    """The tools `make wheel` needs that this interpreter cannot import.
+    bdist_wheel is setuptools' own from 70.1 on, the wheel package's
+    before.  Not from the current folder: a stage's build/ would pass for
+    a package named build."""
+    if have is None:
+        import importlib.util
+        path = [p for p in sys.path if p not in ("", os.getcwd())]
+
+        def have(name):
+            saved = sys.path[:]
+            sys.path[:] = path
+            try:
+                return importlib.util.find_spec(name) is not None
+            except ImportError:
+                return False
+            finally:
+                sys.path[:] = saved
+    missing = [m for m in ("build", "setuptools", "twine") if not have(m)]
+    if "setuptools" not in missing and not have("wheel") and \
+            not have("setuptools.command.bdist_wheel"):
+        missing.append("wheel")
+    return missing
+
+
+def install_wheel_tools(missing, kind=None, executable=None):
+    """The one command that gives this interpreter the tools it lacks."""
+    kind = interpreter_kind() if kind is None else kind
+    exe = sys.executable if executable is None else executable
+    if kind == "venv":
+        return "%s -m pip install -r %s" % (exe, REQUIREMENTS)
+    if kind == "debian":
+        return "sudo apt install " + " ".join(WHEEL_TOOLS_APT[m]
+                                              for m in missing)
+    return ("a virtual environment: %s -m venv .venv && .venv/bin/python -m "
+            "pip install -r %s, then make wheel PYTHON=.venv/bin/python"
+            % (exe, REQUIREMENTS))
+
+
 def cffi_missing(executable=None):
     """The one line every stage, test and target says when cffi is not
     there: what is missing, for which interpreter, and how to get it."""
@@ -356,5 +400,11 @@ def main():
 if __name__ == "__main__":
     if sys.argv[1:] == ["--cffi-missing"]:
         print(cffi_missing())
+        sys.exit(0)
+    if sys.argv[1:] == ["--wheel-tools-missing"]:
+        missing = wheel_tools_missing()
+        if missing:
+            print("%s (install: %s)" % (", ".join(missing),
+                                        install_wheel_tools(missing)))
         sys.exit(0)
     sys.exit(main())
