@@ -1,15 +1,8 @@
-"""What the shared tests need to know about this stage beyond its folder.
-
-tests/ reads this file (support.stage_checks); nothing else imports it.
-ISOLATION: for each C-API module of the stage, code that uses the module
-as M and checks an answer; tests/test_isolation.py runs it after a
-re-import and in a subinterpreter, and holds the module to the
-Py_mod_multiple_interpreters slot its C source declares.
-RUN_NEEDS: what `make run` needs beyond a build, for
-tests/test_run_output.py: env (added to the environment of its build and
-runs), replace (support.assert_run_output's), check(testcase, out) (more
-checks on the output), missing() (None, or why it cannot run here: asked
-after the build), slow (run it first).
+"""What tests/ needs to know about this stage beyond its folder, read by
+support.stage_checks() and nothing else.  ISOLATION: code that uses each
+C-API module (as M) for tests/test_isolation.py; RUN_NEEDS: what `make run`
+needs beyond a build, for tests/test_run_output.py.  tests/README.md ("A
+stage folder") says what each entry holds.
 """
 import re
 
