@@ -172,6 +172,10 @@ class TestBench(unittest.TestCase):
                    "nanobind": "crossing_nanobind"}
         names += [modules[road] + support.EXT_SUFFIX
                   for road, lacks in cls.lacks.items() if not lacks]
+        # A road that lacks a piece has its reason written instead.
+        names += ["build-optional/%s%s.why" % (road,
+                                               support.EXT_SUFFIX)
+                  for road, lacks in cls.lacks.items() if lacks]
         products = [CROSSING / name for name in names]
         sources = [CROSSING / name for name in (
             "crossing_capi.c", "crossing_lib.c", "crossing_lib.h",
