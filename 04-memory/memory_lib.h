@@ -65,8 +65,8 @@ Block *block_alloc(size_t size);    /* empty: size 0, data NULL; give it
 
 /* [excerpt: counters] */
 /* What is allocated and not yet freed, counted by the library itself.
- * The counters and the switch are process-wide and unsynchronised: its
- * callers take turns (under the GIL, in this tutorial). */
+ * The counters and the switch are process-wide C11 atomics: any thread
+ * may allocate and count, with or without the GIL. */
 long mem_live_allocations(void);    /* every malloc not yet freed */
 long mem_live_persons(void);
 long mem_live_blocks(void);

@@ -838,9 +838,10 @@ static PyMethodDef memory_methods[] = {
 /* [excerpt: module_def] */
 static PyModuleDef_Slot memory_slots[] = {
     {Py_mod_exec, memory_exec},
-    /* memory_lib's counters are unsynchronised globals: one shared GIL */
+    /* memory_lib's counters and failure switch are process-wide: each
+     * interpreter would count the others' allocations, so no own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
-    /* those counters, and every registry, rely on the GIL */
+    /* every registry relies on the GIL to take turns */
     {Py_mod_gil, Py_MOD_GIL_USED},
     {0, NULL}  /* sentinel */
 };
