@@ -33,6 +33,7 @@ import sys
 import unittest
 import warnings
 
+import doctor
 import support
 
 try:
@@ -45,8 +46,8 @@ try:
 except ImportError:
     hypothesis = None
 
-HYPOTHESIS_MISSING = ("hypothesis is not installed for %s: pip install -r "
-                      "tests/requirements.txt" % sys.executable)
+HYPOTHESIS_MISSING = "hypothesis is not installed for %s (install: %s)" % (
+    sys.executable, doctor.install_package("hypothesis"))
 
 
 def profile(name, stateful=False):

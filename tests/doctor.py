@@ -128,6 +128,18 @@ def install_wheel_tools(missing, kind=None, executable=None):
             % (exe, REQUIREMENTS))
 
 
+def install_package(package, kind=None, executable=None):
+    """The one command that puts a package of tests/requirements.txt (one
+    the examples themselves do not need) into this interpreter: its own
+    pip in a venv, else a venv made from it (Debian's own python3 included:
+    its packages of these tools are older than the pinned ones)."""
+    kind = interpreter_kind() if kind is None else kind
+    exe = sys.executable if executable is None else executable
+    if kind == "venv":
+        return "%s -m pip install %s" % (exe, pinned(package))
+    return install_cffi(kind="own", executable=exe)
+
+
 def cffi_missing(executable=None):
     """The one line every stage, test and target says when cffi is not
     there: what is missing, for which interpreter, and how to get it."""

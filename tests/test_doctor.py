@@ -66,6 +66,16 @@ class TestInstallCommand(unittest.TestCase):
                           command)
             self.assertIn("PYTHON=.venv-", command)
 
+    def test_a_test_tool_goes_into_a_venv(self):
+        self.assertRegex(doctor.install_package("hypothesis", "venv",
+                                                "/v/bin/python"),
+                         r"^/v/bin/python -m pip install hypothesis==[0-9.]+$")
+        # Debian's own python3 too: its packages of the tools are older
+        # than the pinned ones, so a venv made from it.
+        self.assertTrue(doctor.install_package(
+            "hypothesis", "debian", "/usr/bin/python3").startswith(
+            "/usr/bin/python3 -m venv .venv-"))
+
     def test_tests_skip_with_the_same_line(self):
         self.assertEqual(support.CFFI_MISSING, doctor.cffi_missing())
         self.assertIn(sys.executable, support.CFFI_MISSING)
