@@ -6,8 +6,9 @@ should do with a Python exception.  This module adds both, so that the
 public functions behave exactly like road 1 (extern_capi).
 """
 
-import operator
 import threading
+
+import _common
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 
@@ -27,33 +28,16 @@ CDEF = """
 # [/excerpt: cdef]
 
 
-def _int_in_range(value, lo, hi, what):
-    """`value` as a plain int from lo to hi, else TypeError or
-    OverflowError naming `what` ("add() argument 'a'"): the twin of
-    int_in_range() in common.h, with the same words.  Use what it returns,
-    never `value` itself.  type(), not isinstance(): an object can claim
-    to be an int through __class__.  operator.index() of an int subclass
-    is a plain int of the same value, read without running any method of
-    the subclass, so neither the check below nor any later use asks the
-    argument's own <=, >= or + (which may lie)."""
-    if not issubclass(type(value), int):
-        raise TypeError("%s must be int, not %s"
-                        % (what, type(value).__name__))
-    value = operator.index(value)
-    if not lo <= value <= hi:
-        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
-    return value
-
 def _n_and_callback(func, n, callback):
     """The arguments of call_n_times() and call_on_thread(), named `func`:
     n as a plain int."""
     what = "%s() argument 'n'" % func
-    n = _int_in_range(n, INT_MIN, INT_MAX, what)
+    n = _common.int_in_range(n, INT_MIN, INT_MAX, what)
     if n < 0:
         raise ValueError("%s must be >= 0, not %d" % (what, n))
     if not callable(callback):
-        raise TypeError("%s() argument 'callback' must be callable, not %s"
-                        % (func, type(callback).__name__))
+        raise _common.type_error("%s() argument 'callback'" % func, "callable",
+                                 callback)
     return n
 
 
@@ -140,8 +124,8 @@ class Road:
         self._c_check = c_check
 
     def add(self, a, b):
-        a = _int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
-        b = _int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
+        a = _common.int_in_range(a, INT_MIN, INT_MAX, "add() argument 'a'")
+        b = _common.int_in_range(b, INT_MIN, INT_MAX, "add() argument 'b'")
         if not INT_MIN <= a + b <= INT_MAX:
             raise OverflowError("add(%d, %d): the sum does not fit in a C "
                                 "int" % (a, b))

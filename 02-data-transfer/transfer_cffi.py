@@ -5,8 +5,7 @@ same messages.  cffi converts scalars itself, but it does not know what
 our arguments are called, which buffer formats make sense, or who frees
 what: that part is written here, in Python.
 """
-import operator
-
+import _common
 from _transfer_cffi import ffi, lib
 
 LLONG_MIN, LLONG_MAX = -2**63, 2**63 - 1
@@ -16,34 +15,19 @@ TIME_C_LOOP_MAX = 100000
 
 # ---- scalars ---------------------------------------------------------------
 
-def _int_in_range(value, lo, hi, what):
-    """`value` as a plain int from lo to hi, else TypeError or
-    OverflowError naming `what` ("add() argument 'a'"): the twin of
-    int_in_range() in common.h, with the same words.  Use what it returns,
-    never `value` itself.  type(), not isinstance(): an object can claim
-    to be an int through __class__.  operator.index() of an int subclass
-    is a plain int of the same value, read without running any method of
-    the subclass, so neither the check below nor any later use asks the
-    argument's own <=, >= or + (which may lie)."""
-    if not issubclass(type(value), int):
-        raise TypeError("%s must be int, not %s"
-                        % (what, type(value).__name__))
-    value = operator.index(value)
-    if not lo <= value <= hi:
-        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
-    return value
 
 def _double_arg(value, func, name):
     if not isinstance(value, (int, float)):
-        raise TypeError("%s() argument '%s' must be float, not %s"
-                        % (func, name, type(value).__name__))
+        raise _common.type_error("%s() argument '%s'" % (func, name), "float",
+                                 value)
     return float(value)       # a huge int: OverflowError, as in road 1
 
 
 def clamp(value, lo, hi):
-    value = _int_in_range(value, INT_MIN, INT_MAX, "clamp() argument 'value'")
-    lo = _int_in_range(lo, INT_MIN, INT_MAX, "clamp() argument 'lo'")
-    hi = _int_in_range(hi, INT_MIN, INT_MAX, "clamp() argument 'hi'")
+    value = _common.int_in_range(value, INT_MIN, INT_MAX,
+                                 "clamp() argument 'value'")
+    lo = _common.int_in_range(lo, INT_MIN, INT_MAX, "clamp() argument 'lo'")
+    hi = _common.int_in_range(hi, INT_MIN, INT_MAX, "clamp() argument 'hi'")
     if lo > hi:
         raise ValueError("clamp() needs lo <= hi, got lo=%d, hi=%d" % (lo, hi))
     return lib.clamp_int(value, lo, hi)
@@ -51,8 +35,10 @@ def clamp(value, lo, hi):
 
 # [excerpt: checked_add]
 def checked_add(a, b):
-    a = _int_in_range(a, LLONG_MIN, LLONG_MAX, "checked_add() argument 'a'")
-    b = _int_in_range(b, LLONG_MIN, LLONG_MAX, "checked_add() argument 'b'")
+    a = _common.int_in_range(a, LLONG_MIN, LLONG_MAX,
+                             "checked_add() argument 'a'")
+    b = _common.int_in_range(b, LLONG_MIN, LLONG_MAX,
+                             "checked_add() argument 'b'")
     # A C out-parameter: cffi allocates one long long, owned by `total`
     # and freed when that cdata object is garbage collected.
     total = ffi.new("long long *")
@@ -71,8 +57,7 @@ def scale(x, factor):
 def round_toward(x, up):
     x = _double_arg(x, "round_toward", "x")
     if not isinstance(up, bool):
-        raise TypeError("round_toward() argument 'up' must be bool, not %s"
-                        % type(up).__name__)
+        raise _common.type_error("round_toward() argument 'up'", "bool", up)
     return lib.round_double(x, up)
 
 
@@ -91,8 +76,8 @@ def _utf8_arg(text, func, name):
     encode() to return anything, even an object that lies about its len(),
     and C would then read past the end of the real bytes."""
     if not isinstance(text, str):
-        raise TypeError("%s() argument '%s' must be str, not %s"
-                        % (func, name, type(text).__name__))
+        raise _common.type_error("%s() argument '%s'" % (func, name), "str",
+                                 text)
     return str.encode(text, "utf-8")    # a lone surrogate: UnicodeEncodeError
 # [/excerpt: utf8_arg]
 
@@ -220,8 +205,8 @@ def sum_buffer(data):
 
 
 def scale_in_place(data, factor):
-    factor = _int_in_range(factor, LLONG_MIN, LLONG_MAX,
-                           "scale_in_place() argument 'factor'")
+    factor = _common.int_in_range(factor, LLONG_MIN, LLONG_MAX,
+                                  "scale_in_place() argument 'factor'")
     with _ll_view(data, "scale_in_place", "data", writable=True) as view:
         with ffi.from_buffer("long long[]", view,
                              require_writable=True) as values:
@@ -234,8 +219,8 @@ def scale_in_place(data, factor):
 
 
 def time_c_loop(data, number):
-    number = _int_in_range(number, 1, TIME_C_LOOP_MAX,
-                           "time_c_loop() argument 'number'")
+    number = _common.int_in_range(number, 1, TIME_C_LOOP_MAX,
+                                  "time_c_loop() argument 'number'")
     with _ll_view(data, "time_c_loop", "data") as view:
         with ffi.from_buffer("long long[]", view) as values:
             return lib.time_sum_ll(values, len(view), number)
@@ -290,8 +275,8 @@ def _checked_ints(values, func, name):
     items = []
     for index, item in enumerate(tuple(values)):
         if not issubclass(type(item), int):
-            raise TypeError("%s() argument '%s': item %d must be int, not %s"
-                            % (func, name, index, type(item).__name__))
+            raise _common.type_error("%s() argument '%s': item %d"
+                                     % (func, name, index), "int", item)
         item = int.__index__(item)
         if not LLONG_MIN <= item <= LLONG_MAX:
             raise OverflowError("%s() argument '%s': item %d does not fit in "

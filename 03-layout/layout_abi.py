@@ -21,6 +21,7 @@ import os
 
 import cffi
 
+import _common
 from declarations import CDEF_FUNCTIONS, CDEF_PACKED, CDEF_STRUCTS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -87,8 +88,8 @@ def declarations():
 
 def _lookup(declaration, func):
     if not isinstance(declaration, str):
-        raise TypeError("%s() argument 'declaration' must be str, not %s"
-                        % (func, type(declaration).__name__))
+        raise _common.type_error("%s() argument 'declaration'" % func, "str",
+                                 declaration)
     if declaration not in _LOADED:
         raise ValueError("%s() argument 'declaration' must be one of %s"
                          % (func, ", ".join(_LOADED)))

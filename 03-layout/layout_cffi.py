@@ -14,6 +14,7 @@ import string
 import sys
 import threading
 
+import _common
 from _layout_cffi import ffi, lib
 
 UINT8_MAX, UINT16_MAX, UINT32_MAX, UINT64_MAX = (
@@ -31,27 +32,6 @@ def layout():
             "size": s.size, "align": s.align, "fields": fields}
     return result
 
-
-def _type_name(obj):
-    return type(obj).__name__
-
-
-def _int_in_range(value, lo, hi, what):
-    """`value` as a plain int from lo to hi, else TypeError or
-    OverflowError naming `what` ("add() argument 'a'"): the twin of
-    int_in_range() in common.h, with the same words.  Use what it returns,
-    never `value` itself.  type(), not isinstance(): an object can claim
-    to be an int through __class__.  operator.index() of an int subclass
-    is a plain int of the same value, read without running any method of
-    the subclass, so neither the check below nor any later use asks the
-    argument's own <=, >= or + (which may lie)."""
-    if not issubclass(type(value), int):
-        raise TypeError("%s must be int, not %s"
-                        % (what, type(value).__name__))
-    value = operator.index(value)
-    if not lo <= value <= hi:
-        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
-    return value
 
 class _Kind:
     """What a buffer of structs may look like (see buffer_kind in C): the
@@ -151,12 +131,12 @@ def _buffer_arg(obj, func, name, kind, writable, count):
     try:
         view = memoryview(obj)
     except TypeError:
-        raise TypeError("%s() argument '%s' must be %s, not %s"
-                        % (func, name, expected, _type_name(obj))) from None
+        raise _common.type_error("%s() argument '%s'" % (func, name), expected,
+                                 obj) from None
     try:
         if writable and view.readonly:
-            raise TypeError("%s() argument '%s' must be %s, not %s"
-                            % (func, name, expected, _type_name(obj)))
+            raise _common.type_error("%s() argument '%s'" % (func, name),
+                                     expected, obj)
         if not view.c_contiguous and view.nbytes:
             raise ValueError("%s() argument '%s' must be C-contiguous memory"
                              " (an array of %s has no gaps)"
@@ -218,15 +198,15 @@ class _Shared:
 
 def _person_arg(obj, func):
     if not issubclass(type(obj), tuple):
-        raise TypeError("%s() argument 'person' must be a (height, age) "
-                        "tuple, not %s" % (func, _type_name(obj)))
+        raise _common.type_error("%s() argument 'person'" % func,
+                                 "a (height, age) tuple", obj)
     items = tuple.__getitem__(obj, slice(None))   # no subclass methods run
     if len(items) != 2:
         raise TypeError("%s() argument 'person' must be a (height, age) "
                         "tuple of 2 items, not %d" % (func, len(items)))
     what = "%s() argument 'person': field " % func
-    height = _int_in_range(items[0], 0, UINT32_MAX, what + "'height'")
-    age = _int_in_range(items[1], 0, UINT32_MAX, what + "'age'")
+    height = _common.uint_in_range(items[0], UINT32_MAX, what + "'height'")
+    age = _common.uint_in_range(items[1], UINT32_MAX, what + "'age'")
     return height, age
 
 
@@ -234,8 +214,8 @@ def _person_arg(obj, func):
 def person_older(person, years):
     """A struct person by value: return (height, age + years)."""
     height, age = _person_arg(person, "person_older")
-    years = _int_in_range(years, 0, UINT32_MAX,
-                          "person_older() argument 'years'")
+    years = _common.uint_in_range(years, UINT32_MAX,
+                                  "person_older() argument 'years'")
     if age + years > UINT32_MAX:
         raise OverflowError("person_older(): age %d + %d years does not fit "
                             "in a uint32_t" % (age, years))
@@ -266,9 +246,9 @@ def total_age(people):
 
 def _record_args(func, kind, buffer, tag, id, flags):
     what = "%s() argument " % func
-    tag = _int_in_range(tag, 0, UINT8_MAX, what + "'tag'")
-    id = _int_in_range(id, 0, UINT64_MAX, what + "'id'")
-    flags = _int_in_range(flags, 0, UINT16_MAX, what + "'flags'")
+    tag = _common.uint_in_range(tag, UINT8_MAX, what + "'tag'")
+    id = _common.uint_in_range(id, UINT64_MAX, what + "'id'")
+    flags = _common.uint_in_range(flags, UINT16_MAX, what + "'flags'")
     return _buffer_arg(buffer, func, "buffer", kind, True, 1), tag, id, flags
 
 
@@ -359,8 +339,7 @@ def _py_visit(context, index, item):
 def walk(items):
     """describe() every item of a list, with C doing the walking."""
     if not issubclass(type(items), list):
-        raise TypeError("walk() argument 'items' must be list, not %s"
-                        % _type_name(items))
+        raise _common.type_error("walk() argument 'items'", "list", items)
     items = list.copy(items)
     # One handle per item: a void * that C can store and pass back but
     # not read.  Each is valid only while its handle object is alive, so

@@ -12,11 +12,11 @@ alloc and free functions: the cdata it returns owns the C memory from
 the C call that allocated it.  A cdata pointer cannot tell whether it
 has been freed, so each one is kept inside a small Python object that can.
 """
-import operator
 import os as _os
 import threading as _threading
 import weakref as _weakref
 
+import _common
 from _memory_cffi import ffi as _ffi, lib as _lib
 
 __all__ = ["person_new", "person_get", "person_birthday", "person_free",
@@ -29,23 +29,6 @@ BLOCK_MAX = 1 << 24                 # 16 MiB: a teaching limit, not C's
 _UINT32_MAX = 2**32 - 1
 _INT_MAX = 2**31 - 1
 
-
-def _int_in_range(value, lo, hi, what):
-    """`value` as a plain int from lo to hi, else TypeError or
-    OverflowError naming `what` ("add() argument 'a'"): the twin of
-    int_in_range() in common.h, with the same words.  Use what it returns,
-    never `value` itself.  type(), not isinstance(): an object can claim
-    to be an int through __class__.  operator.index() of an int subclass
-    is a plain int of the same value, read without running any method of
-    the subclass, so neither the check below nor any later use asks the
-    argument's own <=, >= or + (which may lie)."""
-    if not issubclass(type(value), int):
-        raise TypeError("%s must be int, not %s"
-                        % (what, type(value).__name__))
-    value = operator.index(value)
-    if not lo <= value <= hi:
-        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
-    return value
 
 def _out_of_memory(func):
     return MemoryError("%s(): the C allocator returned NULL (out of memory)"
@@ -114,9 +97,9 @@ def _allocate(allocator, cdecl, func, init=None):
 
 def _new_person_ptr(height_cm, age, func):
     """A Person pointer that frees itself, through C, when dropped."""
-    height_cm = _int_in_range(height_cm, 0, _UINT32_MAX,
-                              "%s() argument 'height_cm'" % func)
-    age = _int_in_range(age, 0, _UINT32_MAX, "%s() argument 'age'" % func)
+    height_cm = _common.uint_in_range(height_cm, _UINT32_MAX,
+                                      "%s() argument 'height_cm'" % func)
+    age = _common.uint_in_range(age, _UINT32_MAX, "%s() argument 'age'" % func)
     return _allocate(_new_person, "Person *", func,
                      {"height_cm": height_cm, "age": age})
 
@@ -259,7 +242,8 @@ class Block(_OwnsC):
 
     # [excerpt: block_init]
     def __new__(cls, size):
-        size = _int_in_range(size, 0, BLOCK_MAX, "Block() argument 'size'")
+        size = _common.int_in_range(size, 0, BLOCK_MAX,
+                                    "Block() argument 'size'")
         self = super().__new__(cls)
         ptr = _allocate(_new_block, "Block *", "Block")    # empty, owned
         # The data is allocated inside the Block that ptr owns already:
@@ -312,7 +296,8 @@ class Block(_OwnsC):
     # [/excerpt: block_view]
 
     def resize(self, size):
-        size = _int_in_range(size, 0, BLOCK_MAX, "resize() argument 'size'")
+        size = _common.int_in_range(size, 0, BLOCK_MAX,
+                                    "resize() argument 'size'")
         with self._lock.get():
             if self._ptr is None:
                 raise ValueError("resize(): the Block is closed")
@@ -386,8 +371,8 @@ def registry_put(obj):
 
 
 def registry_take(slot):
-    slot = _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
-                         "registry_take() argument 'slot'")
+    slot = _common.int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                                "registry_take() argument 'slot'")
     with _registry_lock.get():
         item = _lib.registry_take(_registry, slot)
         if item == _ffi.NULL:
@@ -398,8 +383,8 @@ def registry_take(slot):
 
 
 def registry_get(slot):
-    slot = _int_in_range(slot, 0, REGISTRY_SLOTS - 1,
-                         "registry_get() argument 'slot'")
+    slot = _common.int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                                "registry_get() argument 'slot'")
     with _registry_lock.get():
         item = _lib.registry_get(_registry, slot)
         if item == _ffi.NULL:
@@ -415,5 +400,6 @@ def counters():
 
 
 def fail_allocation(nth):
-    nth = _int_in_range(nth, 0, _INT_MAX, "fail_allocation() argument 'nth'")
+    nth = _common.int_in_range(nth, 0, _INT_MAX,
+                               "fail_allocation() argument 'nth'")
     _lib.mem_fail_allocation(nth)

@@ -13,6 +13,7 @@ import operator
 import os
 import threading
 
+import _common
 from _logger_cffi import ffi, lib
 
 
@@ -189,8 +190,7 @@ class Logger:
         # through __class__.  str.encode(), not msg.encode(): a subclass
         # can override encode().  What C gets is the str's own UTF-8.
         if not issubclass(type(msg), str):
-            raise TypeError("Logger.log() argument must be str, not %s"
-                            % type(msg).__name__)
+            raise _common.type_error("Logger.log() argument", "str", msg)
         data = str.encode(msg, "utf-8")     # UnicodeEncodeError, as road 1
         # cffi releases the GIL around every call into C: the copy, any
         # write and any wait run without it.

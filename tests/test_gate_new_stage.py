@@ -79,7 +79,7 @@ def copy_tree(dest):
         if source.is_file():
             target = os.path.join(dest, name)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copy2(str(source), target)
+            shutil.copy2(str(source), target, follow_symlinks=False)
 
 
 def make(root, *args, timeout=900):

@@ -546,7 +546,7 @@ def copy_tree(dest, root=ROOT):
             continue                    # deleted in the working tree
         target = Path(dest) / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def sanitize(stage_names, workers):

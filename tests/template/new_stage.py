@@ -14,6 +14,7 @@ finds the stage by itself: there is no list to edit.
 A NAME that is not a C identifier starting with a letter, or that names a
 stage that exists, is refused in one line with exit status 2.
 """
+import os
 import re
 import subprocess
 import sys
@@ -105,6 +106,9 @@ def main(argv):
             TEMPLATE / "stage"))[:-len(".in")], values)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(fill(source.read_text(), values))
+    # Road 2's argument checks: the stage sees ../common.py as _common.py,
+    # as every stage does (its C sees ../common.h).
+    (ROOT / name / "_common.py").symlink_to(os.path.join("..", "common.py"))
     (TESTS / ("test_%s_%s.py" % (nn, topic))).write_text(
         fill((TEMPLATE / "test_stage.py.in").read_text(), values))
     chapter = docs / (name + ".md")

@@ -1,0 +1,41 @@
+"""common.py: the Python twin of common.h's argument helpers.
+
+Road 1 checks its arguments with common.h's type_error(), int_in_range()
+and uint_in_range().  Road 2 (cffi) checks them here, with the same
+words, so that both roads raise the same exception with the same message.
+Each stage folder sees this file as `_common.py`, a symbolic link to
+../common.py, in the way its C sees ../common.h: one file for every stage.
+"""
+import operator
+
+
+def type_error(what, expected, obj):
+    """The TypeError "WHAT must be EXPECTED, not TYPE", to raise: the twin
+    of type_error() in common.h.  `what` names the function and the
+    argument ("add() argument 'a'"); TYPE is type(obj).__name__."""
+    return TypeError("%s must be %s, not %s"
+                     % (what, expected, type(obj).__name__))
+
+
+# [excerpt: int_in_range]
+def int_in_range(value, lo, hi, what):
+    """`value` as a plain int from lo to hi, else TypeError or
+    OverflowError naming `what`: the twin of int_in_range() in common.h.
+    Use what it returns, never `value` itself.  type(), not isinstance():
+    an object can claim to be an int through __class__.  operator.index()
+    of an int subclass is a plain int of the same value, read without
+    running any method of the subclass, so neither the check below nor
+    any later use asks the argument's own <=, >= or + (which may lie)."""
+    if not issubclass(type(value), int):
+        raise type_error(what, "int", value)
+    value = operator.index(value)
+    if not lo <= value <= hi:
+        raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
+    return value
+# [/excerpt: int_in_range]
+
+
+def uint_in_range(value, hi, what):
+    """The same for an unsigned C type, from 0 to `hi`: the twin of
+    uint_in_range() in common.h."""
+    return int_in_range(value, 0, hi, what)
