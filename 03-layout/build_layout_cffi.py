@@ -9,7 +9,7 @@ import sys
 
 import cffi
 
-from declarations import declare
+from _road2 import declare
 
 # [excerpt: builder]
 ffi = declare(cffi.FFI())

@@ -22,7 +22,7 @@ import os
 import cffi
 
 import _common
-from declarations import CDEF_FUNCTIONS, CDEF_PACKED, CDEF_STRUCTS
+from _road2 import CDEF_FUNCTIONS, CDEF_PACKED, CDEF_STRUCTS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBRARY = os.path.join(HERE, os.environ.get("FFI_BUILD", ""), "liblayout.so")

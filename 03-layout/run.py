@@ -10,7 +10,7 @@ import importlib.util
 import struct
 import sys
 
-import declarations as decl
+import _road2
 
 # Line buffering: each line leaves Python's buffer when printed, so the
 # output is the same on a terminal and through a pipe.
@@ -79,19 +79,19 @@ def agree(info, c_info):
 def python_declarations(mod):
     print("-- the same structs, declared in Python three ways --")
     c = mod.layout()
-    ffi = decl.cffi_ffi()
-    for name in decl.NAMES:
+    ffi = _road2.cffi_ffi()
+    for name in _road2.NAMES:
         print("struct %s" % name)
         print("  %-20s %s" % ("C", summary(c[name])))
         rows = []
         if ffi is not None:
-            rows.append(("cffi cdef", decl.cffi_layout(ffi, name)))
-        rows.append(("ctypes.Structure", decl.ctypes_layout(name)))
-        for fmt in decl.FORMATS[name]:
-            rows.append(("struct %r" % fmt, decl.struct_layout(name, fmt)))
-        if name in decl.WRONG_FORMATS:
-            fmt = decl.WRONG_FORMATS[name]
-            rows.append(("struct %r" % fmt, decl.struct_layout(name, fmt)))
+            rows.append(("cffi cdef", _road2.cffi_layout(ffi, name)))
+        rows.append(("ctypes.Structure", _road2.ctypes_layout(name)))
+        for fmt in _road2.FORMATS[name]:
+            rows.append(("struct %r" % fmt, _road2.struct_layout(name, fmt)))
+        if name in _road2.WRONG_FORMATS:
+            fmt = _road2.WRONG_FORMATS[name]
+            rows.append(("struct %r" % fmt, _road2.struct_layout(name, fmt)))
         for label, info in rows:
             print("  %-20s %s  %s" % (label, summary(info),
                                       agree(info, c[name])))
@@ -132,13 +132,13 @@ def crossing(mod, Person):
     print("array:       total_age(3 persons packed with struct, %d bytes) "
           "-> %d" % (len(people), mod.total_age(people)))
 
-    out = bytearray(decl.ctypes_layout("record")["size"])
+    out = bytearray(_road2.ctypes_layout("record")["size"])
     mod.fill_record(out, 7, 0x1122334455667788, 0xBEEF)
     print("filled by C: %s" % out.hex(" "))
     print("  read back with struct '@BQH0Q': tag=%d id=%#x flags=%#x"
           % struct.unpack("@BQH0Q", out))
     # [/excerpt: crossing]
-    packed = bytearray(decl.ctypes_layout("record_packed")["size"])
+    packed = bytearray(_road2.ctypes_layout("record_packed")["size"])
     mod.fill_record_packed(packed, 7, 0x1122334455667788, 0xBEEF)
     print("packed twin: %s" % packed.hex(" "))
     print("  read back with struct '<BQH':   tag=%d id=%#x flags=%#x"
@@ -167,7 +167,7 @@ def bad_input(mod):
              "total_age(PersonBigEndian(180, 41))",
              "fill_record(bytearray(24), 300, 1, 1)", "walk((1, 2))"]
     env = {"mod": mod, "array": __import__("array"),
-           "PersonBigEndian": decl.PersonBigEndian}
+           "PersonBigEndian": _road2.PersonBigEndian}
     for call in calls:
         try:
             eval("mod." + call, env)
@@ -199,7 +199,7 @@ def main():
     import layout_capi
     c_layouts(layout_capi)
     python_declarations(layout_capi)
-    crossing(layout_capi, decl.Person)
+    crossing(layout_capi, _road2.Person)
     generic(layout_capi, "C checks the type of each item")
     bad_input(layout_capi)
     limited_api(layout_capi)
@@ -208,7 +208,7 @@ def main():
     except ImportError as exc:
         print("-- road 2 skipped: %s --" % road_2_missing(exc))
         return
-    crossing(layout_cffi, decl.Person)
+    crossing(layout_cffi, _road2.Person)
     generic(layout_cffi, "C walks opaque handles, Python checks types")
     wrong_declarations()
 

@@ -4,7 +4,7 @@ Road 1 is layout_capi (C API by hand) and the same source built against
 the Limited API (layout_abi3.abi3.so); road 2 is layout_cffi (API mode).
 layout_abi (ABI mode) is the wrong-declaration demonstration, tested on
 its own.  Every layout number is read from C (layout()) and compared with
-the Python declarations in 03-layout/declarations.py.
+the Python declarations in 03-layout/_road2.py.
 
 The contract is two mixins: LayoutExercise, the checks of exercise 3 in
 the order of its parts (make check-3 runs them on the participant's
@@ -36,7 +36,7 @@ UINT32_MAX, UINT64_MAX = 2**32 - 1, 2**64 - 1
 
 
 def declarations():
-    return support.import_stage("03", "declarations")
+    return support.import_stage("03", "_road2")
 
 
 # The Limited API build needs Py_buffer, which joined the Limited API in

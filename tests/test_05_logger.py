@@ -519,7 +519,7 @@ class LoggerContract(ChildRuns):
     # --- the article's script, unchanged -----------------------------------
 
     def run_article(self, unbuffered, shim):
-        script = support.stage_dir("05") / "hello_mic_testing.py"
+        script = support.stage_dir("05") / "host" / "hello_mic_testing.py"
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(script, tmp)
             if shim:
@@ -567,7 +567,7 @@ class TestCapi(LoggerContract, support.Road):
                              "<tales_from_ffi.Logger direct closed>")
 
     def test_the_article_script_runs_unchanged(self):
-        script = support.stage_dir("05") / "hello_mic_testing.py"
+        script = support.stage_dir("05") / "host" / "hello_mic_testing.py"
         self.assertEqual(hashlib.sha256(script.read_bytes()).hexdigest(),
                          ARTICLE_SCRIPT_SHA256)
         self.check_article(shim=False)

@@ -456,7 +456,7 @@ class TestWhenToFFIClaims(unittest.TestCase):
 
 # --- docs/05: the Speed tables are the recorded runs ---------------------------
 
-LOGGER_RUNS = support.ROOT / "05-logger" / "measured-output.txt"
+LOGGER_RUNS = support.ROOT / "05-logger" / "bench" / "measured-output.txt"
 PER_CALL = re.compile(r"^  (?P<label>\S.*?)\s{2,}(?P<ns>\d+\.\d)$")
 RATIO = re.compile(r"^\s+(?P<label>\S.*?)\s{2,}(?P<ratio>\d+\.\d\d)x"
                    r"\s+\[(?P<aim>[<>]= [\d.]+)\] (?P<verdict>met|MISSED)$")
@@ -464,7 +464,7 @@ RATIO = re.compile(r"^\s+(?P<label>\S.*?)\s{2,}(?P<ratio>\d+\.\d\d)x"
 
 def logger_runs(text):
     """[([per-call ns], [(ratio, aim, verdict)])] for each recorded run of
-    05-logger/bench.py, in the order it printed them."""
+    05-logger/bench/bench.py, in the order it printed them."""
     runs = []
     for chunk in text.split("Stage 05 benchmarks")[1:]:
         lines = chunk.splitlines()

@@ -466,7 +466,8 @@ class TestArticleFromTheWheel(WheelBuilt):
     def run_article(self, venv_python, shim=False):
         folder = os.path.join(self.tmp, "user")
         os.mkdir(folder)
-        shutil.copy(support.stage_dir("05") / "hello_mic_testing.py", folder)
+        shutil.copy(support.stage_dir("05") / "host" / "hello_mic_testing.py",
+                    folder)
         if shim:
             with open(os.path.join(folder, "tales_from_ffi.py"), "w") as f:
                 f.write("from logger_cffi import Logger  # road 2\n")

@@ -1,11 +1,12 @@
 """Packaging, the quick checks (docs/packaging.md).
 
-* Each stage's setup.py compiles what the stage's Makefile compiles: the
-  same modules from the same C files, the same Limited API version; read
-  from setup.py's own arguments and from `make -n`, nothing is built.
-* Each pyproject.toml names the back end and the metadata an index takes
-  (a readme with its content type), and stage 03's says the same Python
-  version as its Limited API macro and its wheel tag.
+* Each stage's packaging/setup.py compiles what the stage's Makefile
+  compiles: the same modules from the same C files (one folder up, seen
+  from packaging/), the same Limited API version; read from setup.py's
+  own arguments and from `make -n`, nothing is built.
+* Each packaging/pyproject.toml names the back end and the metadata an
+  index takes (a readme with its content type), and stage 03's says the
+  same Python version as its Limited API macro and its wheel tag.
 * `make wheel` with an interpreter that lacks the tools (a bare venv)
   says so in one line, with the command that installs them, and exits
   with status 2.
@@ -62,7 +63,17 @@ for folder in sys.argv[1:]:
 """
 # The stages that ship a wheel, as the Makefile's WHEEL_STAGES finds them.
 SETUP_STAGES = tuple(s.name[:2] for s in support.stages()
-                     if (s / "pyproject.toml").is_file())
+                     if (s / "packaging" / "pyproject.toml").is_file())
+
+
+def packaging(stage):
+    return support.stage_dir(stage) / "packaging"
+
+
+def in_stage(path):
+    """A path setup.py gives (relative to packaging/) as the stage's
+    Makefile names it (relative to the stage folder): ../x.c -> x.c."""
+    return os.path.normpath(os.path.join("packaging", path))
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,7 +83,7 @@ def all_setup_arguments():
         for stage in SETUP_STAGES:
             folders.append(os.path.join(tmp, stage))
             os.mkdir(folders[-1])
-            shutil.copy(support.stage_dir(stage) / "setup.py", folders[-1])
+            shutil.copy(packaging(stage) / "setup.py", folders[-1])
         proc = subprocess.run([sys.executable, "-c", CAPTURE, *folders],
                               capture_output=True, text=True, timeout=60)
     if proc.returncode != 0:
@@ -145,10 +156,12 @@ class TestSetupMatchesMakefile(unittest.TestCase):
         self.assertEqual(c_inputs(cffi_mod), ["_logger_cffi.c", "logger_lib.o"])
         # setup.py: the same library (build_clib), linked into every module.
         (lib_name, lib_info), = args["libraries"]
-        self.assertEqual((lib_name, lib_info["sources"]),
-                         ("logger_lib", ["logger_lib.c"]))
+        self.assertEqual(lib_name, "logger_lib")
+        self.assertEqual([in_stage(p) for p in lib_info["sources"]],
+                         ["logger_lib.c"])
         self.assertEqual(args["ext_modules"][0]["name"], "tales_from_ffi")
-        self.assertEqual(args["ext_modules"][0]["sources"], ["logger_capi.c"])
+        self.assertEqual([in_stage(p) for p in args["ext_modules"][0][
+            "sources"]], ["logger_capi.c"])
         # Every module in both is built with -pthread, as the Makefile says.
         self.assertIn("-pthread", lib_info["cflags"])
         for command in (library, capi, cffi_mod):
@@ -158,9 +171,11 @@ class TestSetupMatchesMakefile(unittest.TestCase):
             # Road 2: the builder the Makefile runs, and its wrapper.
             self.assertIn("build_logger_cffi.py _logger_cffi.c",
                           make_text("05"))
-            self.assertEqual(args["cffi_modules"],
+            self.assertEqual([in_stage(m) for m in args["cffi_modules"]],
                              ["build_logger_cffi.py:ffi"])
+            # The wrapper is the stage's logger_cffi.py, one folder up.
             self.assertEqual(args["py_modules"], ["logger_cffi"])
+            self.assertEqual(in_stage(args["package_dir"][""]), ".")
             self.assertIn("cffi", args["extras_require"])
 
     @unittest.skipIf(sys.version_info < (3, 11),
@@ -173,7 +188,8 @@ class TestSetupMatchesMakefile(unittest.TestCase):
         self.assertEqual(macro, ["-DPy_LIMITED_API=0x030b0000"])
         (ext,) = args["ext_modules"]
         self.assertEqual(ext["name"], "layout_abi3")
-        self.assertEqual(sorted(ext["sources"]), c_inputs(command))
+        self.assertEqual(sorted(in_stage(p) for p in ext["sources"]),
+                         c_inputs(command))
         self.assertEqual(ext["define_macros"],
                          [["Py_LIMITED_API", "0x030b0000"]])
         self.assertTrue(ext["py_limited_api"])
@@ -183,7 +199,7 @@ class TestSetupMatchesMakefile(unittest.TestCase):
 
 
 def pyproject(stage):
-    with open(support.stage_dir(stage) / "pyproject.toml", "rb") as f:
+    with open(packaging(stage) / "pyproject.toml", "rb") as f:
         return tomllib.load(f)
 
 
@@ -227,6 +243,32 @@ class TestPyproject(unittest.TestCase):
                          ">=" + version)
         self.assertEqual(setup_arguments("03")["options"]["bdist_wheel"][
             "py_limited_api"], "cp" + version.replace(".", ""))
+
+
+class TestMakeWheelFindsTheStages(unittest.TestCase):
+    def test_each_packaging_folder_gets_the_shared_steps(self):
+        # -n: the top level's loop runs each stage's make (a line with
+        # $(MAKE) runs even then), which prints its recipe, common.mk's.
+        import doctor
+        if doctor.wheel_tools_missing():
+            self.skipTest("the wheel tools are not installed for this "
+                          "interpreter (see the test below)")
+        proc = subprocess.run(
+            ["make", "-n", "--no-print-directory", "-C", str(support.ROOT),
+             "wheel", "PYTHON=" + sys.executable, "WHEEL_DIR=/nowhere"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(SETUP_STAGES)
+        for stage in support.stages():
+            with self.subTest(stage=stage.name):
+                said = '"  WHEEL     %s' % stage.name in proc.stdout
+                self.assertEqual(said, stage.name[:2] in SETUP_STAGES,
+                                 proc.stdout)
+        # Built from packaging/, as pyproject.toml is found there; the
+        # wheels go where WHEEL_DIR says.
+        self.assertIn("--outdir packaging/build/wheels/raw", proc.stdout)
+        self.assertIn(" packaging > packaging/build/wheels/log", proc.stdout)
+        self.assertIn(" /nowhere/ && echo", proc.stdout)
 
 
 class TestMakeWheelWithoutTools(unittest.TestCase):

@@ -1,13 +1,15 @@
 """Stage 03's Limited-API module as an abi3 wheel: one file that every
-CPython from 3.11 on imports.  `make wheel` (top level) runs
+CPython from 3.11 on imports.  `make wheel` (in the stage folder) runs
 
-    python -m build --wheel --no-isolation --outdir ../build/wheels/raw .
+    python -m build --wheel --no-isolation --outdir RAW packaging
 
-which calls this file through setuptools.build_meta (pyproject.toml says
-so, and holds the metadata: name, version, readme).
+(RAW is packaging/build/wheels/raw), which calls this file through
+setuptools.build_meta (pyproject.toml says so, and holds the metadata:
+name, version, readme).  It compiles the stage's sources, one folder up
+(..), in build/ here.
 Only layout_abi3 goes in: layout_capi (the full C API) would tie the
 wheel to one CPython version, which is what this wheel shows it avoids.
-No sdist: the C sources include ../common.h, outside this folder.
+No sdist: the C sources include ../../common.h, outside the stage folder.
 """
 import os
 import sys
@@ -30,9 +32,9 @@ if sys.version_info < (3, 11):
 # does by hand; the macro is what restricts the C to the stable ABI.
 LAYOUT_ABI3 = Extension(
     "layout_abi3",
-    sources=["layout_capi.c", "layout_lib.c"],
-    depends=["layout_lib.h", "../common.h"],
-    include_dirs=[".", ".."],
+    sources=["../layout_capi.c", "../layout_lib.c"],
+    depends=["../layout_lib.h", "../../common.h"],
+    include_dirs=["..", "../.."],
     define_macros=[("Py_LIMITED_API", "0x030b0000")],
     extra_compile_args=["-std=c11"],
     py_limited_api=True,

@@ -1,4 +1,5 @@
-"""The Python side's own descriptions of stage 03's structs, three ways.
+"""What road 2's API mode and ABI mode share: the Python side's own
+descriptions of stage 03's structs, three ways.
 
 C's layout_lib.h is the truth.  Each declaration below is a second,
 independent description of the same bytes: cffi's cdef (also what the

@@ -1,12 +1,13 @@
 """Stage 05 as a wheel: what `maturin build` does in the article, done
-with setuptools for C.  `make wheel` (top level) runs
+with setuptools for C.  `make wheel` (in the stage folder) runs
 
-    python -m build --wheel --no-isolation --outdir ../build/wheels/raw .
+    python -m build --wheel --no-isolation --outdir RAW packaging
 
-which calls this file through setuptools.build_meta (pyproject.toml says
-so, and holds the metadata: name, version, readme).
-It compiles the same sources as this folder's Makefile, in build/, and
-packs both roads into one wheel:
+(RAW is packaging/build/wheels/raw), which calls this file through
+setuptools.build_meta (pyproject.toml says so, and holds the metadata:
+name, version, readme).  It compiles the same sources as the stage's
+Makefile, one folder up (..), in build/ here, and packs both roads into
+one wheel:
 
     tales_from_ffi   road 1, logger_capi.c + logger_lib.c   (Extension)
     logger_cffi      road 2, the Python wrapper, and
@@ -14,7 +15,7 @@ packs both roads into one wheel:
 
 Each setting below says which Makefile rule it stands for
 (docs/packaging.md puts them side by side).  No sdist: the C sources
-include ../common.h, which lives outside this folder.
+include ../../common.h, which lives outside the stage folder.
 """
 import os
 
@@ -36,8 +37,8 @@ os.makedirs("build", exist_ok=True)  # egg_base (below) must exist
 # links that library into every module of the wheel, as Make links the
 # object into both.
 LOGGER_LIB = ("logger_lib", {
-    "sources": ["logger_lib.c"],
-    "obj_deps": {"": ["logger_lib.h"]},
+    "sources": ["../logger_lib.c"],
+    "obj_deps": {"": ["../logger_lib.h"]},
     "cflags": ["-std=c11", "-pthread"],
 })
 
@@ -46,8 +47,8 @@ LOGGER_LIB = ("logger_lib", {
 # interpreter, as $(EXT_SUFFIX) does.
 TALES_FROM_FFI = Extension(
     "tales_from_ffi",
-    sources=["logger_capi.c"],
-    depends=["logger_lib.h"],
+    sources=["../logger_capi.c"],
+    depends=["../logger_lib.h"],
 )
 # [/excerpt: setup-capi]
 
@@ -65,9 +66,10 @@ class build_ext_common(build_ext):
         super().build_extension(ext)
 
 
-# CFLAGS's -I. and PY_CFLAGS's -I$(TOP) (common.h), for every module:
-# cffi's generated C is compiled in build/ and must still find logger_lib.h.
-BUILD_EXT_OPTIONS = {"include_dirs": [".", ".."]}
+# CFLAGS's -I. and PY_CFLAGS's -I$(TOP) (common.h), seen from here, for
+# every module: cffi's generated C is compiled in build/ and must still
+# find logger_lib.h.
+BUILD_EXT_OPTIONS = {"include_dirs": ["..", "../.."]}
 # [/excerpt: setup-common]
 
 
@@ -85,8 +87,9 @@ def cffi_road():
     # so users who want road 2 install the extra: tales-from-ffi[cffi].
     cffi_version = ".".join(cffi.__version__.split(".")[:2])
     return {
-        "cffi_modules": ["build_logger_cffi.py:ffi"],
+        "cffi_modules": ["../build_logger_cffi.py:ffi"],
         "py_modules": ["logger_cffi"],
+        "package_dir": {"": ".."},         # logger_cffi.py is one folder up
         "extras_require": {"cffi": ["cffi>=" + cffi_version]},
     }
     # [/excerpt: setup-cffi]

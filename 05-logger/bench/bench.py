@@ -1,6 +1,7 @@
 """Stage 05 benchmarks: the numbers the chapter quotes.
 
-    make -C 05-logger bench        (or: python3 bench.py [--quick])
+    make -C 05-logger bench
+    (or, in 05-logger/: PYTHONPATH=. python3 bench/bench.py [--quick])
 
 Everything is a ratio measured in this one run, so that a slow or busy
 machine changes the ratios less than the absolute times.  Per-call costs
