@@ -52,7 +52,7 @@ LINUX_TAG = sysconfig.get_platform().replace("-", "_").replace(".", "_")
 # in would show here (and in `.libs` folders).
 WHEEL_MODULES = {
     "tales_from_ffi": ["tales_from_ffi" + support.EXT_SUFFIX] + (
-        ["_logger_cffi.abi3.so", "logger_cffi.py"]
+        ["_common.py", "_logger_cffi.abi3.so", "logger_cffi.py"]
         if support.have_cffi() else []),
     "layout_abi3": ["layout_abi3.abi3.so"],
 }

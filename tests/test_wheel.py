@@ -173,8 +173,9 @@ class TestSetupMatchesMakefile(unittest.TestCase):
                           make_text("05"))
             self.assertEqual([in_stage(m) for m in args["cffi_modules"]],
                              ["build_logger_cffi.py:ffi"])
-            # The wrapper is the stage's logger_cffi.py, one folder up.
-            self.assertEqual(args["py_modules"], ["logger_cffi"])
+            # The wrapper is the stage's logger_cffi.py, one folder up,
+            # with the twin of common.h that it imports.
+            self.assertEqual(args["py_modules"], ["logger_cffi", "_common"])
             self.assertEqual(in_stage(args["package_dir"][""]), ".")
             self.assertIn("cffi", args["extras_require"])
 

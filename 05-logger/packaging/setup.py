@@ -88,8 +88,10 @@ def cffi_road():
     cffi_version = ".".join(cffi.__version__.split(".")[:2])
     return {
         "cffi_modules": ["../build_logger_cffi.py:ffi"],
-        "py_modules": ["logger_cffi"],
-        "package_dir": {"": ".."},         # logger_cffi.py is one folder up
+        # logger_cffi.py and the _common.py it imports (a link to
+        # ../common.py: the wheel gets the file) are one folder up.
+        "py_modules": ["logger_cffi", "_common"],
+        "package_dir": {"": ".."},
         "extras_require": {"cffi": ["cffi>=" + cffi_version]},
     }
     # [/excerpt: setup-cffi]
