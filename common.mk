@@ -8,7 +8,7 @@
 # stage shares" below): its library's object, both roads' modules, and the
 # targets all, exercise, run and clean.  The stage's own Makefile keeps
 # only what is its own.  The top-level Makefile, the bench
-# (01-extern/crossing) and the gate's canary include this file without a
+# (01-extern/bench) and the gate's canary include this file without a
 # TOPIC, for the interpreter's facts and the recipes.
 #
 # Knobs a user may set on the command line:
