@@ -558,7 +558,7 @@ class TestCffiApiMode(AddChecks, CallbackChecks, TraceChecks, support.Road):
 
     def test_an_unguarded_exception_is_printed_and_c_goes_on(self):
         # What cffi does by itself: print the traceback to stderr, return
-        # 0 to C, and let C carry on calling.  Hence the guard in _cffi_road.
+        # 0 to C, and let C carry on calling.  Hence the guard in _road2.
         code = ("import extern_cffi\n"
                 "seen = []\n"
                 "def cb(i):\n"

@@ -160,14 +160,14 @@ class TestCdefsMatchHeaders(unittest.TestCase):
             files = {
                 "Makefile": "TOPIC := demo\ninclude ../common.mk\n",
                 "build_demo_cffi.py": 'ffi.cdef("int f(int a);")\n',
-                "_road.py": 'CDEF_MORE = "int g(void);"\n',
+                "_road2.py": 'CDEF_MORE = "int g(void);"\n',
                 "demo_abi.py": "ffi.cdef(CDEF_MORE)\n",
                 "wrong_abi.py": WRONG_ON_PURPOSE + '\nffi.cdef("long f();")\n',
                 "run.py": "print('no cdef here')\n"}
             for name, text in files.items():
                 (folder / name).write_text(text)
             self.assertEqual(cdef_files(folder),
-                             ["build_demo_cffi.py", "_road.py"])
+                             ["build_demo_cffi.py", "_road2.py"])
             (folder / "build_demo_cffi.py").unlink()
             # A missing builder is still named, and the test then fails.
             self.assertEqual(cdef_files(folder)[0], "build_demo_cffi.py")
