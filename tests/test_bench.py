@@ -241,6 +241,28 @@ class TestBench(unittest.TestCase):
         for part in match.group(1).split(", "):
             self.assertRegex(part, r"^\w+ \d+\.\d+\.\d+")
 
+    def test_capi_messages_name_the_function_and_the_argument(self):
+        # Road 1's house form, as in every stage: "f() argument 'x' ...".
+        capi = self.bench.load_capi()
+        cases = [
+            (lambda: capi.inc("1"), TypeError,
+             "inc() argument 'x' must be int, not str"),
+            (lambda: capi.inc(2**31 - 1), OverflowError,
+             "inc() argument 'x' must be in -2147483648..2147483646"),
+            (lambda: capi.add(1, 2.0), TypeError,
+             "add() argument 'b' must be int, not float"),
+            (lambda: capi.call_back(None, 1), TypeError,
+             "call_back() argument 'fn' must be callable, not NoneType"),
+            (lambda: capi.call_back(abs, -1), OverflowError,
+             "call_back() argument 'n' must be in 0..2147483647"),
+            (lambda: capi.sum_list(1), TypeError,
+             "sum_list() argument 'values' must be a sequence")]
+        for call, error, message in cases:
+            with self.subTest(message):
+                with self.assertRaises(error) as caught:
+                    call()
+                self.assertEqual(str(caught.exception), message)
+
     def test_cython_add_takes_the_fast_convention(self):
         # The When-to-FFI chapter: Cython makes `def add(int a, int b)` a function of
         # METH_FASTCALL | METH_KEYWORDS, road 1's fast convention plus names.
