@@ -35,7 +35,7 @@ help: ## Show this help: every target with one line
 all: ## Build every stage (both roads)
 	@$(if $(filter no,$(HAVE_CFFI)),$(MAKE) --no-print-directory -C $(firstword $(STAGES)) cffi-missing)
 	@set -e; for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s all CFFI_SAID=1; done
-	@$(MAKE) --no-print-directory -C 01-extern/crossing core CFFI_SAID=1
+	@$(MAKE) --no-print-directory -C 01-extern/bench core CFFI_SAID=1
 
 run: ## Run the whole tour, every stage in order
 	@set -e; for s in $(STAGES); do \
@@ -48,7 +48,7 @@ run-%: ## Run one stage, e.g. make run-1
 # The bench's optional modules (Cython, pybind11, nanobind) are built here,
 # before the clock of the tests starts: test_bench runs every row there is.
 test: all ## Build everything and run the tests (about a minute; no gates)
-	@$(MAKE) --no-print-directory -C 01-extern/crossing optional CFFI_SAID=1
+	@$(MAKE) --no-print-directory -C 01-extern/bench optional CFFI_SAID=1
 	@$(PYTHON) tests/run.py
 
 check-%: ## Check your exercise for stage N, e.g. make check-1
@@ -70,7 +70,7 @@ doctor: ## Check this machine for the workshop: compiler, headers, cffi, tools
 	@$(PYTHON) tests/doctor.py
 
 bench: all ## What a call across costs, every road side by side (a few minutes)
-	@$(MAKE) --no-print-directory -C 01-extern/crossing bench
+	@$(MAKE) --no-print-directory -C 01-extern/bench bench
 
 # --- packaging (docs/packaging.md) ---
 # The stages that ship a wheel are those with a packaging/pyproject.toml;
@@ -85,7 +85,7 @@ wheel: ## Wheels into dist/: python -m build, auditwheel repair, twine check (of
 		-C $$s wheel WHEEL_DIR=$(abspath $(WHEEL_DIR)); done
 # --- end packaging ---
 
-# A folder inside a stage with a Makefile of its own (01-extern/crossing)
+# A folder inside a stage with a Makefile of its own (01-extern/bench)
 # has its own `clean`.
 clean: ## Remove every build product (the gates' folders: make gates-clean)
 	@set -e; for s in $(STAGES) $(patsubst %/Makefile,%,$(wildcard \

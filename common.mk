@@ -9,7 +9,7 @@
 # targets all, exercise, run and clean; a stage with a packaging/ folder
 # gets wheel too (see "packaging" at the end).  The stage's own Makefile
 # keeps only what is its own.  The top-level Makefile, the bench
-# (01-extern/crossing) and the gate's canary include this file without a
+# (01-extern/bench) and the gate's canary include this file without a
 # TOPIC, for the interpreter's facts and the recipes.
 #
 # Knobs a user may set on the command line:

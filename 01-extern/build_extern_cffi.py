@@ -9,7 +9,7 @@ import sys
 
 import cffi
 
-from _cffi_road import CDEF
+from _road2 import CDEF
 
 # [excerpt: builder]
 ffi = cffi.FFI()

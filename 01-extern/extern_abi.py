@@ -8,8 +8,8 @@ import os
 
 import cffi
 
-from _cffi_road import (CDEF, Road, check, check_onerror, make_step,
-                        step_onerror)
+from _road2 import (CDEF, Road, check, check_onerror, make_step,
+                    step_onerror)
 
 # Built products live beside this file, or in the sub-folder $FFI_BUILD
 # (the sanitizer build); os.path.join keeps an absolute $FFI_BUILD as is.
@@ -31,7 +31,7 @@ c_step = ffi.callback("int(void *, int)", make_step(ffi), error=1,
                       onerror=step_onerror)
 # [/excerpt: dlopen]
 
-# The check C calls while call_on_thread() waits: see _cffi_road.check.
+# The check C calls while call_on_thread() waits: see _road2.check.
 c_check = ffi.callback("int(void *)", check, error=1, onerror=check_onerror)
 
 Road(ffi, lib, c_step, c_check).export(globals())

@@ -257,33 +257,35 @@ extern_set_trace(PyObject *Py_UNUSED(module), PyObject *on)
 }
 
 /* [excerpt: tables] */
-/* [excerpt: docstrings] */
-PyDoc_STRVAR(add_doc, "add(a, b)\n--\n\nReturn a + b, computed by C's add().");
-PyDoc_STRVAR(call_n_times_doc, "call_n_times(n, callback)\n--\n\n"
-             "C calls callback(i) for i in range(n); returns the count.");
-PyDoc_STRVAR(call_on_thread_doc, "call_on_thread(n, callback)\n--\n\n"
-             "The same as call_n_times(), from a thread that C starts.");
-PyDoc_STRVAR(set_trace_doc, "set_trace(on)\n--\n\n"
-             "Turn C's [c] trace lines on or off; return the old value.");
-/* [/excerpt: docstrings] */
-
 /* [excerpt: methods] */
 static PyMethodDef extern_methods[] = {
     {.ml_name = "add", .ml_meth = AS_PYCFUNCTION(extern_add),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = add_doc},
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = PyDoc_STR("add(a, b)\n--\n\n"
+                         "Return a + b, computed by C's add().")},
     {.ml_name = "call_n_times",
      .ml_meth = AS_PYCFUNCTION(extern_call_n_times),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = call_n_times_doc},
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = PyDoc_STR("call_n_times(n, callback)\n--\n\n"
+                         "C calls callback(i) for i in range(n); returns "
+                         "the count.")},
     {.ml_name = "call_on_thread",
      .ml_meth = AS_PYCFUNCTION(extern_call_on_thread),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS, .ml_doc = call_on_thread_doc},
-    {.ml_name = "set_trace", .ml_meth = extern_set_trace,
-     .ml_flags = METH_O, .ml_doc = set_trace_doc},
+     .ml_flags = METH_VARARGS | METH_KEYWORDS,
+     .ml_doc = PyDoc_STR("call_on_thread(n, callback)\n--\n\n"
+                         "The same as call_n_times(), from a thread that C "
+                         "starts.")},
+    {.ml_name = "set_trace", .ml_meth = extern_set_trace, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("set_trace(on)\n--\n\n"
+                         "Turn C's [c] trace lines on or off; return the "
+                         "old value.")},
     {.ml_name = NULL}  /* sentinel */
 };
 /* [/excerpt: methods] */
 
 /* [excerpt: slots] */
+/* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil)
+   these names come from common.h, which stands in a Py_mod_exec. */
 static PyModuleDef_Slot extern_slots[] = {
     /* trace_calls is one C global for the whole process: no own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},

@@ -5,8 +5,8 @@ call_on_thread, set_trace.  The callback C calls is py_step, a C function
 that cffi generated at build time and that runs the Python function
 registered below, on whichever thread C calls it: it takes the GIL itself.
 """
-from _cffi_road import (Road, _n_and_callback, check, check_onerror,
-                        make_step, step_onerror)
+from _road2 import (Road, _n_and_callback, check, check_onerror,
+                    make_step, step_onerror)
 from _extern_cffi import ffi, lib
 
 # [excerpt: def_extern]
@@ -37,7 +37,7 @@ def call_n_times_unguarded(n, callback):
     return lib.call_n_times(n, lib.py_step_unguarded, handle)
 
 
-# The check C calls while call_on_thread() waits: see _cffi_road.check.
+# The check C calls while call_on_thread() waits: see _road2.check.
 ffi.def_extern(name="py_check", error=1, onerror=check_onerror)(check)
 
 Road(ffi, lib, lib.py_step, lib.py_check).export(globals())

@@ -11,6 +11,8 @@ the participant's functions, in part order.
 import contextlib
 import faulthandler
 import inspect
+import os
+import re
 import shutil
 import signal
 import subprocess
@@ -556,7 +558,7 @@ class TestCffiApiMode(AddChecks, CallbackChecks, TraceChecks, support.Road):
 
     def test_an_unguarded_exception_is_printed_and_c_goes_on(self):
         # What cffi does by itself: print the traceback to stderr, return
-        # 0 to C, and let C carry on calling.  Hence the guard in _cffi_road.
+        # 0 to C, and let C carry on calling.  Hence the guard in _road2.
         code = ("import extern_cffi\n"
                 "seen = []\n"
                 "def cb(i):\n"
@@ -594,10 +596,11 @@ EXERCISE = ["TestCapi"]
 
 
 class TestHosts(unittest.TestCase):
-    """C as the host: linked statically, dynamically, and embedding Python."""
+    """C as the host: linked statically, dynamically, and embedding Python.
+    The programs are built into host/, beside their sources."""
 
     def program(self, name):
-        path = support.build_dir("01") / name
+        path = support.build_dir("01") / "host" / name
         if not path.exists():
             self.fail("%s is not built (run make)" % path)
         return str(path)
@@ -639,7 +642,11 @@ class TestHosts(unittest.TestCase):
             self.skipTest("ldd is not installed (sudo apt install libc-bin)")
         deps = subprocess.run(["ldd", self.program("host-dynamic")],
                               capture_output=True, text=True).stdout
-        self.assertIn("libextern.so => " + str(support.build_dir("01")), deps)
+        # -rpath '$ORIGIN/..': the stage's own libextern.so, one folder up.
+        found = re.search(r"libextern\.so => (\S+)", deps)
+        self.assertIsNotNone(found, deps)
+        self.assertEqual(os.path.realpath(found.group(1)),
+                         str(support.build_dir("01") / "libextern.so"))
         static = subprocess.run(["ldd", self.program("host-static")],
                                 capture_output=True, text=True).stdout
         self.assertNotIn("libextern", static)
@@ -647,11 +654,14 @@ class TestHosts(unittest.TestCase):
     def test_dynamic_host_needs_the_shared_object_static_does_not(self):
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
+            # In a host/ of its own, so that $ORIGIN/.. is the empty tmp.
+            host = os.path.join(tmp, "host")
+            os.mkdir(host)
             for name in ("host-static", "host-dynamic"):
-                shutil.copy(self.program(name), tmp)
-            static = subprocess.run([tmp + "/host-static"],
+                shutil.copy(self.program(name), host)
+            static = subprocess.run([host + "/host-static"],
                                     capture_output=True, text=True)
-            dynamic = subprocess.run([tmp + "/host-dynamic"],
+            dynamic = subprocess.run([host + "/host-dynamic"],
                                      capture_output=True, text=True)
         self.assertEqual(static.returncode, 0, static.stderr)
         self.assertEqual(dynamic.returncode, 127)       # the loader gave up
@@ -660,7 +670,7 @@ class TestHosts(unittest.TestCase):
         self.assertEqual(dynamic.stdout, "")            # main never ran
 
     def test_embedding_host_starts_calls_and_finalises_python(self):
-        out = self.run_program(self.program("embed"), ".")
+        out = self.run_program(self.program("embed"), "host")
         self.assertEqual(out.splitlines(), [
             "[c host] Python is initialised",
             '[c host] calling embedded_guest.greet("embed.c")',

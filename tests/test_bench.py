@@ -1,4 +1,4 @@
-"""make bench runs: every row of 01-extern/crossing/bench.py gives a number
+"""make bench runs: every row of 01-extern/bench/bench.py gives a number
 (or, for an optional tool, says why not), every chart is a well-formed
 Mermaid xychart-beta block, and the recorded run that the When-to-FFI chapter shows is
 complete.  `bench.py --quick` takes well under a second: it proves the rows
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import support
 
-CROSSING = support.ROOT / "01-extern" / "crossing"
-RECORDED = CROSSING / "measured-output.txt"
+BENCH = support.ROOT / "01-extern" / "bench"
+RECORDED = BENCH / "measured-output.txt"
 OPTIONAL_ROADS = {"cython", "pybind11", "nanobind"}
 BINDING_NAMES = {"cython": "Cython", "pybind11": "pybind11",
                  "nanobind": "nanobind"}
@@ -29,7 +29,7 @@ SKIPPED = re.compile(r"^(?P<label>\S.*?)\s{2,}-\s+skipped: (?P<reason>.+)$")
 
 def load_bench():
     spec = importlib.util.spec_from_file_location("bench",
-                                                  CROSSING / "bench.py")
+                                                  BENCH / "bench.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -141,7 +141,7 @@ def optional_pieces():
 
 
 class TestBench(unittest.TestCase):
-    """`bench.py --quick` after `make -C 01-extern/crossing all`: every row
+    """`bench.py --quick` after `make -C 01-extern/bench all`: every row
     of every road is measured, or says which piece is missing."""
 
     @classmethod
@@ -152,9 +152,9 @@ class TestBench(unittest.TestCase):
         cls.lacks = optional_pieces()
         code, out = cls._make_all()
         if code != 0:
-            raise AssertionError("make -C 01-extern/crossing all:\n" + out)
+            raise AssertionError("make -C 01-extern/bench all:\n" + out)
         cls.bench = load_bench()
-        proc = subprocess.run([support.PYTHON, str(CROSSING / "bench.py"),
+        proc = subprocess.run([support.PYTHON, str(BENCH / "bench.py"),
                                "--quick"], capture_output=True, text=True,
                               timeout=60)
         cls.proc = proc
@@ -176,8 +176,8 @@ class TestBench(unittest.TestCase):
         names += ["build-optional/%s%s.why" % (road,
                                                support.EXT_SUFFIX)
                   for road, lacks in cls.lacks.items() if lacks]
-        products = [CROSSING / name for name in names]
-        sources = [CROSSING / name for name in (
+        products = [BENCH / name for name in names]
+        sources = [BENCH / name for name in (
             "crossing_capi.c", "crossing_lib.c", "crossing_lib.h",
             "build_crossing_cffi.py", "crossing_cython.pyx",
             "crossing_pybind.cpp", "crossing_nanobind.cpp", "Makefile")]
@@ -186,7 +186,7 @@ class TestBench(unittest.TestCase):
                 max(p.stat().st_mtime for p in sources):
             return 0, ""
         proc = subprocess.run(
-            ["make", "-s", "--no-print-directory", "-C", str(CROSSING),
+            ["make", "-s", "--no-print-directory", "-C", str(BENCH),
              "all", "PYTHON=" + support.PYTHON],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             timeout=600)
@@ -241,12 +241,34 @@ class TestBench(unittest.TestCase):
         for part in match.group(1).split(", "):
             self.assertRegex(part, r"^\w+ \d+\.\d+\.\d+")
 
+    def test_capi_messages_name_the_function_and_the_argument(self):
+        # Road 1's house form, as in every stage: "f() argument 'x' ...".
+        capi = self.bench.load_capi()
+        cases = [
+            (lambda: capi.inc("1"), TypeError,
+             "inc() argument 'x' must be int, not str"),
+            (lambda: capi.inc(2**31 - 1), OverflowError,
+             "inc() argument 'x' must be in -2147483648..2147483646"),
+            (lambda: capi.add(1, 2.0), TypeError,
+             "add() argument 'b' must be int, not float"),
+            (lambda: capi.call_back(None, 1), TypeError,
+             "call_back() argument 'fn' must be callable, not NoneType"),
+            (lambda: capi.call_back(abs, -1), OverflowError,
+             "call_back() argument 'n' must be in 0..2147483647"),
+            (lambda: capi.sum_list(1), TypeError,
+             "sum_list() argument 'values' must be a sequence")]
+        for call, error, message in cases:
+            with self.subTest(message):
+                with self.assertRaises(error) as caught:
+                    call()
+                self.assertEqual(str(caught.exception), message)
+
     def test_cython_add_takes_the_fast_convention(self):
         # The When-to-FFI chapter: Cython makes `def add(int a, int b)` a function of
         # METH_FASTCALL | METH_KEYWORDS, road 1's fast convention plus names.
         if self.lacks["cython"]:
             self.skipTest("Cython is not installed for this interpreter")
-        generated = CROSSING / "build-optional" / (
+        generated = BENCH / "build-optional" / (
             "crossing_cython" + os.path.splitext(support.EXT_SUFFIX)[0] + ".c")
         table = re.search(r'static PyMethodDef __pyx_mdef_\w+add = '
                           r'\{"add", [^;]*;', generated.read_text())
@@ -338,7 +360,7 @@ class TestMissingPieces(unittest.TestCase):
         with tempfile.TemporaryDirectory() as build:
             env = dict(os.environ, **env_extra)
             proc = subprocess.run(
-                ["make", "-s", "--no-print-directory", "-C", str(CROSSING),
+                ["make", "-s", "--no-print-directory", "-C", str(BENCH),
                  "PYTHON=" + support.PYTHON, "BUILD=" + build] + list(args),
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                 env=env, timeout=300)

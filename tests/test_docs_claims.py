@@ -248,15 +248,16 @@ class TestExternClaims(unittest.TestCase):
 
 class TestEmbedClaims(unittest.TestCase):
     def test_a_missing_sys_path_is_reported_in_words(self):
-        program = support.build_dir(1) / "embed"
+        program = support.build_dir(1) / "host" / "embed"
         if not program.is_file():
-            self.skipTest("01-extern/embed is not built (make -C 01-extern)")
+            self.skipTest("01-extern/host/embed is not built "
+                          "(make -C 01-extern)")
         with tempfile.TemporaryDirectory() as tmp:
             # site imports sitecustomize after sys.path is set up.
             (Path(tmp) / "sitecustomize.py").write_text(
                 "import sys\ndel sys.path\n")
             env = dict(os.environ, PYTHONPATH=tmp)
-            proc = subprocess.run([str(program), "."], env=env,
+            proc = subprocess.run([str(program), "host"], env=env,
                                   capture_output=True, text=True,
                                   timeout=60, cwd=support.stage_dir(1))
         self.assertEqual(proc.returncode, 1, proc.stderr)

@@ -38,7 +38,8 @@ static PyObject *
 crossing_inc(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     long long x;
-    if (int_in_range(arg, INT_MIN, INT_MAX - 1, "x", &x) < 0) {
+    if (int_in_range(arg, INT_MIN, INT_MAX - 1, "inc() argument 'x'",
+                     &x) < 0) {
         return NULL;
     }
     return PyLong_FromLongLong(cross_add((int)x, 1));
@@ -55,8 +56,9 @@ crossing_add(PyObject *Py_UNUSED(module), PyObject *const *args,
                      "add() takes 2 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (int_in_range(args[0], INT_MIN, INT_MAX, "a", &a) < 0
-        || int_in_range(args[1], INT_MIN, INT_MAX, "b", &b) < 0) {
+    if (int_in_range(args[0], INT_MIN, INT_MAX, "add() argument 'a'", &a) < 0
+        || int_in_range(args[1], INT_MIN, INT_MAX,
+                        "add() argument 'b'", &b) < 0) {
         return NULL;
     }
     return PyLong_FromLongLong(cross_add((int)a, (int)b));
@@ -134,10 +136,11 @@ crossing_call_back(PyObject *Py_UNUSED(module), PyObject *const *args,
         return NULL;
     }
     if (!PyCallable_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "fn must be callable");
+        type_error("call_back() argument 'fn'", "callable", args[0]);
         return NULL;
     }
-    if (int_in_range(args[1], 0, INT_MAX, "n", &n) < 0) {
+    if (int_in_range(args[1], 0, INT_MAX, "call_back() argument 'n'",
+                     &n) < 0) {
         return NULL;
     }
     struct callback_ctx ctx = {.fn = args[0], .failed = 0};
@@ -153,7 +156,8 @@ crossing_call_back(PyObject *Py_UNUSED(module), PyObject *const *args,
 static PyObject *
 crossing_sum_list(PyObject *Py_UNUSED(module), PyObject *arg)
 {
-    PyObject *seq = PySequence_Fast(arg, "values must be a sequence");
+    PyObject *seq = PySequence_Fast(
+        arg, "sum_list() argument 'values' must be a sequence");
     if (seq == NULL) {
         return NULL;
     }
@@ -230,6 +234,8 @@ static PyMethodDef crossing_methods[] = {
 };
 /* [/excerpt: table] */
 
+/* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil)
+   these names come from common.h, which stands in a Py_mod_exec. */
 static PyModuleDef_Slot crossing_slots[] = {
     /* no state, no globals: every interpreter may load it */
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},

@@ -100,13 +100,13 @@ def _import(name, optional=None):
         return importlib.import_module(name)
     except ImportError as exc:
         if optional is None:
-            raise Missing("%s is not built (make -C 01-extern/crossing): %s"
+            raise Missing("%s is not built (make -C 01-extern/bench): %s"
                           % (name, exc)) from None
         why = WHY / (optional + sysconfig.get_config_var("EXT_SUFFIX")
                      + ".why")
         if why.is_file():
             raise Missing(why.read_text().strip()) from None
-        raise Missing("not built (make -C 01-extern/crossing builds it)") \
+        raise Missing("not built (make -C 01-extern/bench builds it)") \
             from None
     finally:
         sys.path.remove(str(HERE))
@@ -144,7 +144,7 @@ def load_cffi_abi():
     finally:
         sys.path.remove(str(HERE))
     if not SHARED.is_file():
-        raise Missing("libcrossing.so is not built (make -C 01-extern/crossing)")
+        raise Missing("libcrossing.so is not built (make -C 01-extern/bench)")
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     return {"ffi": ffi, "lib": ffi.dlopen(str(SHARED))}
@@ -152,7 +152,7 @@ def load_cffi_abi():
 
 def load_ctypes(argtypes):
     if not SHARED.is_file():
-        raise Missing("libcrossing.so is not built (make -C 01-extern/crossing)")
+        raise Missing("libcrossing.so is not built (make -C 01-extern/bench)")
     lib = ctypes.CDLL(str(SHARED))   # each CDLL has its own function objects
     # The result type is always declared: without it ctypes reads a C int.
     lib.cross_add.restype = ctypes.c_longlong
