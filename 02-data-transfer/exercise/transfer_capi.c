@@ -348,9 +348,11 @@ bytes_view(PyObject *obj, const char *what, Py_buffer *view)
 static int
 ll_view(PyObject *obj, const char *what, bool writable, Py_buffer *view)
 {
+    const char *expected = writable
+        ? "a writable buffer of C long long (such as array('q'))"
+        : "a buffer of C long long (such as array('q'))";
     if (!PyObject_CheckBuffer(obj)) {
-        return type_error(what, "a buffer of C long long (such as "
-                          "array('q'))", obj);
+        return type_error(what, expected, obj);
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
         return -1;
@@ -358,12 +360,7 @@ ll_view(PyObject *obj, const char *what, bool writable, Py_buffer *view)
     const char *format = view->format != NULL ? view->format : "B";
     const char *code = format[0] == '@' ? format + 1 : format;
     if (writable && view->readonly) {
-        PyObject *type = PyType_GetName(Py_TYPE(obj));   /* new reference */
-        if (type != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s must be a writable buffer, "
-                         "not a read-only %U", what, type);
-            Py_DECREF(type);
-        }
+        type_error(what, expected, obj);
         goto error;
     }
     if (view->ndim != 1) {
