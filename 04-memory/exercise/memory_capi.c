@@ -156,14 +156,14 @@ memory_person_new(PyObject *Py_UNUSED(module), PyObject *args,
 {
     static char *keywords[] = {"height_cm", "age", NULL};
     PyObject *height_obj, *age_obj;
-    long long height_cm, age;
+    unsigned long long height_cm, age;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:person_new", keywords,
                                      &height_obj, &age_obj)
-        || int_in_range(height_obj, 0, UINT32_MAX,
-                        "person_new() argument 'height_cm'", &height_cm) < 0
-        || int_in_range(age_obj, 0, UINT32_MAX,
-                        "person_new() argument 'age'", &age) < 0) {
+        || uint_in_range(height_obj, UINT32_MAX,
+                         "person_new() argument 'height_cm'", &height_cm) < 0
+        || uint_in_range(age_obj, UINT32_MAX,
+                         "person_new() argument 'age'", &age) < 0) {
         return NULL;
     }
     return person_capsule_new((uint32_t)height_cm, (uint32_t)age,
@@ -226,14 +226,14 @@ Person_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"height_cm", "age", NULL};
     PyObject *height_obj, *age_obj;
-    long long height_cm, age;
+    unsigned long long height_cm, age;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Person", keywords,
                                      &height_obj, &age_obj)
-        || int_in_range(height_obj, 0, UINT32_MAX,
-                        "Person() argument 'height_cm'", &height_cm) < 0
-        || int_in_range(age_obj, 0, UINT32_MAX,
-                        "Person() argument 'age'", &age) < 0) {
+        || uint_in_range(height_obj, UINT32_MAX,
+                         "Person() argument 'height_cm'", &height_cm) < 0
+        || uint_in_range(age_obj, UINT32_MAX,
+                         "Person() argument 'age'", &age) < 0) {
         return NULL;
     }
     PersonObject *self = (PersonObject *)type->tp_alloc(type, 0);
