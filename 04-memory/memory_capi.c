@@ -337,9 +337,11 @@ enter_self(PyObject *self, PyObject *Py_UNUSED(ignored))
 
 /* An exception in the `with` block is not ours to handle: return False. */
 static PyObject *
-Person_exit(PyObject *op, PyObject *const *Py_UNUSED(args),
-            Py_ssize_t Py_UNUSED(nargs))
+Person_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 {
+    if (check_exit_args("Person", nargs) < 0) {
+        return NULL;
+    }
     PyObject *result = Person_close(op, NULL);
     if (result == NULL) {
         return NULL;
@@ -549,9 +551,11 @@ Block_view(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-Block_exit(PyObject *op, PyObject *const *Py_UNUSED(args),
-           Py_ssize_t Py_UNUSED(nargs))
+Block_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 {
+    if (check_exit_args("Block", nargs) < 0) {
+        return NULL;
+    }
     PyObject *result = Block_close(op, NULL);
     if (result == NULL) {
         return NULL;

@@ -47,6 +47,17 @@ def _int_in_range(value, lo, hi, what):
         raise OverflowError("%s must be in %d..%d" % (what, lo, hi))
     return value
 
+
+def _check_exit_args(type_name, args):
+    """The twin of check_exit_args() in common.h, with the same words: a
+    context manager's __exit__ takes exactly (exc_type, exc_value,
+    traceback), which the `with` statement always passes."""
+    if len(args) != 3:
+        raise TypeError("%s.__exit__() takes 3 arguments (exc_type, "
+                        "exc_value, traceback), got %d"
+                        % (type_name, len(args)))
+
+
 def _out_of_memory(func):
     return MemoryError("%s(): the C allocator returned NULL (out of memory)"
                        % func)
@@ -215,6 +226,7 @@ class Person(_OwnsC):
         return self
 
     def __exit__(self, *exc_info):
+        _check_exit_args("Person", exc_info)
         self.close()
         return False
 
@@ -342,6 +354,7 @@ class Block(_OwnsC):
         return self
 
     def __exit__(self, *exc_info):
+        _check_exit_args("Block", exc_info)
         self.close()
         return False
 

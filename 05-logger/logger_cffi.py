@@ -116,6 +116,16 @@ def _size_in_range(value, lo, hi, what):
     return value
 
 
+def _check_exit_args(type_name, args):
+    """The twin of check_exit_args() in common.h, with the same words: a
+    context manager's __exit__ takes exactly (exc_type, exc_value,
+    traceback), which the `with` statement always passes."""
+    if len(args) != 3:
+        raise TypeError("%s.__exit__() takes 3 arguments (exc_type, "
+                        "exc_value, traceback), got %d"
+                        % (type_name, len(args)))
+
+
 class Logger:
     """Logger(callback=None, *, background=False, buffer_size=65536): a
     buffered logger to standard output, in C.  See tales_from_ffi.Logger."""
@@ -237,7 +247,8 @@ class Logger:
     def __enter__(self):
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, *exc_info):
+        _check_exit_args("Logger", exc_info)
         self.close()
         return False
 

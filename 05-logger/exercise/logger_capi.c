@@ -473,10 +473,7 @@ Logger_enter(PyObject *op, PyObject *Py_UNUSED(ignored))
 static PyObject *
 Logger_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError,
-                     "Logger.__exit__() takes 3 arguments (type, value, "
-                     "traceback), got %zd", nargs);
+    if (check_exit_args("Logger", nargs) < 0) {
         return NULL;
     }
     if (close_c_logger(Logger_CAST(op)) < 0) {
