@@ -710,6 +710,9 @@ logger_exec(PyObject *module)
 
 static PyModuleDef_Slot logger_slots[] = {
     {Py_mod_exec, logger_exec},
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* logger_lib.c's exit handler closes every open logger, sure that no
      * thread can take the GIL any more.  That is checked for the main
      * interpreter only.  3.12+ refuse us in an isolated subinterpreter;

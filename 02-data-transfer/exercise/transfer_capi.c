@@ -706,6 +706,9 @@ static PyMethodDef transfer_methods[] = {
 };
 
 static PyModuleDef_Slot transfer_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* no state outside the arguments: any interpreter, even one with its
      * own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},

@@ -111,6 +111,9 @@ static PyMethodDef bugs_methods[] = {
 };
 
 static PyModuleDef_Slot bugs_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* `kept` is one C global pointing at a Python object: one interpreter */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
     /* `kept` and memory_lib's counters rely on the GIL */

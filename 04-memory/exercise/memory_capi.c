@@ -842,6 +842,9 @@ static PyMethodDef memory_methods[] = {
 /* [excerpt: module_def] */
 static PyModuleDef_Slot memory_slots[] = {
     {Py_mod_exec, memory_exec},
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* memory_lib's counters and failure switch are process-wide: each
      * interpreter would count the others' allocations, so no own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
