@@ -10,7 +10,8 @@
  *      thing.
  *   2. The argument helpers every module uses: type_error() for a wrong
  *      type, int_in_range() and uint_in_range() for an int that must fit
- *      a C integer type.  Each message names the function and the argument.
+ *      a C integer type, check_exit_args() for a context manager's
+ *      __exit__.  Each message names the function and the argument.
  *      And AS_PYCFUNCTION(), the one cast a method table needs.
  *
  * Every function here is `static inline`: each module gets its own copy of
@@ -252,6 +253,23 @@ out_of_range:
     return -1;
 }
 /* [/excerpt: uint_in_range] */
+
+/* A context manager's __exit__(exc_type, exc_value, traceback) takes
+ * exactly those three: the `with` statement always passes three (three
+ * Nones when the block ended normally).  For any other count, set a
+ * TypeError that says what was expected; `type_name` names the class
+ * ("Person").  Returns 0, or -1 with the exception set. */
+static inline int
+check_exit_args(const char *type_name, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s.__exit__() takes 3 arguments (exc_type, exc_value, "
+                     "traceback), got %zd", type_name, nargs);
+        return -1;
+    }
+    return 0;
+}
 
 /* [excerpt: as_pycfunction] */
 /* A method table stores every function as a PyCFunction, which takes two

@@ -1,8 +1,9 @@
 """common.py: the Python twin of common.h's argument helpers.
 
-Road 1 checks its arguments with common.h's type_error(), int_in_range()
-and uint_in_range().  Road 2 (cffi) checks them here, with the same
-words, so that both roads raise the same exception with the same message.
+Road 1 checks its arguments with common.h's type_error(), int_in_range(),
+uint_in_range() and check_exit_args().  Road 2 (cffi) checks them here,
+with the same words, so that both roads raise the same exception with
+the same message.
 Each stage folder sees this file as `_common.py`, a symbolic link to
 ../common.py, in the way its C sees ../common.h: one file for every stage.
 """
@@ -39,3 +40,13 @@ def uint_in_range(value, hi, what):
     """The same for an unsigned C type, from 0 to `hi`: the twin of
     uint_in_range() in common.h."""
     return int_in_range(value, 0, hi, what)
+
+
+def check_exit_args(type_name, args):
+    """Refuse an __exit__ call without exactly (exc_type, exc_value,
+    traceback), which the `with` statement always passes: the twin of
+    check_exit_args() in common.h, with the same words."""
+    if len(args) != 3:
+        raise TypeError("%s.__exit__() takes 3 arguments (exc_type, "
+                        "exc_value, traceback), got %d"
+                        % (type_name, len(args)))

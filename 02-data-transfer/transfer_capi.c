@@ -341,9 +341,11 @@ bytes_view(PyObject *obj, const char *what, Py_buffer *view)
 static int
 ll_view(PyObject *obj, const char *what, bool writable, Py_buffer *view)
 {
+    const char *expected = writable
+        ? "a writable buffer of C long long (such as array('q'))"
+        : "a buffer of C long long (such as array('q'))";
     if (!PyObject_CheckBuffer(obj)) {
-        return type_error(what, "a buffer of C long long (such as "
-                          "array('q'))", obj);
+        return type_error(what, expected, obj);
     }
     if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) < 0) {
         return -1;
@@ -351,12 +353,7 @@ ll_view(PyObject *obj, const char *what, bool writable, Py_buffer *view)
     const char *format = view->format != NULL ? view->format : "B";
     const char *code = format[0] == '@' ? format + 1 : format;
     if (writable && view->readonly) {
-        PyObject *type = PyType_GetName(Py_TYPE(obj));   /* new reference */
-        if (type != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s must be a writable buffer, "
-                         "not a read-only %U", what, type);
-            Py_DECREF(type);
-        }
+        type_error(what, expected, obj);
         goto error;
     }
     if (view->ndim != 1) {
@@ -740,6 +737,9 @@ static PyMethodDef transfer_methods[] = {
 };
 
 static PyModuleDef_Slot transfer_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* no state outside the arguments: any interpreter, even one with its
      * own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},

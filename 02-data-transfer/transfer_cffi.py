@@ -139,18 +139,20 @@ def _ll_view(data, func, name, writable=False):
 
     ffi.from_buffer() only sees bytes: it would read a buffer of doubles
     as long longs without a word.  The checks are ours to make."""
+    expected = ("a writable buffer of C long long (such as array('q'))"
+                if writable else
+                "a buffer of C long long (such as array('q'))")
     try:
         view = memoryview(data)
     except TypeError:
-        raise TypeError("%s() argument '%s' must be a buffer of C long long "
-                        "(such as array('q')), not %s"
-                        % (func, name, type(data).__name__)) from None
+        raise TypeError("%s() argument '%s' must be %s, not %s"
+                        % (func, name, expected,
+                           type(data).__name__)) from None
     code = view.format[1:] if view.format.startswith("@") else view.format
     try:
         if writable and view.readonly:
-            raise TypeError("%s() argument '%s' must be a writable buffer, "
-                            "not a read-only %s"
-                            % (func, name, type(data).__name__))
+            raise TypeError("%s() argument '%s' must be %s, not %s"
+                            % (func, name, expected, type(data).__name__))
         if view.ndim != 1:
             raise ValueError("%s() argument '%s' must be 1-dimensional, not "
                              "%d-dimensional" % (func, name, view.ndim))

@@ -17,7 +17,7 @@ ISOLATION = {
 def missing():
     """The tour ends with the memory bugs under ASan and valgrind."""
     import support
-    demos = support.import_stage("04", "_demos")
+    demos = support.import_stage("04", "bugs._demos")
     return demos.missing_tool("asan") or demos.missing_tool("valgrind")
 
 

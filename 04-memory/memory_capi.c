@@ -148,14 +148,14 @@ memory_person_new(PyObject *Py_UNUSED(module), PyObject *args,
 {
     static char *keywords[] = {"height_cm", "age", NULL};
     PyObject *height_obj, *age_obj;
-    long long height_cm, age;
+    unsigned long long height_cm, age;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:person_new", keywords,
                                      &height_obj, &age_obj)
-        || int_in_range(height_obj, 0, UINT32_MAX,
-                        "person_new() argument 'height_cm'", &height_cm) < 0
-        || int_in_range(age_obj, 0, UINT32_MAX,
-                        "person_new() argument 'age'", &age) < 0) {
+        || uint_in_range(height_obj, UINT32_MAX,
+                         "person_new() argument 'height_cm'", &height_cm) < 0
+        || uint_in_range(age_obj, UINT32_MAX,
+                         "person_new() argument 'age'", &age) < 0) {
         return NULL;
     }
     return person_capsule_new((uint32_t)height_cm, (uint32_t)age,
@@ -218,14 +218,14 @@ Person_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"height_cm", "age", NULL};
     PyObject *height_obj, *age_obj;
-    long long height_cm, age;
+    unsigned long long height_cm, age;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Person", keywords,
                                      &height_obj, &age_obj)
-        || int_in_range(height_obj, 0, UINT32_MAX,
-                        "Person() argument 'height_cm'", &height_cm) < 0
-        || int_in_range(age_obj, 0, UINT32_MAX,
-                        "Person() argument 'age'", &age) < 0) {
+        || uint_in_range(height_obj, UINT32_MAX,
+                         "Person() argument 'height_cm'", &height_cm) < 0
+        || uint_in_range(age_obj, UINT32_MAX,
+                         "Person() argument 'age'", &age) < 0) {
         return NULL;
     }
     PersonObject *self = (PersonObject *)type->tp_alloc(type, 0);
@@ -337,9 +337,11 @@ enter_self(PyObject *self, PyObject *Py_UNUSED(ignored))
 
 /* An exception in the `with` block is not ours to handle: return False. */
 static PyObject *
-Person_exit(PyObject *op, PyObject *const *Py_UNUSED(args),
-            Py_ssize_t Py_UNUSED(nargs))
+Person_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 {
+    if (check_exit_args("Person", nargs) < 0) {
+        return NULL;
+    }
     PyObject *result = Person_close(op, NULL);
     if (result == NULL) {
         return NULL;
@@ -549,9 +551,11 @@ Block_view(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-Block_exit(PyObject *op, PyObject *const *Py_UNUSED(args),
-           Py_ssize_t Py_UNUSED(nargs))
+Block_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 {
+    if (check_exit_args("Block", nargs) < 0) {
+        return NULL;
+    }
     PyObject *result = Block_close(op, NULL);
     if (result == NULL) {
         return NULL;
@@ -854,6 +858,9 @@ static PyMethodDef memory_methods[] = {
 /* [excerpt: module_def] */
 static PyModuleDef_Slot memory_slots[] = {
     {Py_mod_exec, memory_exec},
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* memory_lib's counters and failure switch are process-wide: each
      * interpreter would count the others' allocations, so no own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},

@@ -198,6 +198,7 @@ class Person(_OwnsC):
         return self
 
     def __exit__(self, *exc_info):
+        _common.check_exit_args("Person", exc_info)
         self.close()
         return False
 
@@ -327,6 +328,7 @@ class Block(_OwnsC):
         return self
 
     def __exit__(self, *exc_info):
+        _common.check_exit_args("Block", exc_info)
         self.close()
         return False
 

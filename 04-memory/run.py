@@ -4,8 +4,8 @@
 
 Each part runs on both roads (the C API by hand, then cffi) and prints the
 C library's own live-allocation counters, so you can see every allocation
-come home.  The memory bugs run last, each in a child process under the
-tool that catches it.
+come home.  The memory bugs (bugs/) run last, each in a child process
+under the tool that catches it.
 """
 import importlib.util
 import sys
@@ -148,7 +148,7 @@ def main():
         tour(memory_cffi, "road 2: cffi API mode (memory_cffi, ffi.gc)",
              ffi.new("Person *"))
 
-    import _demos
+    from bugs import _demos
     print("== the bugs, each in a child process ==")
     _demos.main([])
 

@@ -237,7 +237,8 @@ class Logger:
     def __enter__(self):
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, *exc_info):
+        _common.check_exit_args("Logger", exc_info)
         self.close()
         return False
 

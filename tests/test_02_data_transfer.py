@@ -655,12 +655,15 @@ class TransferContract(TransferExercise):
                                    self.mod.sum_buffer, value)
 
     def test_scale_in_place_refuses_read_only_buffers(self):
+        # Read-only or no buffer at all: one refusal, type_error()'s words.
         for value, name in ((array.array("q", [1]).tobytes(), "bytes"),
                             (memoryview(array.array("q", [1])).toreadonly(),
-                             "memoryview")):
+                             "memoryview"),
+                            ([1], "list")):
             self.assertMessage(TypeError,
                                "scale_in_place() argument 'data' must be a "
-                               "writable buffer, not a read-only %s" % name,
+                               "writable buffer of C long long (such as "
+                               "array('q')), not %s" % name,
                                self.mod.scale_in_place, value, 2)
         self.assertMessage(TypeError,
                            "scale_in_place() argument 'factor' must be int, "

@@ -1,8 +1,8 @@
 """Stage 04: the memory bugs, the quick checks that `make test` runs.
 
-The demonstrations themselves (each mistake of 04-memory/_bugs_capi.c in a
-child under AddressSanitizer, LeakSanitizer, valgrind or Python's debug
-allocator, its report checked) take half a minute: they are in
+The demonstrations themselves (each mistake of 04-memory/bugs/_bugs_capi.c
+in a child under AddressSanitizer, LeakSanitizer, valgrind or Python's
+debug allocator, its report checked) take half a minute: they are in
 tests/test_gate_04_bugs.py, which `make gates` runs.  Here: every
 demonstration names a child function and a _bugs_capi function that
 exist, the one demonstration that needs no checker behaves as the chapter
@@ -26,7 +26,7 @@ class BugsModule(unittest.TestCase):
         code, out = support.run_make(STAGE, "demo")
         if code != 0:
             raise AssertionError("make demo failed:\n" + out)
-        cls.demos = support.import_stage(STAGE, "_demos")
+        cls.demos = support.import_stage(STAGE, "bugs._demos")
 
     def run_demo_child(self, code):
         """Run `code` with the plain demo build of _bugs_capi importable."""

@@ -273,6 +273,24 @@ class MemoryContract:
         self.assertTrue(person.closed)
         self.assertCounters()
 
+    def test_exit_takes_exactly_three_arguments(self):
+        # What the `with` statement passes, and nothing else: any other
+        # count is refused, and nothing is closed.
+        for obj in (self.mod.Person(180, 40), self.mod.Block(8)):
+            name = type(obj).__name__
+            for args in ((), (None,), (None,) * 4):
+                with self.subTest(type=name, nargs=len(args)):
+                    with self.assertRaises(TypeError) as cm:
+                        obj.__exit__(*args)
+                    self.assertEqual(str(cm.exception),
+                                     "%s.__exit__() takes 3 arguments "
+                                     "(exc_type, exc_value, traceback), "
+                                     "got %d" % (name, len(args)))
+                    self.assertFalse(obj.closed)
+            self.assertIs(obj.__exit__(None, None, None), False)
+            self.assertTrue(obj.closed)
+        self.assertCounters()
+
     # --- misuse -----------------------------------------------------------
 
     def test_double_release_raises(self):

@@ -443,6 +443,25 @@ class LoggerContract(ChildRuns):
         self.assertEqual(cap.out, "inside\nbefore the exception\n")
         self.assertEqual(cap.err, CLOSING * 2)
 
+    def test_exit_takes_exactly_three_arguments(self):
+        # What the `with` statement passes, and nothing else: any other
+        # count is refused, and the logger stays open.
+        with captured_fds() as cap:
+            lg = self.make()
+            for args in ((), (None,), (None,) * 4):
+                with self.subTest(nargs=len(args)):
+                    with self.assertRaises(TypeError) as cm:
+                        lg.__exit__(*args)
+                    self.assertEqual(str(cm.exception),
+                                     "Logger.__exit__() takes 3 arguments "
+                                     "(exc_type, exc_value, traceback), "
+                                     "got %d" % len(args))
+                    self.assertIs(lg.closed, False)
+            self.assertIs(lg.__exit__(None, None, None), False)
+            self.assertIs(lg.closed, True)
+            del lg
+        self.assertEqual(cap.err, CLOSING)
+
     def test_destroying_flushes_then_says_so(self):
         for background in (False, True):
             with captured_fds() as cap:

@@ -14,7 +14,7 @@ import unittest
 import support
 
 TWIN = support.ROOT / "common.py"
-HELPERS = ("type_error", "int_in_range", "uint_in_range")
+HELPERS = ("type_error", "int_in_range", "uint_in_range", "check_exit_args")
 # The names a stage's own copy would have: the helpers, with or without
 # the leading underscore of a private function.
 COPY_NAMES = {prefix + name for name in HELPERS for prefix in ("", "_")}
@@ -117,6 +117,14 @@ class TheTwinItself(unittest.TestCase):
         with self.assertRaisesRegex(OverflowError,
                                     r"^id must be in 0\.\.255$"):
             check(-1, 255, "id")
+
+    def test_check_exit_args_wants_three(self):
+        check = self.twin["check_exit_args"]
+        self.assertIsNone(check("Person", (None, None, None)))
+        with self.assertRaisesRegex(TypeError, r"^Person\.__exit__\(\) takes "
+                                    r"3 arguments \(exc_type, exc_value, "
+                                    r"traceback\), got 1$"):
+            check("Person", (None,))
 
     def test_type_error_names_the_type(self):
         error = self.twin["type_error"]("f() argument 'a'", "str", b"x")

@@ -1,11 +1,12 @@
 """Stage 04: the memory bugs, each shown in a child process (`make gates`).
 
-Every test starts a child that makes one mistake from 04-memory/_bugs_capi.c
-under the tool that catches it (AddressSanitizer, LeakSanitizer, valgrind,
-Python's debug allocator with faulthandler), and checks the report says
-what went wrong and points at the line that did it.  They take half a
-minute, so they run under `make gates`; `make test` runs the quick checks
-of tests/test_04_bugs.py (each demonstration exists, the plain one runs).
+Every test starts a child that makes one mistake from
+04-memory/bugs/_bugs_capi.c under the tool that catches it
+(AddressSanitizer, LeakSanitizer, valgrind, Python's debug allocator with
+faulthandler), and checks the report says what went wrong and points at
+the line that did it.  They take half a minute, so they run under `make
+gates`; `make test` runs the quick checks of tests/test_04_bugs.py (each
+demonstration exists, the plain one runs).
 
 These tests start their own checkers, so they are skipped when this test
 process already runs under one (the memcheck/sanitize gates, FFI_SMALL=1).
@@ -53,7 +54,7 @@ class BugDemos(unittest.TestCase):
         code, out = support.run_make(STAGE, "all")
         if code != 0:
             raise AssertionError("make all failed:\n" + out)
-        cls.demos = support.import_stage(STAGE, "_demos")
+        cls.demos = support.import_stage(STAGE, "bugs._demos")
         # Every demonstration once, side by side; each test reads its own.
         cls.results = {(r.demo.name, r.demo.tool): r
                        for r in cls.demos.run_all(cls.demos.DEMOS)}

@@ -637,6 +637,9 @@ static PyMethodDef layout_methods[] = {
 };
 
 static PyModuleDef_Slot layout_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* no global state (only constant tables): each interpreter may own it */
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     /* walk() borrows list items (PyList_GetItem): only the GIL keeps them */

@@ -473,10 +473,7 @@ Logger_enter(PyObject *op, PyObject *Py_UNUSED(ignored))
 static PyObject *
 Logger_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError,
-                     "Logger.__exit__() takes 3 arguments (type, value, "
-                     "traceback), got %zd", nargs);
+    if (check_exit_args("Logger", nargs) < 0) {
         return NULL;
     }
     if (close_c_logger(Logger_CAST(op)) < 0) {
@@ -634,7 +631,7 @@ static PyGetSetDef Logger_getset[] = {
 
 /* [excerpt: tables] */
 /* A recipe for the type, as in stage 04: each module object makes its own
- * Logger type from it (in module_exec), so nothing of one module object is
+ * Logger type from it (in logger_exec), so nothing of one module object is
  * shared with another, and the type goes when its last object does. */
 static PyType_Slot Logger_slots[] = {
     {.slot = Py_tp_doc,
@@ -666,7 +663,7 @@ noop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(arg))
     Py_RETURN_NONE;
 }
 
-static PyMethodDef module_methods[] = {
+static PyMethodDef logger_methods[] = {
     {.ml_name = "_noop", .ml_meth = noop, .ml_flags = METH_O,
      .ml_doc = PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C "
                          "call.")},
@@ -678,7 +675,7 @@ static PyMethodDef module_methods[] = {
 };
 
 static int
-module_exec(PyObject *module)
+logger_exec(PyObject *module)
 {
     PyObject *type = PyType_FromModuleAndSpec(module, &Logger_spec, NULL);
     if (type == NULL) {
@@ -689,8 +686,11 @@ module_exec(PyObject *module)
     return status;
 }
 
-static PyModuleDef_Slot module_slots[] = {
-    {Py_mod_exec, module_exec},
+static PyModuleDef_Slot logger_slots[] = {
+    {Py_mod_exec, logger_exec},
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* logger_lib.c's exit handler closes every open logger, sure that no
      * thread can take the GIL any more.  That is checked for the main
      * interpreter only.  3.12+ refuse us in an isolated subinterpreter;
@@ -704,17 +704,17 @@ static PyModuleDef_Slot module_slots[] = {
     {0, NULL}  /* sentinel */
 };
 
-static struct PyModuleDef tales_module = {
+static struct PyModuleDef logger_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tales_from_ffi",
     .m_doc = "Stage 05, road 1: the article's buffered Logger, in C.",
     .m_size = 0,
-    .m_methods = module_methods,
-    .m_slots = module_slots,
+    .m_methods = logger_methods,
+    .m_slots = logger_slots,
 };
 
 PyMODINIT_FUNC
 PyInit_tales_from_ffi(void)
 {
-    return PyModuleDef_Init(&tales_module);
+    return PyModuleDef_Init(&logger_module);
 }

@@ -96,24 +96,39 @@ bugs_fetch_kept(PyObject *Py_UNUSED(module),
 
 static PyMethodDef bugs_methods[] = {
     {.ml_name = "free_pymem_with_free", .ml_meth = bugs_free_pymem_with_free,
-     .ml_flags = METH_NOARGS},
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("free_pymem_with_free()\n--\n\n"
+                         "BUG: PyMem_Malloc, then C's free().")},
     {.ml_name = "pymem_free_malloc", .ml_meth = bugs_pymem_free_malloc,
-     .ml_flags = METH_NOARGS},
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("pymem_free_malloc()\n--\n\n"
+                         "BUG: malloc, then PyMem_Free.")},
     {.ml_name = "double_free_person", .ml_meth = bugs_double_free_person,
-     .ml_flags = METH_NOARGS},
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("double_free_person()\n--\n\n"
+                         "BUG: person_free() twice on one pointer.")},
     {.ml_name = "forget_person", .ml_meth = bugs_forget_person,
-     .ml_flags = METH_NOARGS},
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("forget_person()\n--\n\n"
+                         "BUG: person_new(), and the pointer dropped.")},
     {.ml_name = "keep_without_incref", .ml_meth = bugs_keep_without_incref,
-     .ml_flags = METH_O},
+     .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("keep_without_incref(obj)\n--\n\n"
+                         "BUG: C keeps obj, a borrowed reference.")},
     {.ml_name = "fetch_kept", .ml_meth = bugs_fetch_kept,
-     .ml_flags = METH_NOARGS},
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("fetch_kept()\n--\n\n"
+                         "What keep_without_incref() kept, dead or alive.")},
     {.ml_name = NULL}  /* sentinel */
 };
 
 static PyModuleDef_Slot bugs_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* `kept` is one C global pointing at a Python object: one interpreter */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
-    /* `kept` and memory_lib's counters rely on the GIL */
+    /* `kept` relies on the GIL (memory_lib's counters are atomics) */
     {Py_mod_gil, Py_MOD_GIL_USED},
     {0, NULL}  /* sentinel */
 };

@@ -6,7 +6,8 @@ its own checker and a clean environment: a checker around this process
 (valgrind, ASan) is not inherited, and the children's reports are captured
 here, never written to our own stderr.
 
-    python3 _demos.py [NAME ...]      run some demonstrations (default all)
+    python3 bugs/_demos.py [NAME ...]   run some demonstrations (default
+                                        all), from 04-memory/
 """
 import concurrent.futures
 import os
@@ -18,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEMO_PLAIN = os.path.join(HERE, "build-demo")     # see the Makefile
+DEMO_PLAIN = os.path.join(HERE, "build-demo")     # see the stage's Makefile
 DEMO_ASAN = os.path.join(HERE, "build-demo-asan")
 CHILD = os.path.join(HERE, "_bug_children.py")
 # A stack is cut after its first frame in the code that made the mistake.
