@@ -107,8 +107,30 @@ def stage_path(stage):
     return [str(first)] if first == second else [str(first), str(second)]
 
 
+def forget_other_stages(stage):
+    """Role names recur from stage to stage (every stage has a _common,
+    01 and 03 each have a _road2): when one process imports from several
+    stages, forget each module that another stage's folder gave and that
+    this stage's folder has too, so that the next import finds this
+    stage's.  (A module that imported the other one keeps its own.)"""
+    folders = {Path(entry) for entry in stage_path(stage)}
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None)
+        if "." in name or not where:
+            continue
+        folder = Path(where).parent
+        if folder.name == name:                 # a package: bugs/__init__
+            folder = folder.parent
+        if folder in folders or ROOT not in folder.parents:
+            continue
+        if any((f / (name + ".py")).exists() or (f / name).is_dir()
+               for f in folders):
+            del sys.modules[name]
+
+
 def import_stage(stage, name):
     """Import module `name` of a stage, from the stage's build folder."""
+    forget_other_stages(stage)
     for entry in reversed(stage_path(stage)):
         if entry in sys.path:
             sys.path.remove(entry)

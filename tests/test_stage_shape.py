@@ -119,6 +119,22 @@ class StageShape(unittest.TestCase):
                           "name %s" % name)
 
 
+class OneProcessManyStages(unittest.TestCase):
+    """The same role name in two stages: the tests, run in one process,
+    get each stage's own module."""
+
+    def test_each_stage_gets_its_own_road2(self):
+        with_road2 = [stage for stage in support.stages()
+                      if (stage / "_road2.py").is_file()]
+        self.assertGreaterEqual(len(with_road2), 2)
+        files = []
+        for stage in with_road2 + with_road2[:1]:
+            module = support.import_stage(stage.name[:2], "_road2")
+            self.assertEqual(os.path.dirname(module.__file__), str(stage))
+            files.append(module.__file__)
+        self.assertEqual(len(set(files)), len(with_road2))
+
+
 class TheShapeCheckCatches(unittest.TestCase):
     """The mistakes problems() must report, made in a copy of stage 02."""
 
