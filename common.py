@@ -1,13 +1,15 @@
-"""common.py: the Python twin of common.h's argument helpers.
+"""common.py: the Python twin of common.h, what every stage's Python shares.
 
 Road 1 checks its arguments with common.h's type_error(), int_in_range(),
 uint_in_range() and check_exit_args().  Road 2 (cffi) checks them here,
 with the same words, so that both roads raise the same exception with
-the same message.
+the same message.  The tours (run.py) take road_2_missing() from here.
 Each stage folder sees this file as `_common.py`, a symbolic link to
 ../common.py, in the way its C sees ../common.h: one file for every stage.
 """
+import importlib.util
 import operator
+import sys
 
 
 def type_error(what, expected, obj):
@@ -50,3 +52,12 @@ def check_exit_args(type_name, args):
         raise TypeError("%s.__exit__() takes 3 arguments (exc_type, "
                         "exc_value, traceback), got %d"
                         % (type_name, len(args)))
+
+
+def road_2_missing(exc=None):
+    """Why road 2 cannot run, in the words every stage's tour uses: cffi
+    is not installed, or `exc` (the ImportError) says what is not built."""
+    if importlib.util.find_spec("cffi") is None:
+        return ("cffi is not installed for %s (make doctor says how to"
+                " install it)" % sys.executable)
+    return "%s (run make first: it builds road 2)" % exc

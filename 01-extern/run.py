@@ -4,22 +4,15 @@ and forth.  Every line says who is running: [py] Python, [c] C.
     make run-1        (or: cd 01-extern && make && python3 run.py)
 """
 import contextlib
-import importlib.util
 import io
 import sys
 import threading
 
+import _common
+
 # Line buffering: each [py] line leaves Python's buffer when printed, so it
 # lands in order with the [c] lines, which C flushes itself.
 sys.stdout.reconfigure(line_buffering=True)
-
-
-def road_2_missing(exc=None):
-    """Why road 2 cannot run, in the words every stage uses."""
-    if importlib.util.find_spec("cffi") is None:
-        return ("cffi is not installed for %s (make doctor says how to"
-                " install it)" % sys.executable)
-    return "%s (run make first: it builds road 2)" % exc
 
 
 def tour(mod, title):
@@ -108,7 +101,7 @@ def main():
     try:
         import cffi  # noqa: F401
     except ImportError:
-        print("-- road 2 skipped: %s --" % road_2_missing())
+        print("-- road 2 skipped: %s --" % _common.road_2_missing())
         return
     import extern_cffi
     import extern_abi

@@ -1,9 +1,4 @@
-"""What tests/ needs to know about this stage beyond its folder, read by
-support.stage_checks() and nothing else.  ISOLATION: code that uses each
-C-API module (as M) for tests/test_isolation.py; RUN_NEEDS: what `make run`
-needs beyond a build, for tests/test_run_output.py.  tests/README.md ("A
-stage folder") says what each entry holds.
-"""
+"""Stage 02 for the shared tests: ISOLATION and RUN_NEEDS (tests/README.md)."""
 import re
 
 ISOLATION = {

@@ -7,12 +7,13 @@ first, then road 2 (transfer_cffi) must print exactly the same lines.
 """
 import array
 import contextlib
-import importlib.util
 import io
 import os
 import statistics
 import sys
 import timeit
+
+import _common
 
 # Line buffering: each line leaves Python's buffer when printed, so the
 # output is the same on a terminal and through a pipe.
@@ -20,14 +21,6 @@ sys.stdout.reconfigure(line_buffering=True)
 
 # The valgrind gate sets FFI_SMALL=1: the same tour on fewer elements.
 SMALL = bool(os.environ.get("FFI_SMALL"))
-
-
-def road_2_missing(exc=None):
-    """Why road 2 cannot run, in the words every stage uses."""
-    if importlib.util.find_spec("cffi") is None:
-        return ("cffi is not installed for %s (make doctor says how to"
-                " install it)" % sys.executable)
-    return "%s (run make first: it builds road 2)" % exc
 
 
 def attempt(mod, call):
@@ -225,7 +218,7 @@ def main():
     try:
         import transfer_cffi
     except ImportError as exc:
-        print("== road 2 skipped: %s ==" % road_2_missing(exc))
+        print("== road 2 skipped: %s ==" % _common.road_2_missing(exc))
         print()
         benchmark(transfer_capi, "road 1")
         return

@@ -6,10 +6,10 @@ Every number about a C struct printed here comes from C itself (sizeof,
 offsetof, _Alignof compiled into layout_lib.c), and each Python
 declaration is compared with it.
 """
-import importlib.util
 import struct
 import sys
 
+import _common
 import _road2
 
 # Line buffering: each line leaves Python's buffer when printed, so the
@@ -42,14 +42,6 @@ def memory_map(name, info):
               % (end, "......", info["size"] - end))
     print("  bytes  |%s|" % "|".join(cells))
 # [/excerpt: memory_map]
-
-
-def road_2_missing(exc=None):
-    """Why road 2 cannot run, in the words every stage uses."""
-    if importlib.util.find_spec("cffi") is None:
-        return ("cffi is not installed for %s (make doctor says how to"
-                " install it)" % sys.executable)
-    return "%s (run make first: it builds road 2)" % exc
 
 
 def c_layouts(mod):
@@ -104,7 +96,7 @@ def wrong_declarations():
     try:
         import layout_abi
     except ImportError as exc:
-        print("[py] skipped: %s" % road_2_missing(exc))
+        print("[py] skipped: %s" % _common.road_2_missing(exc))
         print()
         return
     for name in layout_abi.declarations():
@@ -206,7 +198,7 @@ def main():
     try:
         import layout_cffi
     except ImportError as exc:
-        print("-- road 2 skipped: %s --" % road_2_missing(exc))
+        print("-- road 2 skipped: %s --" % _common.road_2_missing(exc))
         return
     crossing(layout_cffi, _road2.Person)
     generic(layout_cffi, "C walks opaque handles, Python checks types")

@@ -7,20 +7,13 @@ C library's own live-allocation counters, so you can see every allocation
 come home.  The memory bugs (bugs/) run last, each in a child process
 under the tool that catches it.
 """
-import importlib.util
 import sys
+
+import _common
 
 # Line buffering: each line leaves Python's buffer when printed, so the
 # output is in the same order on a terminal and through a pipe.
 sys.stdout.reconfigure(line_buffering=True)
-
-
-def road_2_missing(exc=None):
-    """Why road 2 cannot run, in the words every stage uses."""
-    if importlib.util.find_spec("cffi") is None:
-        return ("cffi is not installed for %s (make doctor says how to"
-                " install it)" % sys.executable)
-    return "%s (run make first: it builds road 2)" % exc
 
 
 def live(mod):
@@ -142,7 +135,7 @@ def main():
         import memory_cffi
         from _memory_cffi import ffi
     except ImportError as exc:
-        print("== road 2 skipped: %s ==\n" % road_2_missing(exc))
+        print("== road 2 skipped: %s ==\n" % _common.road_2_missing(exc))
     else:
         # The right C type, the wrong allocator: cffi owns this memory.
         tour(memory_cffi, "road 2: cffi API mode (memory_cffi, ffi.gc)",

@@ -5,22 +5,14 @@
 [py] lines are Python's print(); [c] lines went through a Logger, whose
 buffer is C memory written to fd 1 by write(2).
 """
-import importlib.util
 import subprocess
 import sys
-import textwrap
+
+import _common
 
 # Line buffering: each [py] line leaves Python's buffer when printed, so
 # what you read is the order in which the two buffers were written out.
 sys.stdout.reconfigure(line_buffering=True)
-
-
-def road_2_missing(exc=None):
-    """Why road 2 cannot run, in the words every stage uses."""
-    if importlib.util.find_spec("cffi") is None:
-        return ("cffi is not installed for %s (make doctor says how to"
-                " install it)" % sys.executable)
-    return "%s (run make first: it builds road 2)" % exc
 
 
 def two_buffers(mod):
@@ -113,7 +105,7 @@ def main():
     try:
         import logger_cffi
     except ImportError as exc:
-        print("== road 2 skipped: %s ==" % road_2_missing(exc))
+        print("== road 2 skipped: %s ==" % _common.road_2_missing(exc))
         return
     print("== road 2: logger_cffi.Logger, cffi around logger_lib.c ==")
     two_buffers(logger_cffi)
