@@ -61,3 +61,18 @@ def road_2_missing(exc=None):
         return ("cffi is not installed for %s (make doctor says how to"
                 " install it)" % sys.executable)
     return "%s (run make first: it builds road 2)" % exc
+
+
+class Closing:
+    """For a class with close(): `with` gives the object and closes it at
+    the end, as road 1's __enter__ and __exit__ do, and __exit__ takes
+    exactly the three arguments that `with` passes (check_exit_args)."""
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        check_exit_args(type(self).__name__, exc_info)
+        self.close()
+        return False

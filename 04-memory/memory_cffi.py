@@ -155,7 +155,7 @@ def person_free(person):
 
 
 # [excerpt: person_class]
-class Person(_OwnsC):
+class Person(_OwnsC, _common.Closing):
     """Person(height_cm, age): a C-allocated Person; close() or `with`
     frees it early, the garbage collector frees it otherwise."""
 
@@ -194,14 +194,6 @@ class Person(_OwnsC):
     def birthday(self):
         return _birthday(self._open("birthday()"), "birthday")
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        _common.check_exit_args("Person", exc_info)
-        self.close()
-        return False
-
 
 class _Lock:
     """A reentrant lock that a fork()ed child finds free.  A thread that
@@ -232,7 +224,7 @@ _new_block = _ffi.new_allocator(alloc=_lib.block_alloc,
                                 should_clear_after_alloc=False)
 
 
-class Block(_OwnsC):
+class Block(_OwnsC, _common.Closing):
     """Block(size): size zero bytes owned by C, shared without a copy.
 
     view() returns a writable memoryview of the C memory.  The memory
@@ -323,14 +315,6 @@ class Block(_OwnsC):
     @property
     def closed(self):
         return self._ptr is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        _common.check_exit_args("Block", exc_info)
-        self.close()
-        return False
 
 
 # --- the registry: C holding Python objects -------------------------------

@@ -117,7 +117,7 @@ def _size_in_range(value, lo, hi, what):
     return value
 
 
-class Logger:
+class Logger(_common.Closing):
     """Logger(callback=None, *, background=False, buffer_size=65536): a
     buffered logger to standard output, in C.  See tales_from_ffi.Logger."""
 
@@ -233,14 +233,6 @@ class Logger:
     @callback.deleter
     def callback(self):
         self._link.callback = None      # as road 1: `del` means None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        _common.check_exit_args("Logger", exc_info)
-        self.close()
-        return False
 
     def __repr__(self):
         return "<logger_cffi.Logger %s%s>" % (

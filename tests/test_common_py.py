@@ -126,6 +126,23 @@ class TheTwinItself(unittest.TestCase):
                                     r"traceback\), got 1$"):
             check("Person", (None,))
 
+    def test_closing_closes_once_and_wants_three(self):
+        closed = []
+
+        class Thing(self.twin["Closing"]):
+            __slots__ = ()
+
+            def close(self):
+                closed.append(1)
+
+        with Thing() as thing:
+            self.assertIsInstance(thing, Thing)
+        self.assertEqual(closed, [1])
+        with self.assertRaisesRegex(TypeError, r"^Thing\.__exit__\(\) takes "
+                                    r"3 arguments .*, got 0$"):
+            thing.__exit__()
+        self.assertEqual(closed, [1])     # refused before close()
+
     def test_type_error_names_the_type(self):
         error = self.twin["type_error"]("f() argument 'a'", "str", b"x")
         self.assertIsInstance(error, TypeError)
