@@ -52,22 +52,22 @@ test: all ## Build everything and run the tests (about a minute; no gates)
 	@$(PYTHON) tests/run.py
 
 check-%: ## Check your exercise for stage N, e.g. make check-1
-	@$(PYTHON) tests/exercise.py check $*
+	@$(PYTHON) tests/harness/exercise.py check $*
 
 exercises: ## Progress table of every stage's exercise
-	@$(PYTHON) tests/exercise.py progress
+	@$(PYTHON) tests/harness/exercise.py progress
 
 docs: ## Refresh the code excerpts in docs/ from the marked source files
-	@$(PYTHON) tests/excerpts.py --write
+	@$(PYTHON) tests/harness/excerpts.py --write
 
 skeletons: ## Regenerate every exercise skeleton from its reference module
-	@$(PYTHON) tests/skeleton.py write
+	@$(PYTHON) tests/harness/skeleton.py write
 
-new-stage: ## Start your own stage from tests/template: make new-stage TOPIC=name
-	@$(PYTHON) tests/template/new_stage.py "$(NEW_TOPIC)"
+new-stage: ## Start your own stage from tests/harness/template: make new-stage TOPIC=name
+	@$(PYTHON) tests/harness/new_stage.py "$(NEW_TOPIC)"
 
 doctor: ## Check this machine for the workshop: compiler, headers, cffi, tools
-	@$(PYTHON) tests/doctor.py
+	@$(PYTHON) tests/harness/doctor.py
 
 bench: all ## What a call across costs, every road side by side (a few minutes)
 	@$(MAKE) --no-print-directory -C 01-extern/bench bench

@@ -69,9 +69,9 @@ ifndef HAVE_CFFI
 HAVE_CFFI := $(word 5,$(PY_FACTS))
 endif
 # Its wording, and the install command that fits this interpreter (a venv,
-# Debian's python3, one of your own), come from tests/doctor.py, asked only
-# when the line is said.
-CFFI_MISSING_MSG = $(shell $(PYTHON) $(TOP)/tests/doctor.py --cffi-missing)
+# Debian's python3, one of your own), come from tests/harness/doctor.py,
+# asked only when the line is said.
+CFFI_MISSING_MSG = $(shell $(PYTHON) $(TOP)/tests/harness/doctor.py --cffi-missing)
 
 RUN ?=
 
@@ -232,11 +232,11 @@ TWINE_CHECK = $(PYTHON) -m twine --no-color check --strict
 # Asked only when `wheel` is wanted, and once per `make` (the top-level
 # Makefile asks and exports the answer to every stage): which tools this
 # interpreter lacks, and how to get them for it, in one line (then exit
-# status 2).  tests/doctor.py knows the kinds of interpreter (a venv,
-# Debian's own, one of your own) and the command that fits each.
+# status 2).  tests/harness/doctor.py knows the kinds of interpreter (a
+# venv, Debian's own, one of your own) and the command that fits each.
 ifneq ($(filter wheel,$(MAKECMDGOALS)),)
 ifndef HAVE_AUDITWHEEL
-WHEEL_TOOLS_MISSING := $(shell $(PYTHON) $(TOP)/tests/doctor.py \
+WHEEL_TOOLS_MISSING := $(shell $(PYTHON) $(TOP)/tests/harness/doctor.py \
 	--wheel-tools-missing 2>&1)
 ifneq ($(WHEEL_TOOLS_MISSING),)
 $(error make wheel: $(PYTHON) lacks $(WHEEL_TOOLS_MISSING))

@@ -30,13 +30,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
+# The tools that are not tests (the exercise checker, the skeleton and
+# excerpt cutters, the doctor, the differential machinery, new_stage):
+# importable by name once support is imported.
+HARNESS = TESTS / "harness"
+if str(HARNESS) not in sys.path:
+    sys.path.insert(0, str(HARNESS))
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 PYTHON = sys.executable
 
 # The one line that says cffi is missing, as make, make doctor and every
 # stage's run.py say it: for this interpreter, with the command that
-# installs it there (tests/doctor.py knows which road that is).
-import doctor  # noqa: E402  (tests/ is on sys.path: support lives there)
+# installs it there (tests/harness/doctor.py knows which road that is).
+import doctor  # noqa: E402  (tests/harness/, on sys.path just above)
 CFFI_MISSING = doctor.cffi_missing()
 
 

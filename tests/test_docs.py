@@ -13,8 +13,8 @@ import tempfile
 import unicodedata
 import unittest
 
+import support  # first: it puts tests/harness/ on sys.path
 import excerpts
-import support
 
 
 class TestDocs(unittest.TestCase):

@@ -31,8 +31,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import support  # first: it puts tests/harness/ on sys.path
 import excerpts
-import support
 
 
 # --- sys.getrefcount: changes, never absolute values ----------------------

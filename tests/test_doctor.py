@@ -13,8 +13,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import support  # first: it puts tests/harness/ on sys.path
 import doctor
-import support
 
 
 def pinned_cffi():
@@ -106,7 +106,8 @@ class TestBareVenv(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_doctor_names_this_interpreter_and_its_pip(self):
-        proc = subprocess.run([self.python, str(support.TESTS / "doctor.py")],
+        proc = subprocess.run([self.python,
+                               str(support.HARNESS / "doctor.py")],
                               capture_output=True, text=True, timeout=120,
                               env=dict(os.environ, CC="false"))
         lines = proc.stdout.splitlines()
@@ -130,7 +131,7 @@ class TestBareVenv(unittest.TestCase):
             capture_output=True, text=True, timeout=60, env=env)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         expected = subprocess.run(
-            [self.python, str(support.TESTS / "doctor.py"),
+            [self.python, str(support.HARNESS / "doctor.py"),
              "--cffi-missing"], capture_output=True, text=True).stdout
         self.assertEqual(proc.stdout, expected)
         self.assertIn("cffi is not installed for %s: road 2 (cffi) is "

@@ -1,6 +1,6 @@
 """The workshop's exercises, for every stage that has an exercise/ folder.
 
-- Each skeleton is what tests/skeleton.py generates from its reference
+- Each skeleton is what tests/harness/skeleton.py generates from its reference
   module (a participant's own edits are allowed: see test_skeletons_...).
 - hints.txt has exactly one block per check, in part order.
 - The skeleton builds and its checks fail only with NotImplementedError:
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import unittest
 
-import support
+import support  # first: it puts tests/harness/ on sys.path
 import exercise
 import skeleton
 
@@ -112,7 +112,7 @@ def cache_key(stage, out, checks):
     digest.update(("%s\n%s\n" % (support.PYTHON, sys.version)).encode())
     files = sorted(out.glob("*" + support.EXT_SUFFIX))
     files += sorted(support.TESTS.glob("test_%s_*.py" % stage.name[:2]))
-    files += [support.TESTS / name for name in ("support.py", "exercise.py")]
+    files += [support.TESTS / "support.py", support.HARNESS / "exercise.py"]
     files += sorted(stage.glob("*.py"))
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())

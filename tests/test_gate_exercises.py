@@ -32,7 +32,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-import support
+import support  # first: it puts tests/harness/ on sys.path
 import exercise
 import skeleton
 

@@ -14,8 +14,8 @@
  * 01-extern/exercise/hints.txt).  Read only as much as you need.
  * The solution is the reference module ../extern_capi.c.
  *
- * Generated from ../extern_capi.c by tests/skeleton.py (make skeletons):
- * everything outside the parts is the reference, unchanged.
+ * Generated from ../extern_capi.c by tests/harness/skeleton.py
+ * (make skeletons): outside the parts, the reference unchanged.
  */
 /* extern_capi.c: road 1, the CPython C API by hand, around extern_lib.
  *

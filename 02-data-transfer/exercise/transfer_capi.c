@@ -14,8 +14,8 @@
  * 02-data-transfer/exercise/hints.txt).  Read only as much as you need.
  * The solution is the reference module ../transfer_capi.c.
  *
- * Generated from ../transfer_capi.c by tests/skeleton.py (make skeletons):
- * everything outside the parts is the reference, unchanged.
+ * Generated from ../transfer_capi.c by tests/harness/skeleton.py
+ * (make skeletons): outside the parts, the reference unchanged.
  */
 /* transfer_capi.c: road 1, the CPython C API by hand, around transfer_lib.
  * Every function shows one way a value crosses the boundary.

@@ -14,8 +14,8 @@
  * 03-layout/exercise/hints.txt).  Read only as much as you need.
  * The solution is the reference module ../layout_capi.c.
  *
- * Generated from ../layout_capi.c by tests/skeleton.py (make skeletons):
- * everything outside the parts is the reference, unchanged.
+ * Generated from ../layout_capi.c by tests/harness/skeleton.py
+ * (make skeletons): outside the parts, the reference unchanged.
  */
 /* layout_capi.c: road 1, the CPython C API by hand, around layout_lib.
  *

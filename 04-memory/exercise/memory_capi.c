@@ -14,8 +14,8 @@
  * 04-memory/exercise/hints.txt).  Read only as much as you need.
  * The solution is the reference module ../memory_capi.c.
  *
- * Generated from ../memory_capi.c by tests/skeleton.py (make skeletons):
- * everything outside the parts is the reference, unchanged.
+ * Generated from ../memory_capi.c by tests/harness/skeleton.py
+ * (make skeletons): outside the parts, the reference unchanged.
  */
 /* memory_capi.c: road 1, the CPython C API by hand, around memory_lib.
  *

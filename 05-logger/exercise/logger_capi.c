@@ -14,8 +14,8 @@
  * 05-logger/exercise/hints.txt).  Read only as much as you need.
  * The solution is the reference module ../logger_capi.c.
  *
- * Generated from ../logger_capi.c by tests/skeleton.py (make skeletons):
- * everything outside the parts is the reference, unchanged.
+ * Generated from ../logger_capi.c by tests/harness/skeleton.py
+ * (make skeletons): outside the parts, the reference unchanged.
  */
 /* logger_capi.c: road 1, the article's Logger as a real extension type,
  * written with the CPython C API around the C library in logger_lib.c

@@ -21,9 +21,9 @@ An excerpt block must equal the excerpt; an output block must match a run
 of consecutive lines of the stage's expected-output.txt (whose <*> parts
 match anything).
 
-    python3 tests/excerpts.py           # check, exit 1 on drift
-    python3 tests/excerpts.py --write   # rewrite excerpt blocks from source
-    python3 tests/excerpts.py --write docs/01-extern.md   # one chapter only
+    python3 tests/harness/excerpts.py          # check, exit 1 on drift
+    python3 tests/harness/excerpts.py --write  # rewrite the excerpt blocks
+    python3 tests/harness/excerpts.py --write docs/01-extern.md  # one chapter
 """
 
 import re
@@ -31,7 +31,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# support.py is in tests/; importing it puts tests/harness/ on sys.path too
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import support  # noqa: E402
 
 DOCS = support.ROOT / "docs"

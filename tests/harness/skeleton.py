@@ -17,9 +17,9 @@ between two marker comments that name the part.  Regions do not nest; a
 marker that is malformed or out of place is an error naming file and line.
 Parts are numbered 1, 2, ... (several regions may belong to one part).
 
-    python3 tests/skeleton.py write [N ...]   # make skeletons
-    python3 tests/skeleton.py check [N ...]   # exit 1 when a skeleton drifted
-    python3 tests/skeleton.py parts N         # the parts of stage N, as JSON
+    python3 tests/harness/skeleton.py write [N ...]  # make skeletons
+    python3 tests/harness/skeleton.py check [N ...]  # exit 1 on a drift
+    python3 tests/harness/skeleton.py parts N        # stage N's parts, JSON
 """
 
 import argparse
@@ -28,7 +28,8 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# support.py is in tests/; importing it puts tests/harness/ on sys.path too
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import support  # noqa: E402
 
 START = re.compile(r"^[ \t]*/\*[ \t]*\[exercise part (\d+): ([A-Za-z_]\w*)\]"
@@ -174,9 +175,8 @@ def header(stage, ref, regions):
         % stage.name,
         " * The solution is the reference module ../%s." % ref.name,
         " *",
-        " * Generated from ../%s by tests/skeleton.py (make skeletons):"
-        % ref.name,
-        " * everything outside the parts is the reference, unchanged.",
+        " * Generated from ../%s by tests/harness/skeleton.py" % ref.name,
+        " * (make skeletons): outside the parts, the reference unchanged.",
         " */",
     ]
     return lines

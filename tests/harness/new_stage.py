@@ -1,15 +1,16 @@
 """Start a stage of your own: `make new-stage TOPIC=name`.
 
-    python3 tests/template/new_stage.py NAME
+    python3 tests/harness/new_stage.py NAME
 
-Makes the next-numbered stage folder NN-NAME/ from tests/template/stage/
-(a small C library, road 1, road 2, run.py and its expected output, the
-exercise with its hints, _checks.py), its contract tests/test_NN_NAME.py,
-and its chapter docs/NN-NAME.md, linked from README.md and docs/README.md
-and placed after the last stage chapter in the Previous/Next chain.  Then
-it cuts the exercise skeleton (tests/skeleton.py) and the chapter's
-excerpts (tests/excerpts.py) from the new sources.  Every test and gate
-finds the stage by itself: there is no list to edit.
+Makes the next-numbered stage folder NN-NAME/ from
+tests/harness/template/stage/ (a small C library, road 1, road 2, run.py
+and its expected output, the exercise with its hints, _checks.py), its
+contract tests/test_NN_NAME.py, and its chapter docs/NN-NAME.md, linked
+from README.md and docs/README.md and placed after the last stage chapter
+in the Previous/Next chain.  Then it cuts the exercise skeleton
+(skeleton.py, beside this file) and the chapter's excerpts (excerpts.py)
+from the new sources.  Every test and gate finds the stage by itself:
+there is no list to edit.
 
 A NAME that is not a C identifier starting with a letter, or that names a
 stage that exists, is refused in one line with exit status 2.
@@ -20,12 +21,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parent
-TESTS = TEMPLATE.parent
-sys.path.insert(0, str(TESTS))
+HARNESS = Path(__file__).resolve().parent
+TEMPLATE = HARNESS / "template"
+sys.path.insert(0, str(HARNESS.parent))
 import support  # noqa: E402
 
 ROOT = support.ROOT
+TESTS = support.TESTS
 CHAPTER_LINE = r"^- \[(?:\d+ · )?([^\]]+)\]\(%s\)"
 
 
@@ -137,7 +139,7 @@ def main(argv):
     # Cut what is generated from the new sources.
     for tool in (["skeleton.py", "write", nn],
                  ["excerpts.py", "--write", str(chapter)]):
-        subprocess.run([sys.executable, str(TESTS / tool[0])] + tool[1:],
+        subprocess.run([sys.executable, str(HARNESS / tool[0])] + tool[1:],
                        check=True, cwd=str(ROOT), stdout=subprocess.DEVNULL)
     print("made %s/, tests/test_%s_%s.py and docs/%s.md.  Next: make run-%d,"
           " make test, then make it your own library (README.md, 'Wrap "

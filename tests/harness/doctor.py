@@ -1,6 +1,6 @@
 """`make doctor`: is this machine ready for the workshop?
 
-    python3 tests/doctor.py          # or: make doctor [PYTHON=python3.12]
+    python3 tests/harness/doctor.py  # or: make doctor [PYTHON=python3.12]
 
 Checks the interpreter (3.10 or newer), a C compiler, the interpreter's C
 headers (a tiny extension is compiled against them), make, cffi, valgrind
@@ -21,13 +21,13 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent          # tests/harness
 sys.path.insert(0, str(HERE))
 
 PY = "%d.%d" % sys.version_info[:2]
 # The interpreter's own name for its tools: python3.11 -m pip, python3.11-dev.
 PY_CMD = "python%s" % PY
-ROOT = HERE.parent
+ROOT = HERE.parent.parent
 REQUIREMENTS = "tests/requirements.txt"
 
 
