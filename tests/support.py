@@ -64,6 +64,26 @@ def stage_dir(stage):
     raise LookupError("no stage %r under %s" % (stage, ROOT))
 
 
+def _makefile_name(stage_dir, variable):
+    """The value of `VARIABLE := name` in a stage's Makefile, or None."""
+    found = re.search(r"^%s\s*:?=\s*(\w+)" % variable,
+                      (Path(stage_dir) / "Makefile").read_text(), re.M)
+    return found.group(1) if found else None
+
+
+def stage_topic(stage_dir):
+    """The stage's TOPIC, as its Makefile sets it (None without one): the
+    <topic> of <topic>_lib.c, <topic>_capi.c, build_<topic>_cffi.py..."""
+    return _makefile_name(stage_dir, "TOPIC")
+
+
+def capi_name(stage_dir):
+    """The import name of the stage's road 1: CAPI_NAME where the Makefile
+    names it (stage 05: tales_from_ffi), else <topic>_capi."""
+    return (_makefile_name(stage_dir, "CAPI_NAME")
+            or "%s_capi" % stage_topic(stage_dir))
+
+
 def stage_checks(stage_dir):
     """The stage's _checks.py, loaded as a module: what the shared tests
     need to know about a stage beyond its folder's shape (ISOLATION for

@@ -29,9 +29,7 @@ WRONG_ON_PURPOSE = "# cdefs wrong on purpose: tests/test_cdefs.py skips this fil
 
 def builder_name(stage_dir):
     """build_<topic>_cffi.py, <topic> read from the stage's Makefile."""
-    topic = re.search(r"^TOPIC\s*:?=\s*(\w+)",
-                      (stage_dir / "Makefile").read_text(), re.M)
-    return "build_%s_cffi.py" % (topic.group(1) if topic else "?")
+    return "build_%s_cffi.py" % (support.stage_topic(stage_dir) or "?")
 
 
 def cdef_files(stage_dir):

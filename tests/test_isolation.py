@@ -53,13 +53,13 @@ def road1_modules(stages):
     the stage's _checks.py ISOLATION that uses it."""
     found = {}
     for stage_dir in stages:
-        makefile = (stage_dir / "Makefile").read_text()
-        capi_name = re.search(r"^CAPI_NAME\s*:?=\s*(\w+)", makefile, re.M)
+        road1 = "%s_capi" % support.stage_topic(stage_dir)
         use = getattr(support.stage_checks(stage_dir), "ISOLATION", {})
         for source in sorted(stage_dir.glob("*_capi.c")):
             if source.name.startswith("_"):
                 continue        # private: a deliberate bug, not a module
-            name = capi_name.group(1) if capi_name else source.stem
+            name = (support.capi_name(stage_dir) if source.stem == road1
+                    else source.stem)
             slot = SLOT.search(source.read_text())
             found[name] = (stage_dir.name[:2], use.get(name),
                            DECLARATIONS.get(slot.group(1)) if slot else None)

@@ -36,12 +36,6 @@ def refuse(message):
     raise SystemExit(2)
 
 
-def topic_of(stage):
-    found = re.search(r"^TOPIC\s*:?=\s*(\w+)",
-                      (stage / "Makefile").read_text(), re.M)
-    return found.group(1) if found else None
-
-
 def fill(text, values):
     for key, value in values.items():
         text = text.replace("@%s@" % key, value)
@@ -75,7 +69,7 @@ def main(argv):
                "e.g. make new-stage TOPIC=mylib" % topic)
     stages = support.stages()
     for stage in stages:
-        if stage.name[3:] == topic or topic_of(stage) == topic:
+        if stage.name[3:] == topic or support.stage_topic(stage) == topic:
             refuse("TOPIC=%s: stage %s exists already" % (topic, stage.name))
     number = int(stages[-1].name[:2]) + 1 if stages else 1
     if number > 99:
