@@ -728,5 +728,29 @@ class TestHosts(unittest.TestCase):
                     "[c host] Python is finalised\n"), proc.stdout)
 
 
+
+# --- the differential tests (tests/harness/differential.py) ----------------
+
+def differential(d):
+    """What tests/harness/differential.py gives each function of road 1
+    (strategies of d's vocabulary, `s`), and the calls every run starts
+    with.  Each module of road 2 in this folder must agree with road 1."""
+    return {
+        "functions": {
+            "add": lambda s: (s.int_or_wrong, s.int_or_wrong),
+            "call_n_times": lambda s: (s.small_n, s.callback()),
+            "call_on_thread": lambda s: (s.small_n, s.callback()),
+            "set_trace": lambda s: (s.anything,),
+        },
+        # What to undo after each call, on each road.
+        "after": {"set_trace": lambda mod: mod.set_trace(False)},
+        "seeds": {
+            "add": [(2, 3), (INT_MAX, 1)],
+            "call_n_times": [(3, d.Fresh("callback", 30, "boom")),
+                             (5, d.Fresh("callback", 2, "boom"))],
+            "call_on_thread": [(3, d.Fresh("callback", 30, "boom"))],
+        },
+    }
+
 if __name__ == "__main__":
     unittest.main()

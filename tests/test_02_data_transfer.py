@@ -938,5 +938,64 @@ class TestRoadsAgree(unittest.TestCase):
         self.assertGreater(checked, 1000)
 
 
+
+# --- the differential tests (tests/harness/differential.py) ----------------
+
+def differential(d):
+    """What tests/harness/differential.py gives each function of road 1
+    (strategies of d's vocabulary, `s`), the calls every run starts with,
+    and the counterexamples found once."""
+    st = d.st
+    return {
+        "functions": {
+            "clamp": lambda s: (s.int_or_wrong,) * 3,
+            "checked_add": lambda s: (s.int_or_wrong,) * 2,
+            "scale": lambda s: (s.number, s.number),
+            "round_toward": lambda s: (s.number, st.one_of(
+                st.booleans(), s.int_or_wrong)),
+            "is_nan": lambda s: (s.number,),
+            "char_count": lambda s: (s.text_or_wrong,),
+            "char_count_nul": lambda s: (s.text_or_wrong,),
+            "reversed_text": lambda s: (s.text_or_wrong,),
+            "checksum": lambda s: (s.buffer_or_wrong,),
+            "address_of": lambda s: (s.buffer_or_wrong,),
+            "sum_buffer": lambda s: (s.ll_buffer,),
+            "scale_in_place": lambda s: (s.ll_buffer, s.int_or_wrong),
+            "time_c_loop": lambda s: (s.ll_buffer, st.one_of(
+                st.integers(1, 3), s.int_or_wrong)),
+            "sum_list": lambda s: (s.int_list(),),
+            "sorted_ints": lambda s: (s.int_list(),),
+        },
+        # Results that cannot agree, of which only the type is compared:
+        # seconds, and the address of a fresh object.
+        "type_only": {"address_of", "time_c_loop"},
+        "seeds": {
+            "clamp": [(5, 0, 3), (-5, 0, 3)],
+            "checked_add": [(2, 3), (LLONG_MAX, 1)],
+            "scale": [(1.5, 2)],
+            "round_toward": [(2.5, True), (2.5, False)],
+            "char_count": [("na\u00efve \U0001f40d",)],
+            "reversed_text": [("na\u00efve \U0001f40d",)],
+            "char_count_nul": [("a\0b",), ("ab",)],
+            "checksum": [(b"Wikipedia",)],
+            "sum_buffer": [(d.Fresh("array", "q", (1, 2, 3)),),
+                           (d.Fresh("array", "q", (LLONG_MAX, 1)),)],
+            "scale_in_place": [(d.Fresh("array", "q", (1, -2, 3)), 3),
+                               (d.Fresh("array", "q", (1, 2**62)), 2)],
+            "time_c_loop": [(d.Fresh("array", "q", (1, 2)), 1)],
+            "sum_list": [([1, 2, 3],), ([LLONG_MAX, 1],)],
+            "sorted_ints": [([3, 1, 2],)],
+        },
+        "examples": {
+            # An empty view with a step: road 1's PyBuffer_IsContiguous()
+            # calls it contiguous, memoryview.c_contiguous does not; road
+            # 2 refused it.
+            "address_of": [(d.EMPTY_STEP,)],
+            "checksum": [(d.EMPTY_STEP,)],
+            "sum_buffer": [(d.Fresh("slice", ("array", "q", ()), 0, 2,
+                                    False),)],
+        },
+    }
+
 if __name__ == "__main__":
     unittest.main()

@@ -928,5 +928,64 @@ class TestStaticAssert(unittest.TestCase):
         self.assertIn("7 padding bytes after tag", packed.stderr)
 
 
+
+# --- the differential tests (tests/harness/differential.py) ----------------
+
+def differential(d):
+    """What tests/harness/differential.py gives each function of road 1
+    (strategies of d's vocabulary, `s`), the calls every run starts with,
+    the counterexamples found once, and the module of this folder that is
+    not a second road to compare."""
+    st = d.st
+
+    def person(s):
+        u32 = s.field(2**32 - 1)
+        return st.one_of(st.tuples(u32, u32), st.tuples(u32, u32),
+                         st.lists(u32, max_size=3).map(tuple),
+                         st.lists(u32, max_size=3), s.wrong)
+
+    def record(s):
+        return (s.struct_buffer, s.field(255), s.field(2**64 - 1),
+                s.field(2**16 - 1))
+    return {
+        "functions": {
+            "layout": lambda s: (),
+            "person_older": lambda s: (person(s), s.field(2**32 - 1)),
+            "birthday": lambda s: (s.struct_buffer,),
+            "total_age": lambda s: (s.struct_buffer,),
+            "fill_record": record,
+            "fill_record_packed": record,
+            "describe": lambda s: (s.anything,),
+            "walk": lambda s: (st.one_of(st.lists(s.anything, max_size=6),
+                                         s.anything),),
+        },
+        "not_compared": {
+            "layout_abi": "ABI mode here reads the library's sample structs "
+                          "through wrong declarations: none of road 1's "
+                          "functions",
+        },
+        "seeds": {
+            "person_older": [((180, 41), 1), ((180, 2**32 - 1), 1)],
+            "birthday": [(d.Fresh("bytearray", bytes(8)),),
+                         (d.Fresh("ctypes", "Person", None, b"\1" * 8),)],
+            "total_age": [(d.Fresh("ctypes", "Person", 2, b"\1" * 16),)],
+            "fill_record": [(d.Fresh("bytearray", bytes(24)), 7, 2**64 - 1,
+                             2**16 - 1)],
+            "fill_record_packed": [(d.Fresh("bytearray", bytes(11)), 7,
+                                    2**64 - 1, 2**16 - 1)],
+            "describe": [(2.0,), (2**63,), ("x",)],
+            "walk": [([1, "x", None, 2.5],)],
+        },
+        "examples": {
+            # An empty view with a step (stage 02 has the same).
+            "birthday": [(d.EMPTY_STEP,)],
+            "total_age": [(d.EMPTY_STEP,)],
+            # An empty buffer at an odd address: never read, so never
+            # refused.
+            "fill_record": [(d.Fresh("slice", ("bytearray", b"\0"), 1, 1,
+                                     False), 0, 0, 0)],
+        },
+    }
+
 if __name__ == "__main__":
     unittest.main()

@@ -1232,5 +1232,221 @@ class TestExercise(support.Road):
 
 EXERCISE = ["TestExercise"]
 
+
+# --- the differential tests (tests/harness/differential.py) ----------------
+
+def differential(d):
+    """What tests/harness/differential.py runs on this stage: a program of
+    calls on both roads at once (memory_machine below), compared step by
+    step."""
+    def test_calls_in_any_order(self):
+        """Person, handles, Block, views, registry: any sequence of calls,
+        the same outcomes"""
+        d.run_machine(self, memory_machine(d))
+    return {"stateful": [test_calls_in_any_order]}
+
+
+class Token:
+    """What the registry holds: equal across roads when made equal."""
+
+    def __init__(self, number):
+        self.number = number
+
+    def __eq__(self, other):
+        return isinstance(other, Token) and other.number == self.number
+
+    def __hash__(self):
+        return self.number
+
+    def __repr__(self):
+        return "Token(%d)" % self.number
+
+
+def memory_machine(d):
+    """The state machine of the differential tests (d:
+    tests/harness/differential.py): Person, handles, Block, views and the
+    registry, used in any order on both roads, the counters compared after
+    each step."""
+    st, s = d.st, d.strategies()
+    u32 = s.field(2**32 - 1)
+    sizes = st.one_of(st.integers(0, 64), st.sampled_from(
+        [-1, 1 << 24, (1 << 24) + 1, 2**63]), s.wrong)
+    slots = st.one_of(st.integers(0, 7), s.int_or_wrong)
+
+    class MemoryMachine(d.RoadsMachine):
+        handles = d.Bundle("handles")
+        persons = d.Bundle("persons")
+        blocks = d.Bundle("blocks")
+        views = d.Bundle("views")
+
+        def __init__(self):
+            super().__init__()
+            for mod in (self.one, self.two):
+                mod.fail_allocation(0)
+                for slot in range(mod.REGISTRY_SLOTS):
+                    try:
+                        mod.registry_take(slot)
+                    except LookupError:
+                        pass
+            gc.collect()
+            self.start = [self.one.counters(), self.two.counters()]
+            self.made_pairs = []
+
+        # Every program starts with one of each, so that a few short
+        # programs already use them.
+        @d.initialize(target=handles)
+        def first_handle(self):
+            return self.made("person_new(180, 41)",
+                             lambda i, m: m.person_new(180, 41), "handle")
+
+        @d.initialize(target=persons)
+        def first_person(self):
+            return self.made("Person(170, 40)",
+                             lambda i, m: m.Person(170, 40), "person")
+
+        @d.initialize(target=blocks)
+        def first_block(self):
+            return self.made("Block(16)", lambda i, m: m.Block(16), "block")
+
+        @d.rule(target=handles, height=u32, age=u32)
+        def person_new(self, height, age):
+            return self.made("person_new(%r, %r)" % (height, age),
+                             lambda i, m: m.person_new(height, age),
+                             "handle")
+
+        @d.rule(handle=st.one_of(handles, s.anything),
+              func=st.sampled_from(["person_get", "person_birthday",
+                                    "person_free"]))
+        def handle_call(self, handle, func):
+            self.both("%s(%r)" % (func, handle), lambda i, m: getattr(
+                m, func)(handle[i] if isinstance(handle, Pair)
+                         else d.fresh(handle)))
+
+        @d.rule(target=persons, height=u32, age=u32)
+        def person(self, height, age):
+            return self.made("Person(%r, %r)" % (height, age),
+                             lambda i, m: m.Person(height, age), "person")
+
+        @d.rule(person=persons, name=st.sampled_from(
+            ["height_cm", "age", "closed", "birthday()", "close()",
+             "with"]))
+        def person_use(self, person, name):
+            def use(i, m):
+                if name == "with":
+                    with person[i] as inside:
+                        return inside is person[i]
+                if name.endswith("()"):
+                    return getattr(person[i], name[:-2])()
+                return getattr(person[i], name)
+            self.both("Person.%s" % name, use)
+
+        @d.rule(target=blocks, size=sizes)
+        def block(self, size):
+            return self.made("Block(%r)" % (size,),
+                             lambda i, m: m.Block(d.fresh(size)), "block")
+
+        @d.rule(block=blocks, name=st.sampled_from(
+            ["size", "closed", "exports", "close()"]))
+        def block_use(self, block, name):
+            self.both("Block.%s" % name, lambda i, m: (
+                getattr(block[i], name[:-2])() if name.endswith("()")
+                else getattr(block[i], name)))
+
+        @d.rule(block=blocks, size=sizes)
+        def resize(self, block, size):
+            self.both("Block.resize(%r)" % (size,),
+                      lambda i, m: block[i].resize(d.fresh(size)))
+
+        @d.rule(target=views, block=blocks)
+        def view(self, block):
+            return self.made("Block.view()", lambda i, m: block[i].view(),
+                             "view")
+
+        @d.rule(view=views, start=st.integers(-3, 70),
+              data=st.binary(max_size=8))
+        def write(self, view, start, data):
+            def write(i, m):
+                view[i][start:start + len(data)] = data
+            self.both("view[%d:] = %r" % (start, data), write)
+
+        @d.rule(view=views)
+        def read(self, view):
+            self.both("the view", lambda i, m: (
+                view[i].format, view[i].itemsize, view[i].readonly,
+                view[i].shape, view[i].tobytes()))
+
+        @d.rule(view=views)
+        def release(self, view):
+            self.both("view.release()", lambda i, m: view[i].release())
+
+        @d.rule(number=st.integers(0, 20))
+        def registry_put(self, number):
+            self.both("registry_put(Token(%d))" % number,
+                      lambda i, m: m.registry_put(Token(number)))
+
+        @d.rule(slot=slots, func=st.sampled_from(["registry_get",
+                                                "registry_take"]))
+        def registry_read(self, slot, func):
+            self.both("%s(%r)" % (func, slot),
+                      lambda i, m: getattr(m, func)(d.fresh(slot)))
+
+        @d.rule(nth=st.one_of(st.integers(0, 4), s.int_or_wrong))
+        def fail_allocation(self, nth):
+            self.both("fail_allocation(%r)" % (nth,),
+                      lambda i, m: m.fail_allocation(d.fresh(nth)))
+
+        @d.invariant()
+        def counters_agree(self):
+            def delta(i, m):
+                now = m.counters()
+                return {k: now[k] - self.start[i][k] for k in now}
+            self.both("counters() since the start", delta)
+
+        def teardown(self):
+            """The end of every program: each object used once more, then
+            closed or freed, twice, then used after that."""
+            try:
+                self.both("fail_allocation(0)",
+                          lambda i, m: m.fail_allocation(0))
+                for kind, steps in self.EPILOGUE:
+                    for pair in self.made_pairs:
+                        if pair.kind == kind:
+                            for step in steps:
+                                self.both("%s %s at the end" % (kind, step),
+                                          lambda i, m: self.step(
+                                              m, pair[i], step))
+                self.counters_agree()
+            finally:
+                for mod in (self.one, self.two):
+                    mod.fail_allocation(0)
+
+        EPILOGUE = [
+            # resize('x'): road 1 once said "closed" or "memoryview(s)
+            # exist" before it looked at the argument.
+            ("block", ["size", "exports", "close()", "resize(3)",
+                       "resize('x')"]),
+            ("view", ["read", "release()", "read"]),
+            ("block", ["close()", "close()", "size", "view()",
+                       "resize(3)", "resize('x')", "closed"]),
+            ("person", ["age", "birthday()", "close()", "close()", "age",
+                        "height_cm", "birthday()", "closed"]),
+            ("handle", ["person_get", "person_birthday", "person_free",
+                        "person_free", "person_get", "person_birthday"]),
+        ]
+
+        @staticmethod
+        def step(mod, obj, step):
+            if step == "read":
+                return (obj.format, obj.readonly, obj.tobytes())
+            if step.startswith("person_"):
+                return getattr(mod, step)(obj)
+            if step.startswith("resize("):
+                return obj.resize({"resize(3)": 3, "resize('x')": "x"}[step])
+            if step.endswith("()"):
+                return getattr(obj, step[:-2])()
+            return getattr(obj, step)
+
+    return MemoryMachine
+
 if __name__ == "__main__":
     unittest.main()

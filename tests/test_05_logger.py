@@ -780,5 +780,121 @@ class TestCffiOwner(OwnerChecks, support.Road):
 EXERCISE = ["TestCapi"]
 
 
+# --- the differential tests (tests/harness/differential.py) ----------------
+
+def differential(d):
+    """What tests/harness/differential.py runs on this stage: programs of
+    Logger calls on both roads, compared with what reached fds 1 and 2."""
+    def test_programs_of_calls(self):
+        """Logger: any program of calls, the same outcomes, output and
+        callbacks"""
+        def body(program):
+            results = [run_logger_program(d, self.one, program),
+                       run_logger_program(d, self.two, program)]
+            if results[0] != results[1]:
+                self.fail(d.disagreement(repr(program),
+                                         (self.road1, self.road2), results))
+        # Found once: road 1's parser calls bool(background) before the
+        # callback is checked; road 2 checked the callback first.
+        # Logger(callback, background=..., buffer_size=...), then its calls.
+        self.check(logger_programs(d), body,
+                   [(("int", d.Fresh("hostile", "RaisingLen"), None), [])])
+    return {"stateful": [test_programs_of_calls]}
+
+
+class CountingCallback:
+    """A callback that counts its calls and may raise."""
+
+    def __init__(self, kind):
+        self.kind, self.calls = kind, 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.kind == "raise":
+            raise Boom("callback %d" % self.calls)
+
+
+def logger_callback(kind, made):
+    if kind in ("count", "raise"):
+        made.append(CountingCallback(kind))
+        return made[-1]
+    return {"none": None, "int": 5, "str": "x"}[kind]
+
+
+def logger_programs(d):
+    """Programs of calls on one Logger: how it is made, then what is
+    done with it."""
+    st, s = d.st, d.strategies()
+    kinds = st.sampled_from(["none", "count", "raise", "int", "str"])
+    text = st.one_of(s.text, s.text.map(lambda t: t + "\n"),
+                     s.text.map(lambda t: "[ERROR] " + t + "\n"),
+                     st.integers(0, 200).map(lambda n: "L" * n + "\n"))
+    ops = st.one_of(
+        st.tuples(st.just("log"), st.one_of(text, text, text, s.wrong)),
+        st.sampled_from([("flush",), ("close",), ("closed",),
+                         ("buffer_size",), ("get_callback",),
+                         ("del_callback",), ("repr",)]),
+        st.tuples(st.just("set_callback"), kinds))
+    start = st.tuples(kinds, st.one_of(st.booleans(), s.wrong),
+                      st.one_of(st.integers(1, 64), st.sampled_from(
+                          [65536, 0, -1, 2**30, 2**30 + 1]), s.wrong))
+    return st.tuples(start, st.lists(ops, max_size=10))
+
+
+def run_logger_program(d, mod, program):
+    """Run a program on one road: what each step did, what went to fds 1
+    and 2, the callbacks' calls and what destructors reported."""
+    (kind, background, buffer_size), ops = program
+    made, steps, reported = [], [], []
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: reported.append(
+        (type(u.exc_value), str(u.exc_value)))
+    try:
+        with captured_fds() as cap:
+            lg = None
+
+            def start():
+                nonlocal lg
+                lg = mod.Logger(logger_callback(kind, made),
+                                background=d.fresh(background),
+                                buffer_size=d.fresh(buffer_size))
+            steps.append(d.outcome(start))
+            for op in ops if lg is not None else ():
+                steps.append(d.outcome(logger_step, d, lg, op, made, mod))
+            # The end of every program: each call once more, closed, and
+            # after that.
+            for op in LOGGER_EPILOGUE if lg is not None else ():
+                steps.append(d.outcome(logger_step, d, lg, op, made, mod))
+            del lg          # no cycle holds it: freed here, on both roads
+    finally:
+        sys.unraisablehook = old_hook
+    return (steps, cap.out, cap.err, [c.calls for c in made], reported)
+
+
+LOGGER_EPILOGUE = [("log", "[ERROR] last\n"), ("flush",), ("close",),
+                   ("closed",), ("close",), ("log", "after\n"), ("flush",),
+                   ("repr",)]
+
+
+def logger_step(d, lg, op, made, mod):
+    name = op[0]
+    if name == "log":
+        return lg.log(d.fresh(op[1]))
+    if name in ("flush", "close"):
+        return getattr(lg, name)()
+    if name in ("closed", "buffer_size"):
+        return getattr(lg, name)
+    if name == "get_callback":
+        callback = lg.callback
+        return [i for i, c in enumerate(made) if c is callback] or callback
+    if name == "set_callback":
+        lg.callback = logger_callback(op[1], made)
+        return None
+    if name == "del_callback":
+        del lg.callback
+        return None
+    return repr(lg).replace(mod.__name__ + ".", "MODULE.")
+
+
 if __name__ == "__main__":
     unittest.main()

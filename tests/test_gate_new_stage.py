@@ -6,7 +6,9 @@ exists and once after `make new-stage TOPIC=demo`: the contract files
 tests/run.py runs, the public modules of the hostile and stateful sweeps
 and of the reference-leak check, the C-API modules of the isolation test,
 the cdef files, the docs' reading order, the stages of the run-output
-test, the memcheck and sanitize jobs, the exercise checker.  "Before"
+test, the memcheck and sanitize jobs, the exercise checker, the pairs of
+roads of the differential tests (which catch the new road 2 when it
+drifts from road 1).  "Before"
 shows that each probe can fail: it is a discovery that misses the stage.
 Then `make test` in the copy passes with the new stage's tests counted.
 
@@ -32,7 +34,7 @@ PROBE = textwrap.dedent("""
     import json, os, sys
     sys.path.insert(0, os.path.join(os.getcwd(), "tests"))
     sys.path.insert(1, os.path.join(os.getcwd(), "tests", "gate"))
-    import support, run, excerpts, gate, api
+    import support, run, excerpts, differential, gate, api
     import test_cdefs, test_docs, test_isolation, test_run_output
     import test_gate_hostile, test_gate_stateful, test_gate_refleak
     stages = support.stages()
@@ -50,6 +52,8 @@ PROBE = textwrap.dedent("""
         "isolation": {k: list(v[1:]) and [bool(v[1]), v[2]]
                       for k, v in test_isolation.MODULES.items()},
         "docs order": test_docs.ORDER,
+        "differential pairs": [list(pair[:3])
+                               for pair in differential.pairs()],
         "memcheck jobs": [j.name for j in gate.stage_jobs(
             "memcheck", stages, support.ROOT, lambda n, leaks=True: {},
             lambda n, leaks=True: [], 60, lambda n: "")],
@@ -177,6 +181,59 @@ class TestNewStage(unittest.TestCase):
     def test_memcheck_and_sanitize_jobs(self):
         self.before_after("memcheck jobs", lambda jobs: {
             "06-demo-run", "test_06_demo"} <= set(jobs))
+
+    def test_differential_tests_compare_the_roads(self):
+        self.before_after("differential pairs", lambda pairs: [
+            "06", "demo_capi", "demo_cffi"] in pairs)
+
+    def differential_with(self, mistakes):
+        """The failed tests (and the output) of the copy's differential
+        tests of stage 06, with each (file, old, new) of `mistakes` made,
+        and undone after."""
+        saved = {}
+        try:
+            for name, old, new in mistakes:
+                path = os.path.join(self.root, name)
+                with open(path) as f:
+                    saved[path] = text = f.read()
+                self.assertEqual(text.count(old), 1, (name, old))
+                with open(path, "w") as f:
+                    f.write(text.replace(old, new))
+            proc = subprocess.run(
+                [support.PYTHON, "tests/run.py", "tests/test_differential.py"],
+                cwd=self.root, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, universal_newlines=True,
+                timeout=300, env=dict(support.child_env(),
+                                      FFI_GATE_STAGES="06"))
+        finally:
+            for path, text in saved.items():
+                with open(path, "w") as f:
+                    f.write(text)
+        self.assertEqual(proc.returncode, 1, proc.stdout[-3000:])
+        return sorted(re.findall(r"^  test_differential\.py: (\S+)$",
+                                 proc.stdout, re.M)), proc.stdout
+
+    def test_differential_tests_catch_the_new_roads_mistakes(self):
+        # Road 2's message drifts from road 1's, and the stage's tables
+        # leave out a function of road 1.
+        failed, out = self.differential_with([
+            ("06-demo/demo_cffi.py", "does not fit in a C int",
+             "does not fit in an int"),
+            ("tests/test_06_demo.py",
+             '            "vowels": lambda s: (s.text_or_wrong,),\n', "")])
+        self.assertEqual(failed, [
+            "TestDifferential06_demo_cffi.test_add",
+            "TestDifferential06_demo_cffi.test_every_function_is_compared"],
+            out[-3000:])
+        self.assertIn("the roads disagree on add(2147483647, 1)", out)
+        self.assertIn("['vowels']", out)
+        # A stage whose test file declares no tables at all.
+        failed, out = self.differential_with([
+            ("tests/test_06_demo.py", "def differential(d):",
+             "def no_differential(d):")])
+        self.assertEqual(failed, ["TestDifferential06_demo_cffi."
+                                  "test_the_stage_declares_its_tables"],
+                         out[-3000:])
 
     def test_exercise_checker_runs_the_skeleton(self):
         proc = make(self.root, "check-6", timeout=600)

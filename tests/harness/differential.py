@@ -20,13 +20,15 @@ The "short" profile runs few examples, derandomized: the same inputs on
 every run, a few seconds in all.  The "gate" profile runs many, random
 ones (fewer under the gates' checkers).  A disagreement hypothesis finds
 is shrunk to a small input; once the road that was wrong is fixed, that
-input stays in EXAMPLES below, so the short profile checks it for ever.
+input stays in the stage's `examples`, so the short profile checks it for
+ever.  What each stage declares, and how its roads are found: "what each
+stage declares" below.
 """
 
 import array
 import copy
 import ctypes
-import gc
+import importlib
 import math
 import os
 import sys
@@ -44,7 +46,9 @@ try:
                                      initialize, invariant, multiple, rule,
                                      run_state_machine_as_test)
 except ImportError:
-    hypothesis = None
+    # Every generated class is skipped (HYPOTHESIS_MISSING); the stages'
+    # tables may still name st, used only inside the tests.
+    hypothesis = st = None
 
 HYPOTHESIS_MISSING = "hypothesis is not installed for %s (install: %s)" % (
     sys.executable, doctor.install_package("hypothesis"))
@@ -280,6 +284,17 @@ class Strategies:
             lambda data: Fresh("bytearray", data))
         self.struct_buffer = st.one_of(self.buffer_or_wrong, structs,
                                        sized, sized)
+        # A count (of calls, say), a number, a text: mostly plausible.
+        self.small_n = st.one_of(st.integers(0, 20), self.int_or_wrong)
+        self.number = st.one_of(self.floats, self.ints, self.wrong)
+        self.text_or_wrong = st.one_of(self.text, st.text(max_size=300),
+                                       self.wrong)
+
+    def field(self, hi):
+        """A field of a struct, 0..hi: mostly in range, so that calls with
+        several fields get through to C."""
+        fits = st.one_of(st.integers(0, hi), st.sampled_from([0, hi]))
+        return st.one_of(fits, fits, fits, self.int_or_wrong)
 
     @staticmethod
     def hostile():
@@ -374,159 +389,66 @@ def strategies():
     return _STRATEGIES[0]
 
 
-# --- the functions of stages 01-03, and what each is given -------------------
+# --- what each stage declares ------------------------------------------------
+# Stage NN-topic declares its tables in its own test file,
+# tests/test_NN_topic.py, as `differential(d)` (d: this module), which
+# returns a dict of:
+#
+#   functions     {name: lambda s: (strategy, ...)}: the arguments of each
+#                 function of road 1 (s: strategies(), the vocabulary
+#                 above); every public function of road 1 must be there
+#   seeds         {name: [argument tuple, ...]}: calls every run starts with
+#   examples      {name: [argument tuple, ...]}: counterexamples found once
+#   type_only     {name, ...}: results compared by type only (times, ids)
+#   after         {name: lambda mod: ...}: what to undo after each call
+#   stateful      [test function, ...]: tests of a program of calls, on
+#                 self.one and self.two (run_machine() runs a state machine)
+#   not_compared  {module: why}: a module of road 2's names that has none
+#                 of road 1's functions
+#
+# The roads come from the folder: road 1 is the stage's C-API module
+# (support.capi_name), every other public module of the stage (its
+# <topic>_cffi and <topic>_abi wrappers, and any other extension module
+# built there, such as stage 03's Limited API build) is compared with it.
 
-def _n(s):
-    return st.one_of(st.integers(0, 20), s.int_or_wrong)
-
-
-def _number(s):
-    return st.one_of(s.floats, s.ints, s.wrong)
-
-
-def _text(s):
-    return st.one_of(s.text, st.text(max_size=300), s.wrong)
-
-
-def _field(s, hi):
-    """A field of a struct: mostly in range, so that calls with several
-    fields get through to C."""
-    fits = st.one_of(st.integers(0, hi), st.sampled_from([0, hi]))
-    return st.one_of(fits, fits, fits, s.int_or_wrong)
-
-
-def _person(s):
-    u32 = _field(s, 2**32 - 1)
-    return st.one_of(st.tuples(u32, u32), st.tuples(u32, u32),
-                     st.lists(u32, max_size=3).map(tuple),
-                     st.lists(u32, max_size=3), s.wrong)
-
-
-FUNCTIONS = {
-    "01": {
-        "add": lambda s: (s.int_or_wrong, s.int_or_wrong),
-        "call_n_times": lambda s: (_n(s), s.callback()),
-        "call_on_thread": lambda s: (_n(s), s.callback()),
-        "set_trace": lambda s: (s.anything,),
-    },
-    "02": {
-        "clamp": lambda s: (s.int_or_wrong,) * 3,
-        "checked_add": lambda s: (s.int_or_wrong,) * 2,
-        "scale": lambda s: (_number(s), _number(s)),
-        "round_toward": lambda s: (_number(s), st.one_of(st.booleans(),
-                                                         s.int_or_wrong)),
-        "is_nan": lambda s: (_number(s),),
-        "char_count": lambda s: (_text(s),),
-        "char_count_nul": lambda s: (_text(s),),
-        "reversed_text": lambda s: (_text(s),),
-        "checksum": lambda s: (s.buffer_or_wrong,),
-        "address_of": lambda s: (s.buffer_or_wrong,),
-        "sum_buffer": lambda s: (s.ll_buffer,),
-        "scale_in_place": lambda s: (s.ll_buffer, s.int_or_wrong),
-        "time_c_loop": lambda s: (s.ll_buffer,
-                                  st.one_of(st.integers(1, 3),
-                                            s.int_or_wrong)),
-        "sum_list": lambda s: (s.int_list(),),
-        "sorted_ints": lambda s: (s.int_list(),),
-    },
-    "03": {
-        "layout": lambda s: (),
-        "person_older": lambda s: (_person(s), _field(s, 2**32 - 1)),
-        "birthday": lambda s: (s.struct_buffer,),
-        "total_age": lambda s: (s.struct_buffer,),
-        "fill_record": lambda s: (s.struct_buffer, _field(s, 255),
-                                  _field(s, 2**64 - 1), _field(s, 2**16 - 1)),
-        "fill_record_packed": lambda s: (s.struct_buffer, _field(s, 255),
-                                         _field(s, 2**64 - 1),
-                                         _field(s, 2**16 - 1)),
-        "describe": lambda s: (s.anything,),
-        "walk": lambda s: (st.one_of(st.lists(s.anything, max_size=6),
-                                     s.anything),),
-    },
-}
-# Results that cannot agree, of which only the type is compared: seconds,
-# and the address of a fresh object.
-TYPE_ONLY = {"address_of", "time_c_loop"}
-# What to undo after each call, on each road.
-AFTER = {"set_trace": lambda mod: mod.set_trace(False)}
-
-# Counterexamples that hypothesis found once, each a disagreement fixed
-# since: (stage, function) -> argument tuples, checked on every run.
 EMPTY_STEP = Fresh("slice", ("array", "b", ()), 0, 2, False)   # [::2]
-# Logger(callback, background=..., buffer_size=...) and then its calls.
-EXAMPLES = {
-    # An empty view with a step: road 1's PyBuffer_IsContiguous() calls
-    # it contiguous, memoryview.c_contiguous does not; road 2 refused it.
-    ("02", "address_of"): [(EMPTY_STEP,)],
-    ("02", "checksum"): [(EMPTY_STEP,)],
-    ("02", "sum_buffer"): [(Fresh("slice", ("array", "q", ()), 0, 2,
-                                  False),)],
-    ("03", "birthday"): [(EMPTY_STEP,)],
-    ("03", "total_age"): [(EMPTY_STEP,)],
-    # An empty buffer at an odd address: never read, so never refused.
-    ("03", "fill_record"): [(Fresh("slice", ("bytearray", b"\0"), 1, 1,
-                                   False), 0, 0, 0)],
-    # Road 1's parser calls bool(background) before the callback is
-    # checked; road 2 checked the callback first.
-    ("05", "Logger"): [(("int", Fresh("hostile", "RaisingLen"), None), [])],
-}
-
-# One plain call of each function that takes several arguments or a
-# buffer, and its edge: every run starts with these, so that even the
-# short profile reaches C and compares what it did (generated calls with
-# several arguments seldom get all of them right).
-SEEDS = {
-    ("01", "add"): [(2, 3), (INT_MAX, 1)],
-    ("01", "call_n_times"): [(3, Fresh("callback", 30, "boom")),
-                             (5, Fresh("callback", 2, "boom"))],
-    ("01", "call_on_thread"): [(3, Fresh("callback", 30, "boom"))],
-    ("02", "clamp"): [(5, 0, 3), (-5, 0, 3)],
-    ("02", "checked_add"): [(2, 3), (LLONG_MAX, 1)],
-    ("02", "scale"): [(1.5, 2)],
-    ("02", "round_toward"): [(2.5, True), (2.5, False)],
-    ("02", "char_count"): [("na\u00efve \U0001f40d",)],
-    ("02", "reversed_text"): [("na\u00efve \U0001f40d",)],
-    ("02", "char_count_nul"): [("a\0b",), ("ab",)],
-    ("02", "checksum"): [(b"Wikipedia",)],
-    ("02", "sum_buffer"): [(Fresh("array", "q", (1, 2, 3)),),
-                           (Fresh("array", "q", (LLONG_MAX, 1)),)],
-    ("02", "scale_in_place"): [(Fresh("array", "q", (1, -2, 3)), 3),
-                               (Fresh("array", "q", (1, 2**62)), 2)],
-    ("02", "time_c_loop"): [(Fresh("array", "q", (1, 2)), 1)],
-    ("02", "sum_list"): [([1, 2, 3],), ([LLONG_MAX, 1],)],
-    ("02", "sorted_ints"): [([3, 1, 2],)],
-    ("03", "person_older"): [((180, 41), 1), ((180, 2**32 - 1), 1)],
-    ("03", "birthday"): [(Fresh("bytearray", bytes(8)),),
-                         (Fresh("ctypes", "Person", None, b"\1" * 8),)],
-    ("03", "total_age"): [(Fresh("ctypes", "Person", 2, b"\1" * 16),)],
-    ("03", "fill_record"): [(Fresh("bytearray", bytes(24)), 7, 2**64 - 1,
-                             2**16 - 1)],
-    ("03", "fill_record_packed"): [(Fresh("bytearray", bytes(11)), 7,
-                                    2**64 - 1, 2**16 - 1)],
-    ("03", "describe"): [(2.0,), (2**63,), ("x",)],
-    ("03", "walk"): [([1, "x", None, 2.5],)],
-}
-
-# The roads of each stage: road 1's module, then each module that must
-# agree with it.  A module whose name ends in _cffi or _abi needs cffi.
-ROADS = {
-    "01": ("extern_capi", ["extern_cffi", "extern_abi"]),
-    "02": ("transfer_capi", ["transfer_cffi"]),
-    "03": ("layout_capi", ["layout_cffi", "layout_abi3"]),
-    "04": ("memory_capi", ["memory_cffi"]),
-    "05": ("tales_from_ffi", ["logger_cffi"]),
-}
 
 
-# A module that this interpreter does not build: (built, why not).
-BUILT = {"layout_abi3": (sys.version_info >= (3, 11),
-                         "CPython 3.10: layout_abi3.abi3.so is not built, "
-                         "because the buffer protocol (Py_buffer) joined the "
-                         "Limited API in 3.11")}
+def test_file(stage_dir):
+    """The stage's own test file: tests/test_NN_topic.py for NN-topic."""
+    return support.TESTS / ("test_%s.py" % stage_dir.name.replace("-", "_"))
 
 
-def needs_cffi(module):
-    return module.endswith(("_cffi", "_abi"))
+def declared(stage_dir):
+    """What the stage's test file declares (see above), or None when it
+    declares nothing."""
+    path = test_file(stage_dir)
+    if not path.is_file():
+        return None
+    module = importlib.import_module(path.stem)
+    tables = getattr(module, "differential", None)
+    return None if tables is None else tables(sys.modules[__name__])
+
+
+def pairs(stages=None):
+    """[(stage, road 1, road 2, road 2 needs cffi, tables)] of every stage
+    (default: support.stages()), found in the folders: road 1 is the C-API
+    module, each other public module of the stage a road 2."""
+    found = []
+    for stage_dir in support.stages() if stages is None else stages:
+        stage = stage_dir.name[:2]
+        tables = declared(stage_dir) or {}
+        road1 = support.capi_name(stage_dir)
+        skipped = tables.get("not_compared", {})
+        modules = dict(support.gate_api().public_modules(
+            stage_dir, support.build_dir(stage)))
+        for name in sorted(set(skipped) - set(modules)):
+            raise LookupError("%s: not_compared names %s, which is not a "
+                              "module of the stage" % (stage_dir.name, name))
+        for road2, needs_cffi in sorted(modules.items()):
+            if road2 != road1 and road2 not in skipped:
+                found.append((stage, road1, road2, needs_cffi, tables))
+    return found
 
 
 def disagreement(what, names, results):
@@ -536,9 +458,10 @@ def disagreement(what, names, results):
 
 class DifferentialCase(unittest.TestCase):
     """Base of the generated classes: self.one and self.two are the two
-    modules, self.settings the profile's hypothesis settings."""
+    modules, self.settings the profile's hypothesis settings, self.tables
+    what the stage declares."""
 
-    stage = road1 = road2 = settings = None
+    stage = road1 = road2 = settings = tables = None
 
     @classmethod
     def setUpClass(cls):
@@ -557,15 +480,16 @@ class DifferentialCase(unittest.TestCase):
 
     def compare(self, name, args):
         results = []
+        after = self.tables.get("after", {})
         for mod in (self.one, self.two):
             made = [fresh(a) for a in args]
             func = getattr(mod, name)
-            if name in TYPE_ONLY:
+            if name in self.tables.get("type_only", ()):
                 got = outcome(lambda *a: type(func(*a)).__name__, *made)
             else:
                 got = outcome(func, *made)
-            if name in AFTER:
-                AFTER[name](mod)
+            if name in after:
+                after[name](mod)
             results.append((got, [snapshot(m) for m in made]))
             del made
         if results[0] != results[1]:
@@ -582,11 +506,43 @@ def _function_test(name, arguments):
                 strategy, strategy,
                 parts[0].map(lambda value: (value,) * len(parts)))
         self.check(strategy, lambda args: self.compare(name, args),
-                   SEEDS.get((self.stage, name), [])
-                   + EXAMPLES.get((self.stage, name), []))
+                   self.tables.get("seeds", {}).get(name, [])
+                   + self.tables.get("examples", {}).get(name, []))
     test.__name__ = "test_" + name
     test.__doc__ = "%s(): the same result on both roads" % name
     return test
+
+
+def undeclared(module, functions):
+    """The public functions of `module` (road 1) that `functions` lacks."""
+    api = support.gate_api()
+    return sorted(name for name, _ in api.public_callables(module)
+                  if name not in functions)
+
+
+def _completeness_test(stage):
+    def test(self):
+        missing = undeclared(self.one, self.tables["functions"])
+        self.assertEqual(missing, [], "%s: give the arguments of each in "
+                         "differential() of %s" % (self.road1, test_file(
+                             support.stage_dir(stage)).name))
+    test.__name__ = "test_every_function_is_compared"
+    test.__doc__ = "every public function of road 1 is in the tables"
+    return test
+
+
+def _nothing_declared(self):
+    self.fail("%s declares no differential(d): the tables of "
+              "tests/harness/differential.py" % test_file(
+                  support.stage_dir(self.stage)).name)
+
+
+def run_machine(case, machine):
+    """Run a RoadsMachine subclass on the two roads of a DifferentialCase,
+    under its profile."""
+    run_state_machine_as_test(type(machine.__name__, (machine,), {
+        "one": case.one, "two": case.two,
+        "names": (case.road1, case.road2)}), settings=case.settings)
 
 
 def define(namespace, profile_name):
@@ -595,33 +551,35 @@ def define(namespace, profile_name):
     pass FFI_GATE_STAGES=01,03 when asked for some stages only."""
     wanted = [s for s in os.environ.get("FFI_GATE_STAGES", "").split(",")
               if s]
-    for stage, (road1, others) in ROADS.items():
+    for stage, road1, road2, needs_cffi, tables in pairs():
         if wanted and stage not in wanted:
             continue
-        for road2 in others:
-            stateful = stage not in FUNCTIONS
-            body = {"stage": stage, "road1": road1, "road2": road2,
-                    "settings": profile(profile_name, stateful) if hypothesis
-                    else None}
-            if not stateful:
-                for name, arguments in FUNCTIONS[stage].items():
-                    body["test_" + name] = _function_test(name, arguments)
-            else:
-                body.update(STATEFUL[stage])
-            cls = type("TestDifferential%s_%s" % (stage, road2),
-                       (DifferentialCase,), body)
-            cls.__module__ = namespace["__name__"]
-            cls.__doc__ = "Stage %s: %s and %s agree" % (stage, road1, road2)
-            if road2 in BUILT:
-                cls = unittest.skipUnless(*BUILT[road2])(cls)
-            if needs_cffi(road2):
-                cls = unittest.skipUnless(support.have_cffi(),
-                                          support.CFFI_MISSING)(cls)
-            cls = unittest.skipUnless(hypothesis, HYPOTHESIS_MISSING)(cls)
-            namespace[cls.__name__] = cls
+        stateful = tables.get("stateful", [])
+        body = {"stage": stage, "road1": road1, "road2": road2,
+                "tables": tables,
+                "settings": profile(profile_name, bool(stateful))
+                if hypothesis else None}
+        for name, arguments in tables.get("functions", {}).items():
+            body["test_" + name] = _function_test(name, arguments)
+        if "functions" in tables:
+            body["test_every_function_is_compared"] = \
+                _completeness_test(stage)
+        for test in stateful:
+            body[test.__name__] = test
+        if not tables:
+            body["test_the_stage_declares_its_tables"] = _nothing_declared
+        cls = type("TestDifferential%s_%s" % (stage, road2),
+                   (DifferentialCase,), body)
+        cls.__module__ = namespace["__name__"]
+        cls.__doc__ = "Stage %s: %s and %s agree" % (stage, road1, road2)
+        if needs_cffi:
+            cls = unittest.skipUnless(support.have_cffi(),
+                                      support.CFFI_MISSING)(cls)
+        cls = unittest.skipUnless(hypothesis, HYPOTHESIS_MISSING)(cls)
+        namespace[cls.__name__] = cls
 
 
-# --- stage 04: Person, handles, Block, views, the registry -------------------
+# --- a program of calls on both roads ----------------------------------------
 
 class Pair:
     """One object of each road, made by the same call; kind says what."""
@@ -634,22 +592,6 @@ class Pair:
 
     def __repr__(self):
         return "Pair(%s)" % type(self.roads[0]).__name__
-
-
-class Token:
-    """What the registry holds: equal across roads when made equal."""
-
-    def __init__(self, number):
-        self.number = number
-
-    def __eq__(self, other):
-        return isinstance(other, Token) and other.number == self.number
-
-    def __hash__(self):
-        return self.number
-
-    def __repr__(self):
-        return "Token(%d)" % self.number
 
 
 class RoadsMachine(RuleBasedStateMachine if hypothesis else object):
@@ -675,313 +617,3 @@ class RoadsMachine(RuleBasedStateMachine if hypothesis else object):
             self.made_pairs.append(Pair(*objs, kind=kind))
             return self.made_pairs[-1]
         return multiple()
-
-
-def _memory_machine():
-    s = strategies()
-    u32 = _field(s, 2**32 - 1)
-    sizes = st.one_of(st.integers(0, 64), st.sampled_from(
-        [-1, 1 << 24, (1 << 24) + 1, 2**63]), s.wrong)
-    slots = st.one_of(st.integers(0, 7), s.int_or_wrong)
-
-    class MemoryMachine(RoadsMachine):
-        handles = Bundle("handles")
-        persons = Bundle("persons")
-        blocks = Bundle("blocks")
-        views = Bundle("views")
-
-        def __init__(self):
-            super().__init__()
-            for mod in (self.one, self.two):
-                mod.fail_allocation(0)
-                for slot in range(mod.REGISTRY_SLOTS):
-                    try:
-                        mod.registry_take(slot)
-                    except LookupError:
-                        pass
-            gc.collect()
-            self.start = [self.one.counters(), self.two.counters()]
-            self.made_pairs = []
-
-        # Every program starts with one of each, so that a few short
-        # programs already use them.
-        @initialize(target=handles)
-        def first_handle(self):
-            return self.made("person_new(180, 41)",
-                             lambda i, m: m.person_new(180, 41), "handle")
-
-        @initialize(target=persons)
-        def first_person(self):
-            return self.made("Person(170, 40)",
-                             lambda i, m: m.Person(170, 40), "person")
-
-        @initialize(target=blocks)
-        def first_block(self):
-            return self.made("Block(16)", lambda i, m: m.Block(16), "block")
-
-        @rule(target=handles, height=u32, age=u32)
-        def person_new(self, height, age):
-            return self.made("person_new(%r, %r)" % (height, age),
-                             lambda i, m: m.person_new(height, age),
-                             "handle")
-
-        @rule(handle=st.one_of(handles, s.anything),
-              func=st.sampled_from(["person_get", "person_birthday",
-                                    "person_free"]))
-        def handle_call(self, handle, func):
-            self.both("%s(%r)" % (func, handle), lambda i, m: getattr(
-                m, func)(handle[i] if isinstance(handle, Pair)
-                         else fresh(handle)))
-
-        @rule(target=persons, height=u32, age=u32)
-        def person(self, height, age):
-            return self.made("Person(%r, %r)" % (height, age),
-                             lambda i, m: m.Person(height, age), "person")
-
-        @rule(person=persons, name=st.sampled_from(
-            ["height_cm", "age", "closed", "birthday()", "close()",
-             "with"]))
-        def person_use(self, person, name):
-            def use(i, m):
-                if name == "with":
-                    with person[i] as inside:
-                        return inside is person[i]
-                if name.endswith("()"):
-                    return getattr(person[i], name[:-2])()
-                return getattr(person[i], name)
-            self.both("Person.%s" % name, use)
-
-        @rule(target=blocks, size=sizes)
-        def block(self, size):
-            return self.made("Block(%r)" % (size,),
-                             lambda i, m: m.Block(fresh(size)), "block")
-
-        @rule(block=blocks, name=st.sampled_from(
-            ["size", "closed", "exports", "close()"]))
-        def block_use(self, block, name):
-            self.both("Block.%s" % name, lambda i, m: (
-                getattr(block[i], name[:-2])() if name.endswith("()")
-                else getattr(block[i], name)))
-
-        @rule(block=blocks, size=sizes)
-        def resize(self, block, size):
-            self.both("Block.resize(%r)" % (size,),
-                      lambda i, m: block[i].resize(fresh(size)))
-
-        @rule(target=views, block=blocks)
-        def view(self, block):
-            return self.made("Block.view()", lambda i, m: block[i].view(),
-                             "view")
-
-        @rule(view=views, start=st.integers(-3, 70),
-              data=st.binary(max_size=8))
-        def write(self, view, start, data):
-            def write(i, m):
-                view[i][start:start + len(data)] = data
-            self.both("view[%d:] = %r" % (start, data), write)
-
-        @rule(view=views)
-        def read(self, view):
-            self.both("the view", lambda i, m: (
-                view[i].format, view[i].itemsize, view[i].readonly,
-                view[i].shape, view[i].tobytes()))
-
-        @rule(view=views)
-        def release(self, view):
-            self.both("view.release()", lambda i, m: view[i].release())
-
-        @rule(number=st.integers(0, 20))
-        def registry_put(self, number):
-            self.both("registry_put(Token(%d))" % number,
-                      lambda i, m: m.registry_put(Token(number)))
-
-        @rule(slot=slots, func=st.sampled_from(["registry_get",
-                                                "registry_take"]))
-        def registry_read(self, slot, func):
-            self.both("%s(%r)" % (func, slot),
-                      lambda i, m: getattr(m, func)(fresh(slot)))
-
-        @rule(nth=st.one_of(st.integers(0, 4), s.int_or_wrong))
-        def fail_allocation(self, nth):
-            self.both("fail_allocation(%r)" % (nth,),
-                      lambda i, m: m.fail_allocation(fresh(nth)))
-
-        @invariant()
-        def counters_agree(self):
-            def delta(i, m):
-                now = m.counters()
-                return {k: now[k] - self.start[i][k] for k in now}
-            self.both("counters() since the start", delta)
-
-        def teardown(self):
-            """The end of every program: each object used once more, then
-            closed or freed, twice, then used after that."""
-            try:
-                self.both("fail_allocation(0)",
-                          lambda i, m: m.fail_allocation(0))
-                for kind, steps in self.EPILOGUE:
-                    for pair in self.made_pairs:
-                        if pair.kind == kind:
-                            for step in steps:
-                                self.both("%s %s at the end" % (kind, step),
-                                          lambda i, m: self.step(
-                                              m, pair[i], step))
-                self.counters_agree()
-            finally:
-                for mod in (self.one, self.two):
-                    mod.fail_allocation(0)
-
-        EPILOGUE = [
-            # resize('x'): road 1 once said "closed" or "memoryview(s)
-            # exist" before it looked at the argument.
-            ("block", ["size", "exports", "close()", "resize(3)",
-                       "resize('x')"]),
-            ("view", ["read", "release()", "read"]),
-            ("block", ["close()", "close()", "size", "view()",
-                       "resize(3)", "resize('x')", "closed"]),
-            ("person", ["age", "birthday()", "close()", "close()", "age",
-                        "height_cm", "birthday()", "closed"]),
-            ("handle", ["person_get", "person_birthday", "person_free",
-                        "person_free", "person_get", "person_birthday"]),
-        ]
-
-        @staticmethod
-        def step(mod, obj, step):
-            if step == "read":
-                return (obj.format, obj.readonly, obj.tobytes())
-            if step.startswith("person_"):
-                return getattr(mod, step)(obj)
-            if step.startswith("resize("):
-                return obj.resize({"resize(3)": 3, "resize('x')": "x"}[step])
-            if step.endswith("()"):
-                return getattr(obj, step[:-2])()
-            return getattr(obj, step)
-
-    return MemoryMachine
-
-
-def _test_memory_machine(self):
-    machine = type("MemoryMachine", (_memory_machine(),), {
-        "one": self.one, "two": self.two,
-        "names": (self.road1, self.road2)})
-    run_state_machine_as_test(machine, settings=self.settings)
-
-
-_test_memory_machine.__name__ = "test_calls_in_any_order"
-_test_memory_machine.__doc__ = ("Person, handles, Block, views, registry: "
-                                "any sequence of calls, the same outcomes")
-
-
-# --- stage 05: the Logger, a program of calls and what it printed ------------
-
-class Counting:
-    """A callback that counts its calls and may raise."""
-
-    def __init__(self, kind):
-        self.kind, self.calls = kind, 0
-
-    def __call__(self):
-        self.calls += 1
-        if self.kind == "raise":
-            raise Boom("callback %d" % self.calls)
-
-
-def _callback(kind, made):
-    if kind in ("count", "raise"):
-        made.append(Counting(kind))
-        return made[-1]
-    return {"none": None, "int": 5, "str": "x"}[kind]
-
-
-def _logger_programs():
-    s = strategies()
-    kinds = st.sampled_from(["none", "count", "raise", "int", "str"])
-    text = st.one_of(s.text, s.text.map(lambda t: t + "\n"),
-                     s.text.map(lambda t: "[ERROR] " + t + "\n"),
-                     st.integers(0, 200).map(lambda n: "L" * n + "\n"))
-    ops = st.one_of(
-        st.tuples(st.just("log"), st.one_of(text, text, text, s.wrong)),
-        st.sampled_from([("flush",), ("close",), ("closed",),
-                         ("buffer_size",), ("get_callback",),
-                         ("del_callback",), ("repr",)]),
-        st.tuples(st.just("set_callback"), kinds))
-    start = st.tuples(kinds, st.one_of(st.booleans(), s.wrong),
-                      st.one_of(st.integers(1, 64), st.sampled_from(
-                          [65536, 0, -1, 2**30, 2**30 + 1]), s.wrong))
-    return st.tuples(start, st.lists(ops, max_size=10))
-
-
-def run_logger_program(mod, program):
-    """Run a program on one road: what each step did, what went to fds 1
-    and 2, the callbacks' calls and what destructors reported."""
-    import test_05_logger           # its captured_fds()
-    (kind, background, buffer_size), ops = program
-    made, steps, reported = [], [], []
-    old_hook = sys.unraisablehook
-    sys.unraisablehook = lambda u: reported.append(
-        (type(u.exc_value), str(u.exc_value)))
-    try:
-        with test_05_logger.captured_fds() as cap:
-            lg = None
-
-            def start():
-                nonlocal lg
-                lg = mod.Logger(_callback(kind, made),
-                                background=fresh(background),
-                                buffer_size=fresh(buffer_size))
-            steps.append(outcome(start))
-            for op in ops if lg is not None else ():
-                steps.append(outcome(_logger_step, lg, op, made, mod))
-            # The end of every program: each call once more, closed, and
-            # after that.
-            for op in EPILOGUE if lg is not None else ():
-                steps.append(outcome(_logger_step, lg, op, made, mod))
-            del lg          # no cycle holds it: freed here, on both roads
-    finally:
-        sys.unraisablehook = old_hook
-    return (steps, cap.out, cap.err, [c.calls for c in made], reported)
-
-
-EPILOGUE = [("log", "[ERROR] last\n"), ("flush",), ("close",), ("closed",),
-            ("close",), ("log", "after\n"), ("flush",), ("repr",)]
-
-
-def _logger_step(lg, op, made, mod):
-    name = op[0]
-    if name == "log":
-        return lg.log(fresh(op[1]))
-    if name in ("flush", "close"):
-        return getattr(lg, name)()
-    if name in ("closed", "buffer_size"):
-        return getattr(lg, name)
-    if name == "get_callback":
-        callback = lg.callback
-        return [i for i, c in enumerate(made) if c is callback] or callback
-    if name == "set_callback":
-        lg.callback = _callback(op[1], made)
-        return None
-    if name == "del_callback":
-        del lg.callback
-        return None
-    return repr(lg).replace(mod.__name__ + ".", "MODULE.")
-
-
-def _test_logger_programs(self):
-    def body(program):
-        results = [run_logger_program(self.one, program),
-                   run_logger_program(self.two, program)]
-        if results[0] != results[1]:
-            self.fail(disagreement(repr(program), (self.road1, self.road2),
-                                   results))
-    self.check(_logger_programs(), body,
-               EXAMPLES.get(("05", "Logger"), ()))
-
-
-_test_logger_programs.__name__ = "test_programs_of_calls"
-_test_logger_programs.__doc__ = ("Logger: any program of calls, the same "
-                                 "outcomes, output and callbacks")
-
-STATEFUL = {
-    "04": {"test_calls_in_any_order": _test_memory_machine},
-    "05": {"test_programs_of_calls": _test_logger_programs},
-}
