@@ -31,15 +31,27 @@
 static volatile size_t past_the_end = 16;  /* read at run time: no warning */
 static void *volatile forgotten;           /* a store the compiler keeps */
 
-static PyObject *
-canary_ok(PyObject *module, PyObject *unused)
+/* A heap block of `size` bytes, each `byte`; NULL with MemoryError set
+ * when malloc fails.  The caller owns the block: free() gives it back. */
+static char *
+filled_block(size_t size, int byte)
 {
-    (void)module; (void)unused;
-    char *buf = malloc(16);
+    char *buf = malloc(size);
     if (buf == NULL) {
-        return PyErr_NoMemory();
+        PyErr_NoMemory();
+        return NULL;
     }
-    memset(buf, 'x', 16);
+    memset(buf, byte, size);
+    return buf;
+}
+
+static PyObject *
+canary_ok(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
+{
+    char *buf = filled_block(16, 'x');
+    if (buf == NULL) {
+        return NULL;
+    }
     PyObject *result = PyUnicode_FromStringAndSize(buf, 4);
     free(buf);
     return result;
@@ -47,14 +59,12 @@ canary_ok(PyObject *module, PyObject *unused)
 
 /* BUG 1: heap buffer overflow, one byte past a 16-byte block. */
 static PyObject *
-canary_oob_write(PyObject *module, PyObject *unused)
+canary_oob_write(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
 {
-    (void)module; (void)unused;
-    char *buf = malloc(16);
+    char *buf = filled_block(16, 0);
     if (buf == NULL) {
-        return PyErr_NoMemory();
+        return NULL;
     }
-    memset(buf, 0, 16);
     /* Through a volatile lvalue: the compiler must emit the store, even
      * though the block is freed right after (a dead store otherwise). */
     ((volatile char *)buf)[past_the_end] = 1;   /* index 16 of 0..15 */
@@ -64,14 +74,12 @@ canary_oob_write(PyObject *module, PyObject *unused)
 
 /* BUG 2: a leaked allocation: nothing points at the block any more. */
 static PyObject *
-canary_leak(PyObject *module, PyObject *unused)
+canary_leak(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
 {
-    (void)module; (void)unused;
-    char *buf = malloc(64);
+    char *buf = filled_block(64, 'L');
     if (buf == NULL) {
-        return PyErr_NoMemory();
+        return NULL;
     }
-    memset(buf, 'L', 64);
     forgotten = buf;
     forgotten = NULL;                      /* the only pointer, gone */
     Py_RETURN_NONE;
@@ -81,9 +89,9 @@ canary_leak(PyObject *module, PyObject *unused)
  * the list owns the item.  Dropping the list frees the item, and the code
  * goes on using it: it needed Py_INCREF(item) before Py_DECREF(list). */
 static PyObject *
-canary_missing_incref(PyObject *module, PyObject *unused)
+canary_missing_incref(PyObject *Py_UNUSED(module),
+                      PyObject *Py_UNUSED(unused))
 {
-    (void)module; (void)unused;
     PyObject *item = PyUnicode_FromFormat("canary string number %d", 42);
     if (item == NULL) {
         return NULL;
@@ -103,23 +111,26 @@ canary_missing_incref(PyObject *module, PyObject *unused)
  * terms, so valgrind and ASan see nothing; the object can just never die.
  * Only counting references (the reference-leak check) finds it. */
 static PyObject *
-canary_leak_ref(PyObject *module, PyObject *obj)
+canary_leak_ref(PyObject *Py_UNUSED(module), PyObject *obj)
 {
-    (void)module;
     Py_INCREF(obj);                        /* owned by nobody, ever */
     Py_RETURN_NONE;
 }
 
 static PyMethodDef canary_methods[] = {
-    {"ok", canary_ok, METH_NOARGS, PyDoc_STR("No bug: the control.")},
-    {"oob_write", canary_oob_write, METH_NOARGS,
-     PyDoc_STR("BUG: writes one byte past a heap block.")},
-    {"leak", canary_leak, METH_NOARGS, PyDoc_STR("BUG: leaks 64 bytes.")},
-    {"leak_ref", canary_leak_ref, METH_O,
-     PyDoc_STR("BUG: leaks a reference to its argument.")},
-    {"missing_incref", canary_missing_incref, METH_NOARGS,
-     PyDoc_STR("BUG: reads a freed object (missing Py_INCREF).")},
-    {NULL, NULL, 0, NULL},
+    {.ml_name = "ok", .ml_meth = canary_ok, .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("No bug: the control.")},
+    {.ml_name = "oob_write", .ml_meth = canary_oob_write,
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("BUG: writes one byte past a heap block.")},
+    {.ml_name = "leak", .ml_meth = canary_leak, .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("BUG: leaks 64 bytes.")},
+    {.ml_name = "leak_ref", .ml_meth = canary_leak_ref, .ml_flags = METH_O,
+     .ml_doc = PyDoc_STR("BUG: leaks a reference to its argument.")},
+    {.ml_name = "missing_incref", .ml_meth = canary_missing_incref,
+     .ml_flags = METH_NOARGS,
+     .ml_doc = PyDoc_STR("BUG: reads a freed object (missing Py_INCREF).")},
+    {.ml_name = NULL}  /* sentinel */
 };
 
 static struct PyModuleDef canary_module = {
