@@ -192,10 +192,6 @@ class Road(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Older road classes say `needs_cffi = True` instead of the
-        # decorator: still honoured, with unittest's own class-level skip.
-        if getattr(cls, "needs_cffi", False) and not have_cffi():
-            raise unittest.SkipTest(CFFI_MISSING)
         cls.mod = import_stage(cls.stage, cls.module)
 
 
@@ -257,6 +253,17 @@ def run_make(stage, target="run", timeout=600, env=None):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=timeout, env=env or dict(os.environ))
     return proc.returncode, proc.stdout
+
+
+def built_module(stage, target, name):
+    """`make -s -C <stage> <target>`, then module `name` of the stage
+    (import_stage); an AssertionError with make's output if the build
+    fails."""
+    code, out = run_make(stage, target)
+    if code != 0:
+        raise AssertionError("make %s failed (%s):\n%s"
+                             % (target, describe_exit(code), out[-3000:]))
+    return import_stage(stage, name)
 
 
 def run_variants(env=None):

@@ -23,10 +23,7 @@ class BugsModule(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        code, out = support.run_make(STAGE, "demo")
-        if code != 0:
-            raise AssertionError("make demo failed:\n" + out)
-        cls.demos = support.import_stage(STAGE, "bugs._demos")
+        cls.demos = support.built_module(STAGE, "demo", "bugs._demos")
 
     def run_demo_child(self, code):
         """Run `code` with the plain demo build of _bugs_capi importable."""

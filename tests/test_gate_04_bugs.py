@@ -35,9 +35,7 @@ def under_a_checker():
 
 
 class BugDemos(unittest.TestCase):
-    demos = None
-    results = None
-    skip_reason = None
+    skip_reason = None      # else cls.demos and cls.results are set
 
     @classmethod
     def setUpClass(cls):
@@ -51,10 +49,7 @@ class BugDemos(unittest.TestCase):
                 "processes; skipped because %s (run them with: python3 "
                 "tests/run.py tests/test_gate_04_bugs.py)" % why)
             return
-        code, out = support.run_make(STAGE, "all")
-        if code != 0:
-            raise AssertionError("make all failed:\n" + out)
-        cls.demos = support.import_stage(STAGE, "bugs._demos")
+        cls.demos = support.built_module(STAGE, "all", "bugs._demos")
         # Every demonstration once, side by side; each test reads its own.
         cls.results = {(r.demo.name, r.demo.tool): r
                        for r in cls.demos.run_all(cls.demos.DEMOS)}

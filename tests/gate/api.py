@@ -124,16 +124,21 @@ class LyingInt(int):
         return float("nan")
 
 
-class ClearsItsList:
-    """Not an int, but says so (__class__), and empties the list that holds
-    it whenever it is converted."""
-
-    def __init__(self, victim):
-        self.victim = victim
+class PosesAsInt:
+    """Not an int, but says so: its __class__ is int (isinstance() believes
+    it), its type() is not."""
 
     @property
     def __class__(self):
         return int
+
+
+class ClearsItsList(PosesAsInt):
+    """Poses as an int, and empties the list that holds it whenever it is
+    converted."""
+
+    def __init__(self, victim):
+        self.victim = victim
 
     def _clear(self):
         self.victim.clear()
@@ -168,16 +173,12 @@ class LyingRangeInt(int):
         return "LyingRangeInt(%d)" % int.__index__(self)
 
 
-class ClaimsToBeInt:
-    """Not an int, but says so (__class__), converts to `value` and lies
-    in every comparison as LyingRangeInt does."""
+class ClaimsToBeInt(PosesAsInt):
+    """Poses as an int, converts to `value` and lies in every comparison as
+    LyingRangeInt does."""
 
     def __init__(self, value):
         self.value = value
-
-    @property
-    def __class__(self):
-        return int
 
     def __index__(self):
         return self.value
