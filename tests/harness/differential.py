@@ -405,6 +405,9 @@ def strategies():
 #                 self.one and self.two (run_machine() runs a state machine)
 #   not_compared  {module: why}: a module of road 2's names that has none
 #                 of road 1's functions
+#   built_where   {module: (built here, why not)}: a module the stage
+#                 builds only on some interpreters; elsewhere its pair is
+#                 skipped with the reason
 #
 # The roads come from the folder: road 1 is the stage's C-API module
 # (support.capi_name), every other public module of the stage (its
@@ -442,6 +445,8 @@ def pairs(stages=None):
         skipped = tables.get("not_compared", {})
         modules = dict(support.gate_api().public_modules(
             stage_dir, support.build_dir(stage)))
+        for name in tables.get("built_where", {}):
+            modules.setdefault(name, False)
         for name in sorted(set(skipped) - set(modules)):
             raise LookupError("%s: not_compared names %s, which is not a "
                               "module of the stage" % (stage_dir.name, name))
@@ -572,6 +577,8 @@ def define(namespace, profile_name):
                    (DifferentialCase,), body)
         cls.__module__ = namespace["__name__"]
         cls.__doc__ = "Stage %s: %s and %s agree" % (stage, road1, road2)
+        if road2 in tables.get("built_where", {}):
+            cls = unittest.skipUnless(*tables["built_where"][road2])(cls)
         if needs_cffi:
             cls = unittest.skipUnless(support.have_cffi(),
                                       support.CFFI_MISSING)(cls)
