@@ -417,7 +417,7 @@ def strategies():
 EMPTY_STEP = Fresh("slice", ("array", "b", ()), 0, 2, False)   # [::2]
 
 
-def test_file(stage_dir):
+def stage_test_file(stage_dir):
     """The stage's own test file: tests/test_NN_topic.py for NN-topic."""
     return support.TESTS / ("test_%s.py" % stage_dir.name.replace("-", "_"))
 
@@ -425,7 +425,7 @@ def test_file(stage_dir):
 def declared(stage_dir):
     """What the stage's test file declares (see above), or None when it
     declares nothing."""
-    path = test_file(stage_dir)
+    path = stage_test_file(stage_dir)
     if not path.is_file():
         return None
     module = importlib.import_module(path.stem)
@@ -447,9 +447,10 @@ def pairs(stages=None):
             stage_dir, support.build_dir(stage)))
         for name in tables.get("built_where", {}):
             modules.setdefault(name, False)
-        for name in sorted(set(skipped) - set(modules)):
-            raise LookupError("%s: not_compared names %s, which is not a "
-                              "module of the stage" % (stage_dir.name, name))
+        unknown = sorted(set(skipped) - set(modules))
+        if unknown:
+            raise LookupError("%s: not_compared names %s, not modules of "
+                              "the stage" % (stage_dir.name, unknown))
         for road2, needs_cffi in sorted(modules.items()):
             if road2 != road1 and road2 not in skipped:
                 found.append((stage, road1, road2, needs_cffi, tables))
@@ -525,20 +526,18 @@ def undeclared(module, functions):
                   if name not in functions)
 
 
-def _completeness_test(stage):
-    def test(self):
-        missing = undeclared(self.one, self.tables["functions"])
-        self.assertEqual(missing, [], "%s: give the arguments of each in "
-                         "differential() of %s" % (self.road1, test_file(
-                             support.stage_dir(stage)).name))
-    test.__name__ = "test_every_function_is_compared"
-    test.__doc__ = "every public function of road 1 is in the tables"
-    return test
+def _every_function_is_compared(self):
+    """every public function of road 1 is in the tables"""
+    where = stage_test_file(support.stage_dir(self.stage)).name
+    self.assertEqual(undeclared(self.one, self.tables["functions"]), [],
+                     "%s: give the arguments of each in differential() of "
+                     "%s" % (self.road1, where))
 
 
-def _nothing_declared(self):
+def _the_stage_declares_its_tables(self):
+    """the stage's test file has differential(d)"""
     self.fail("%s declares no differential(d): the tables of "
-              "tests/harness/differential.py" % test_file(
+              "tests/harness/differential.py" % stage_test_file(
                   support.stage_dir(self.stage)).name)
 
 
@@ -568,11 +567,12 @@ def define(namespace, profile_name):
             body["test_" + name] = _function_test(name, arguments)
         if "functions" in tables:
             body["test_every_function_is_compared"] = \
-                _completeness_test(stage)
+                _every_function_is_compared
         for test in stateful:
             body[test.__name__] = test
         if not tables:
-            body["test_the_stage_declares_its_tables"] = _nothing_declared
+            body["test_the_stage_declares_its_tables"] = \
+                _the_stage_declares_its_tables
         cls = type("TestDifferential%s_%s" % (stage, road2),
                    (DifferentialCase,), body)
         cls.__module__ = namespace["__name__"]
