@@ -33,19 +33,6 @@ class Boom(Exception):
     """Raised by test callbacks: no library code raises it by accident."""
 
 
-def raising_at(step, exc):
-    """A callback that keeps each i it is called with in .seen, and raises
-    exc when i == step."""
-    seen = []
-
-    def callback(i):
-        seen.append(i)
-        if i == step:
-            raise exc
-    callback.seen = seen
-    return callback
-
-
 class Result:
     """A fresh object for a callback to return: a weak reference to it
     tells whether anything still holds it."""
@@ -173,11 +160,17 @@ class CallbackChecks:
 
     def test_exception_in_callback_propagates_unchanged(self):
         boom = Boom("step 2 failed")
-        callback = raising_at(2, boom)
+        seen = []
+
+        def callback(i):
+            seen.append(i)
+            if i == 2:
+                raise boom
+
         with self.assertRaises(Boom) as cm:
             self.mod.call_n_times(10, callback)
         self.assertIs(cm.exception, boom)       # the very same object
-        self.assertEqual(callback.seen, [0, 1, 2])  # and no call after it
+        self.assertEqual(seen, [0, 1, 2])       # and no call after it
 
     def test_exception_from_a_nested_callback_propagates(self):
         def outer(i):
@@ -404,7 +397,13 @@ class ThreadChecks:
 
     def test_an_exception_on_the_thread_is_raised_in_the_caller(self):
         boom = Boom("step 1 failed")
-        callback = raising_at(1, boom)
+        seen = []
+
+        def callback(i):
+            seen.append(i)
+            if i == 1:
+                raise boom
+
         try:
             self.on_thread(5, callback)
         except Boom as exc:
@@ -412,7 +411,7 @@ class ThreadChecks:
         else:
             self.fail("call_on_thread() did not raise the callback's Boom")
         self.assertIs(raised, boom)             # the very same object
-        self.assertEqual(callback.seen, [0, 1])     # and no call after it
+        self.assertEqual(seen, [0, 1])          # and no call after it
         # Its traceback still ends in the callback, on the C thread.
         self.assertEqual(_last_frame(raised), "callback")
 
