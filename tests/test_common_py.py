@@ -18,7 +18,7 @@ HELPERS = ("type_error", "int_in_range", "uint_in_range", "check_exit_args")
 # The names a stage's own copy would have: the helpers, with or without
 # the leading underscore of a private function.
 COPY_NAMES = {prefix + name for name in HELPERS for prefix in ("", "_")}
-TEMPLATE = support.TESTS / "template" / "stage"
+TEMPLATE = support.HARNESS / "template" / "stage"
 
 
 def own_copies(text):
