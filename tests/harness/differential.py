@@ -104,21 +104,12 @@ def outcome(call, *args, **kwargs):
 
 # --- arguments made anew for each road ---------------------------------------
 
-class Person(ctypes.Structure):
-    _fields_ = [("height", ctypes.c_uint32), ("age", ctypes.c_uint32)]
+# Stage 03's own ctypes declarations of its structs (the ones its tests
+# check against C), so that a struct here is the struct there.
+_STRUCTS = support.import_stage("03", "_road2")
 
-
-class Record(ctypes.Structure):
-    _fields_ = [("tag", ctypes.c_uint8), ("id", ctypes.c_uint64),
-                ("flags", ctypes.c_uint16)]
-
-
-class RecordPacked(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = Record._fields_
-
-
-CTYPES = {"Person": Person, "Record": Record, "RecordPacked": RecordPacked,
+CTYPES = {"Person": _STRUCTS.Person, "Record": _STRUCTS.Record,
+          "RecordPacked": _STRUCTS.RecordPacked,
           "c_uint8": ctypes.c_uint8, "c_uint32": ctypes.c_uint32,
           "c_int64": ctypes.c_int64, "c_double": ctypes.c_double}
 
