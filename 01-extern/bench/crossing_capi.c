@@ -234,9 +234,10 @@ static PyMethodDef crossing_methods[] = {
 };
 /* [/excerpt: table] */
 
-/* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil)
-   these names come from common.h, which stands in a Py_mod_exec. */
 static PyModuleDef_Slot crossing_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* no state, no globals: every interpreter may load it */
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     /* each call finishes before it returns: nothing relies on the GIL */

@@ -272,9 +272,10 @@ static PyMethodDef extern_methods[] = {
 /* [/excerpt: methods] */
 
 /* [excerpt: slots] */
-/* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil)
-   these names come from common.h, which stands in a Py_mod_exec. */
 static PyModuleDef_Slot extern_slots[] = {
+    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
+     * or under the Limited API of an older version, these names come from
+     * common.h, which makes each of these slots a Py_mod_exec. */
     /* trace_calls is one C global for the whole process: no own GIL */
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
     /* callbacks and trace_calls rely on the GIL to take turns */
