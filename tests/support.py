@@ -84,6 +84,11 @@ def capi_name(stage_dir):
             or "%s_capi" % stage_topic(stage_dir))
 
 
+def stage_test_file(stage_dir):
+    """The stage's own test file: tests/test_NN_topic.py for NN-topic."""
+    return TESTS / ("test_%s.py" % stage_dir.name.replace("-", "_"))
+
+
 def stage_checks(stage_dir):
     """The stage's _checks.py, loaded as a module: what the shared tests
     need to know about a stage beyond its folder's shape (ISOLATION for

@@ -752,5 +752,59 @@ def differential(d):
         },
     }
 
+
+# The mistakes `make check-1` must catch in this stage's exercise: each
+# is an edit of the reference, with the words one of the checker's hints
+# must print (tests/test_gate_exercises.py makes each edit and runs the
+# checker; its top explains the form).
+MUTANTS = r"""
+@@ stage 1, part 1: integer overflow not refused
+hint: does not fit in a C int
+hint: OverflowError
+-    if (sum < INT_MIN || sum > INT_MAX) {
++    if (0 && (sum < INT_MIN || sum > INT_MAX)) {
+@@ stage 1, part 1: reference leak
+hint: leaks
+-    return PyLong_FromLong(add((int)a, (int)b));
++    PyObject *result = PyLong_FromLong(add((int)a, (int)b));
++    Py_XINCREF(result);
++    return result;
+@@ stage 1, part 1: exception swallowed
+hint: int_in_range
+                         &b) < 0) {
+-        return NULL;
++        PyErr_Clear();
++        return PyLong_FromLong(0);
+@@ stage 1, part 2: error status ignored
+hint: exception
+hint: NULL
+-        return -1;          /* exception set: ask the C loop to stop */
++        return 0;
+@@ stage 1, part 2: exception swallowed
+hint: exception
+-        return -1;          /* exception set: ask the C loop to stop */
++        PyErr_Clear();
++        return 0;
+@@ stage 1, part 2: reference leak
+hint: Py_DECREF
+hint: leak
+hint: released
+-    Py_DECREF(result);      /* the callback's return value is not used */
+@@ stage 1, part 3: error status ignored
+hint: PyObject_IsTrue
+hint: -1
+     int flag = PyObject_IsTrue(on);
+-    if (flag < 0) {
+-        return NULL;
+-    }
+@@ stage 1, part 3: borrowed reference returned
+hint: PyBool_FromLong
+hint: Py_RETURN_TRUE
+before: 3.12
+-    return PyBool_FromLong(old);
++    return old ? Py_True : Py_False;
+"""
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -997,5 +997,62 @@ def differential(d):
         },
     }
 
+
+# The mistakes `make check-2` must catch in this stage's exercise: each
+# is an edit of the reference, with the words one of the checker's hints
+# must print (tests/test_gate_exercises.py makes each edit and runs the
+# checker; its top explains the form).
+MUTANTS = r"""
+@@ stage 2, part 1: C-heap leak (free forgotten)
+hint: transfer_free
+-    transfer_free(out);
+     return result;
+@@ stage 2, part 1: double free
+hint: double-free
+hint: transfer_free
++    transfer_free(out);
+     transfer_free(out);
+     return result;
+@@ stage 2, part 2: reference leak
+hint: PyList_SET_ITEM
+hint: leak
+-        PyList_SET_ITEM(result, i, item);   /* steals the reference */
++        PyList_SET_ITEM(result, i, Py_NewRef(item));
+@@ stage 2, part 2: C-heap leak (free forgotten)
+hint: PyMem_Free
+ done:
+-    PyMem_Free(values);
+     return result;
+@@ stage 2, part 3: buffer not released on the error path
+hint: PyBuffer_Release
+-        goto done;
++        return NULL;
+     }
+     result = Py_NewRef(Py_None);
+-done:
+@@ stage 2, part 3: buffer never released
+hint: PyBuffer_Release
+ done:
+-    PyBuffer_Release(&view);
+     return result;
+     /* [stub]
+@@ stage 2, part 3: integer overflow not refused
+hint: OverflowError
+hint: scale_ll_in_place
+-    if (done != n) {
++    if (0 && done != n) {
+         PyErr_Format(PyExc_OverflowError,
+                      "scale_in_place(): item %zu (%lld) times %lld does not "
+@@ stage 2, part 3: reference leak (of None: immortal from 3.12 on)
+hint: Py_NewRef
+hint: leak
+before: 3.12
+-    result = Py_NewRef(Py_None);
++    result = Py_NewRef(Py_NewRef(Py_None));
+ done:
+     PyBuffer_Release(&view);
+"""
+
+
 if __name__ == "__main__":
     unittest.main()

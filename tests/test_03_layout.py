@@ -990,5 +990,57 @@ def differential(d):
         },
     }
 
+
+# The mistakes `make check-3` must catch in this stage's exercise: each
+# is an edit of the reference, with the words one of the checker's hints
+# must print (tests/test_gate_exercises.py makes each edit and runs the
+# checker; its top explains the form).
+MUTANTS = r"""
+@@ stage 3, part 1: integer overflow not refused
+hint: UINT32_MAX
+hint: OverflowError
+-    if (person.age + years > UINT32_MAX) {
++    if (0 && person.age + years > UINT32_MAX) {
+@@ stage 3, part 1: exception swallowed
+hint: uint_in_range
+                       "person_older() argument 'years'", &years) < 0) {
+-        return NULL;
++        PyErr_Clear();
++        years = 0;
+@@ stage 3, part 1: reference leak
+hint: new reference
+hint: leak
+-    return Py_BuildValue("(kk)", (unsigned long)older.height,
+-                         (unsigned long)older.age);
++    PyObject *result = Py_BuildValue("(kk)", (unsigned long)older.height,
++                                     (unsigned long)older.age);
++    Py_XINCREF(result);
++    return result;
+@@ stage 3, part 2: buffer not released on the error path
+hint: PyBuffer_Release
+-        goto done;
++        return NULL;
+     }
+     result = PyLong_FromUnsignedLong(person->age);
+-done:
+@@ stage 3, part 2: error status ignored
+hint: person_birthday() returns -1
+hint: OverflowError
+-    if (person_birthday(person) < 0) {
++    if (person_birthday(person) < 0 && 0) {
+@@ stage 3, part 3: missing INCREF (borrowed reference given away)
+hint: Py_INCREF
+hint: borrowed
+-        Py_INCREF(item);    /* ours now, whatever happens to the list */
+@@ stage 3, part 3: reference leak
+hint: Py_DECREF
+hint: leak
+         int rc = PyList_Append(result, text);
+-        Py_DECREF(text);
+# (Part 3's error paths, a failing describe_object() or PyList_Append(),
+# are reached only when memory runs out: no mutant there.)
+"""
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1448,5 +1448,57 @@ def memory_machine(d):
 
     return MemoryMachine
 
+
+# The mistakes `make check-4` must catch in this stage's exercise: each
+# is an edit of the reference, with the words one of the checker's hints
+# must print (tests/test_gate_exercises.py makes each edit and runs the
+# checker; its top explains the form).
+MUTANTS = r"""
+@@ stage 4, part 1: destructor not disarmed (double free)
+hint: PyCapsule_SetDestructor
+-    if (PyCapsule_SetDestructor(capsule, NULL) < 0
+-        || PyCapsule_SetName(capsule, RELEASED_CAPSULE) < 0) {
++    if (PyCapsule_SetName(capsule, RELEASED_CAPSULE) < 0) {
+@@ stage 4, part 1: C-heap leak (free forgotten)
+hint: person_free
+-    person_free(person);
+     return 0;
+     /* [stub]
+@@ stage 4, part 1: error status ignored
+hint: person_arg
+     Person *person = person_arg(capsule, func);
+-    if (person == NULL) {
+-        return -1;
+-    }
+@@ stage 4, part 2: export not counted
+hint: exports
+-    self->exports++;
+     return 0;
+     /* [stub]
+@@ stage 4, part 2: borrowed reference (the view holds no reference)
+hint: op as its obj argument
+hint: view->obj
+-    if (PyBuffer_FillInfo(view, op, self->block->data,
++    if (PyBuffer_FillInfo(view, NULL, self->block->data,
+@@ stage 4, part 2: error status ignored (closed Block)
+hint: self->block (NULL once closed)
+-    if (self->block == NULL) {
++    if (0 && self->block == NULL) {
+         PyErr_SetString(PyExc_ValueError, "memoryview(): the Block is closed");
+@@ stage 4, part 3: borrowed reference stored
+hint: Py_NewRef
+-    int slot = registry_put(registry, Py_NewRef(obj));
++    int slot = registry_put(registry, obj);
+@@ stage 4, part 3: reference leak (when full)
+hint: Py_DECREF
+-        Py_DECREF(obj);         /* not stored: give our reference back */
+@@ stage 4, part 3: error status ignored (registry full)
+hint: returns -1 when full
+-    if (slot < 0) {
++    if (slot < -1) {
+         Py_DECREF(obj);         /* not stored: give our reference back */
+"""
+
+
 if __name__ == "__main__":
     unittest.main()

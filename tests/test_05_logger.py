@@ -896,5 +896,44 @@ def logger_step(d, lg, op, made, mod):
     return repr(lg).replace(mod.__name__ + ".", "MODULE.")
 
 
+# The mistakes `make check-5` must catch in this stage's exercise: each
+# is an edit of the reference, with the words one of the checker's hints
+# must print (tests/test_gate_exercises.py makes each edit and runs the
+# checker; its top explains the form).
+MUTANTS = r"""
+@@ stage 5, part 1: exception swallowed
+hint: PyErr_Clear
+hint: NULL: it raised
+     if (result == NULL) {
+-        return NULL;                /* its exception, unchanged */
++        PyErr_Clear();
++        Py_RETURN_NONE;
+@@ stage 5, part 1: reference leak
+hint: Py_DECREF
+hint: leak
+     PyObject *result = PyObject_CallNoArgs(callback);
+-    Py_DECREF(callback);
+@@ stage 5, part 1: missing INCREF (borrowed reference)
+hint: Py_XNewRef
+-    callback = Py_XNewRef(self->callback);
++    callback = self->callback;
+@@ stage 5, part 2: error status ignored
+hint: raise_status
+-    if (status != LOGGER_OK) {
+-        return raise_status(status, "flush");
+-    }
+@@ stage 5, part 3: borrowed reference stored
+hint: Py_NewRef
+-    self->callback = value == Py_None ? NULL : Py_NewRef(value);
++    self->callback = value == Py_None ? NULL : value;
+@@ stage 5, part 3: reference leak
+hint: Py_XDECREF
+     Py_END_CRITICAL_SECTION();
+-    Py_XDECREF(old);
++    (void)old;
+     return 0;
+"""
+
+
 if __name__ == "__main__":
     unittest.main()

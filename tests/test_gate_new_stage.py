@@ -243,6 +243,23 @@ class TestNewStage(unittest.TestCase):
         self.assertIn("write py_add(): exercise 6, part 1", proc.stdout)
         self.assertNotRegex(proc.stdout, r"SIGSEGV|SIGABRT|crash")
 
+    def test_the_checker_kills_the_stages_mutants(self):
+        # The gate that proves the checker: it finds the new stage's
+        # MUTANTS in test_06_demo.py, and each fails `make check-6` with
+        # its hint.
+        proc = subprocess.run(
+            [support.PYTHON, "-m", "unittest", "-v",
+             "test_gate_exercises.TestTheCheckerKillsEveryMutant"
+             ".test_every_part_has_mutants",
+             "test_gate_exercises.TestTheCheckerKillsEveryMutant"
+             ".test_stage_06"],
+            cwd=os.path.join(self.root, "tests"), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, universal_newlines=True, timeout=900,
+            env=support.without_gates())
+        self.assertEqual(proc.returncode, 0, proc.stdout[-5000:])
+        self.assertRegex(proc.stdout, r"06-demo's mutants \.\.\. ok")
+        self.assertIn("Ran 2 tests", proc.stdout)
+
     def test_make_test_passes_and_counts_the_stage(self):
         proc = make(self.root, "test", timeout=1200)
         self.assertEqual(proc.returncode, 0, proc.stdout[-5000:])

@@ -408,15 +408,10 @@ def strategies():
 EMPTY_STEP = Fresh("slice", ("array", "b", ()), 0, 2, False)   # [::2]
 
 
-def stage_test_file(stage_dir):
-    """The stage's own test file: tests/test_NN_topic.py for NN-topic."""
-    return support.TESTS / ("test_%s.py" % stage_dir.name.replace("-", "_"))
-
-
 def declared(stage_dir):
     """What the stage's test file declares (see above), or None when it
     declares nothing."""
-    path = stage_test_file(stage_dir)
+    path = support.stage_test_file(stage_dir)
     if not path.is_file():
         return None
     module = importlib.import_module(path.stem)
@@ -519,7 +514,7 @@ def undeclared(module, functions):
 
 def _every_function_is_compared(self):
     """every public function of road 1 is in the tables"""
-    where = stage_test_file(support.stage_dir(self.stage)).name
+    where = support.stage_test_file(support.stage_dir(self.stage)).name
     self.assertEqual(undeclared(self.one, self.tables["functions"]), [],
                      "%s: give the arguments of each in differential() of "
                      "%s" % (self.road1, where))
@@ -528,7 +523,7 @@ def _every_function_is_compared(self):
 def _the_stage_declares_its_tables(self):
     """the stage's test file has differential(d)"""
     self.fail("%s declares no differential(d): the tables of "
-              "tests/harness/differential.py" % stage_test_file(
+              "tests/harness/differential.py" % support.stage_test_file(
                   support.stage_dir(self.stage)).name)
 
 
