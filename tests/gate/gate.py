@@ -725,7 +725,9 @@ def main(argv=None):
     parser.add_argument("-j", "--jobs", type=int,
                         default=int(os.environ.get("GATE_JOBS", 0))
                         or os.cpu_count() or 2)
-    args = parser.parse_args(argv)
+    # Intermixed: `sanitize -j 1 1` (GATE_JOBS=1 STAGE=1) is stage 1 with
+    # one job; parse_args would take no stage after -j's value.
+    args = parser.parse_intermixed_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
     if args.gate == "memcheck":
         return memcheck(args.stages, args.jobs)
