@@ -19,6 +19,13 @@ from setuptools import Extension, setup
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.chdir(HERE)                       # setuptools wants paths relative to here
 os.makedirs("build", exist_ok=True)  # egg_base (below) must exist
+# The sources are one folder up, so each object lands one folder above
+# the temporary folder: ../layout_lib.c compiles to build/temp/../
+# layout_lib.o, which is build/layout_lib.o.  That path resolves only if
+# build/temp exists, and some setuptools versions (Debian 12's 66.1) make
+# it later than the first compile: make it here.
+BUILD_TEMP = os.path.join("build", "temp")
+os.makedirs(BUILD_TEMP, exist_ok=True)
 
 if sys.version_info < (3, 11):
     sys.exit("setup.py: layout_abi3 needs CPython 3.11 or newer (its Limited"
@@ -47,6 +54,7 @@ setup(
         # The wheel's tag: cp311-abi3 = "CPython 3.11 or newer, stable ABI".
         "bdist_wheel": {"py_limited_api": "cp311"},
         "egg_info": {"egg_base": "build"},
+        "build": {"build_temp": BUILD_TEMP},
     },
 )
 # [/excerpt: setup-abi3]

@@ -30,6 +30,13 @@ except ImportError:
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.chdir(HERE)                       # setuptools wants paths relative to here
 os.makedirs("build", exist_ok=True)  # egg_base (below) must exist
+# The sources are one folder up, so each object lands one folder above
+# the temporary folder: ../logger_lib.c compiles to build/temp/../
+# logger_lib.o, which is build/logger_lib.o.  That path resolves only if
+# build/temp exists, and some setuptools versions (Debian 12's 66.1) make
+# it later than the first compile: make it here.
+BUILD_TEMP = os.path.join("build", "temp")
+os.makedirs(BUILD_TEMP, exist_ok=True)
 
 # [excerpt: setup-capi]
 # $(B)/logger_lib.o: logger_lib.c logger_lib.h, with CFLAGS += -pthread.
@@ -103,6 +110,7 @@ setup(
     cmdclass={"build_ext": build_ext_common},
     # Metadata goes to build/ too: nothing new beside the sources.
     options={"build_ext": BUILD_EXT_OPTIONS,
-             "egg_info": {"egg_base": "build"}},
+             "egg_info": {"egg_base": "build"},
+             "build": {"build_temp": BUILD_TEMP}},
     **cffi_road(),
 )
