@@ -19,6 +19,7 @@ two requests) are in the hostile sweep's table (api.hostile_values).
 """
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -26,6 +27,7 @@ import support
 
 CHILD = support.TESTS / "gate" / "stateful_child.py"
 CHILD_SECONDS = 3600 if os.environ.get("FFI_GATE") == "memcheck" else 300
+SAID = set()            # the skip lines already printed
 
 
 def sweep(stage, module, prefix=None, env=None):
@@ -50,6 +52,10 @@ def sweep(stage, module, prefix=None, env=None):
                                                         CHILD_SECONDS)]
     problems = [line[len("PROBLEM "):] for line in proc.stdout.splitlines()
                 if line.startswith("PROBLEM ")]
+    for line in proc.stdout.splitlines():     # a step left out, and why
+        if line.startswith("skipped: ") and line not in SAID:
+            SAID.add(line)
+            print("\n  stateful sweep " + line, file=sys.stderr)
     ended = any(line.startswith("END ") for line in proc.stdout.splitlines())
     if proc.returncode != 0 or not ended:
         problems.append("%s %s: the child %s%s:\n%s" % (

@@ -62,6 +62,15 @@ THREADS = 4
 SMALL = bool(os.environ.get("FFI_SMALL"))
 ROUNDS = 100 if SMALL else 2000          # calls per thread
 FORK_SECONDS = 60 if SMALL else 20      # how long a forked child may take
+# Under the sanitize gate the fork step is left out.  AddressSanitizer
+# takes its allocator's locks around fork() only from LLVM 18 on (its
+# pthread_atfork handlers); the libasan of GCC 12 and clang 14 has none,
+# so a child forked while another thread is inside malloc() waits for
+# ever on a lock nobody will release: the tool's limit, not the module's.
+# The plain run of this sweep (make gates) and memcheck fork as usual.
+FORK_SKIPPED = (os.environ.get("FFI_GATE") == "sanitize"
+                and "fork during the race: not under AddressSanitizer "
+                    "before LLVM 18 (no pthread_atfork in its allocator)")
 # The list the between-bytecodes attack changes: big enough that its item
 # array is memory of its own (mmap), given back to the system when the
 # list is emptied, so that reading it afterwards crashes even without a
@@ -335,6 +344,11 @@ class Stateful:
         """Fork while other threads are inside the module: the child must
         be able to make new objects and use them, and to exit."""
         if not hasattr(os, "fork"):
+            return
+        if FORK_SKIPPED:
+            if not getattr(Stateful, "fork_skip_said", False):
+                Stateful.fork_skip_said = True
+                print("skipped: " + FORK_SKIPPED, flush=True)
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
