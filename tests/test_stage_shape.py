@@ -10,7 +10,6 @@ folders (support.stages()); nothing here names one.
 """
 import fnmatch
 import os
-import re
 import shutil
 import tempfile
 import unittest
@@ -52,16 +51,11 @@ PRODUCTS = ("*.o", "*.a", "*.so", "_*_cffi.c", "__pycache__", "build",
             "build-*", "*.egg-info", ".pytest_cache")
 
 
-def topic_of(stage):
-    text = (stage / "Makefile").read_text(encoding="utf-8")
-    match = re.search(r"^TOPIC\s*:=\s*(\w+)\s*$", text, re.MULTILINE)
-    return match.group(1) if match else None
-
-
 def problems(stage):
     """What in `stage` breaks the shape, one line each (empty: none)."""
     found = []
-    topic = topic_of(stage) if (stage / "Makefile").is_file() else None
+    topic = (support.stage_topic(stage)
+             if (stage / "Makefile").is_file() else None)
     if topic is None:
         return ["%s: no Makefile with `TOPIC := <topic>`" % stage.name]
     names = {entry.name: entry for entry in stage.iterdir()
