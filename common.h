@@ -12,7 +12,9 @@
  *      type, int_in_range() and uint_in_range() for an int that must fit
  *      a C integer type, check_exit_args() for a context manager's
  *      __exit__.  Each message names the function and the argument.
- *      And AS_PYCFUNCTION(), the one cast a method table needs.
+ *      check_signals(), which lets Ctrl-C stop a C library that waits.
+ *      And AS_PYCFUNCTION(), the one cast a method table needs, and
+ *      FFI_MODULE(), the end of a module as chapter 01 writes it.
  *
  * Every function here is `static inline`: each module gets its own copy of
  * what it calls, and no compiler warns about a helper a module leaves
@@ -168,7 +170,7 @@ compat_exec_main_interpreter_only(PyObject *module)
 #endif
 
 
-/* ===== Part 2: the argument helpers every module uses ================== */
+/* ===== Part 2: the helpers every module uses =========================== */
 
 /* [excerpt: int_in_range] */
 /* [excerpt: type_error] */
@@ -271,6 +273,26 @@ check_exit_args(const char *type_name, Py_ssize_t nargs)
     return 0;
 }
 
+/* [excerpt: check_signals] */
+/* For a C library that waits, or loops on a thread of its own, while the
+ * thread that called it has released the GIL: the library calls this
+ * (without the GIL) now and then, so that Ctrl-C can stop it.  Python's
+ * C-level handler has only noted the signal; the Python handler runs in
+ * PyErr_CheckSignals(), in the main thread, with the GIL.  If it raised
+ * (KeyboardInterrupt for Ctrl-C), the exception stays set in this
+ * thread's state, and the call that released the GIL finds it when it
+ * takes the GIL back: return 1, and the library stops.  Stages 01 and 05
+ * pass it to their libraries. */
+static inline int
+check_signals(void *Py_UNUSED(arg))
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(gil);
+    return stop;
+}
+/* [/excerpt: check_signals] */
+
 /* [excerpt: as_pycfunction] */
 /* A method table stores every function as a PyCFunction, which takes two
  * arguments.  A METH_FASTCALL or METH_KEYWORDS function takes three, so
@@ -279,5 +301,56 @@ check_exit_args(const char *type_name, Py_ssize_t nargs)
  * so that GCC's -Wcast-function-type sees that it is meant. */
 #define AS_PYCFUNCTION(func) ((PyCFunction)(void (*)(void))(func))
 /* [/excerpt: as_pycfunction] */
+
+/* FFI_MODULE(prefix, name, doc, interpreters, gil) writes the end of a
+ * module with no state of its own, the same lines that extern_capi.c
+ * (chapter 01) writes out by hand:
+ *
+ *   - prefix_slots, the slot table: which interpreters may load the module
+ *     (Py_mod_multiple_interpreters, 3.12) and whether it needs the GIL
+ *     (Py_mod_gil, 3.13).  Before those versions, or under the Limited API
+ *     of an older one, both names come from Part 1, which makes each of
+ *     them one more Py_mod_exec;
+ *   - prefix_module, the PyModuleDef: the module's name and docstring, its
+ *     functions (the table prefix_methods, defined above the call), no
+ *     per-module state, the slots;
+ *   - PyInit_<name>, the one symbol the import system looks up in the
+ *     shared library: it returns the definition, and the import system
+ *     creates the module from it (multi-phase initialisation, PEP 489).
+ *
+ * FFI_MODULE_EXEC is the same with one more slot, first: Py_mod_exec,
+ * prefix_exec, a function that fills in each new module object (stage 05
+ * adds its type there).  `name` is a bare word, or a macro that expands to
+ * one (stage 03 builds one source under two names).  A module with state
+ * of its own writes all of it out, as stage 04 does. */
+#define FFI_MODULE(prefix, name, doc, interpreters, gil)         \
+    FFI_MODULE_SLOTS(prefix, interpreters, gil, /* nothing */)   \
+    FFI_MODULE_DEF(prefix, name, doc)
+#define FFI_MODULE_EXEC(prefix, name, doc, interpreters, gil)    \
+    FFI_MODULE_SLOTS(prefix, interpreters, gil,                  \
+                     {Py_mod_exec, prefix##_exec},)              \
+    FFI_MODULE_DEF(prefix, name, doc)
+/* The slots `...` (each followed by a comma), then the two above. */
+#define FFI_MODULE_SLOTS(prefix, interpreters, gil, ...)         \
+    static PyModuleDef_Slot prefix##_slots[] = {                 \
+        __VA_ARGS__                                              \
+        {Py_mod_multiple_interpreters, interpreters},            \
+        {Py_mod_gil, gil},                                       \
+        {0, NULL}                                                \
+    };
+#define FFI_MODULE_DEF(prefix, name, doc)                        \
+    static struct PyModuleDef prefix##_module = {                \
+        PyModuleDef_HEAD_INIT,                                   \
+        .m_name = #name,                                         \
+        .m_doc = doc,                                            \
+        .m_size = 0,                                             \
+        .m_methods = prefix##_methods,                           \
+        .m_slots = prefix##_slots,                               \
+    };                                                           \
+    PyMODINIT_FUNC                                               \
+    PyInit_##name(void)                                          \
+    {                                                            \
+        return PyModuleDef_Init(&prefix##_module);               \
+    }
 
 #endif /* TALES_COMMON_H */

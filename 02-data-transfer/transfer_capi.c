@@ -64,6 +64,9 @@ bool_arg(PyObject *obj, const char *what, bool *out)
     return 0;
 }
 
+PyDoc_STRVAR(transfer_clamp_doc, "clamp(value, lo, hi)\n--\n\n"
+    "value limited to lo..hi by C's clamp_int(), in C ints.");
+
 static PyObject *
 transfer_clamp(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
 {
@@ -89,6 +92,9 @@ transfer_clamp(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
     /* In range, so the conversions to int keep every value. */
     return PyLong_FromLong(clamp_int((int)value, (int)lo, (int)hi));
 }
+
+PyDoc_STRVAR(transfer_checked_add_doc, "checked_add(a, b)\n--\n\n"
+    "a + b as C long longs; OverflowError if it does not fit.");
 
 /* [excerpt: checked_add] */
 static PyObject *
@@ -117,6 +123,9 @@ transfer_checked_add(PyObject *Py_UNUSED(module), PyObject *args,
     return PyLong_FromLongLong(sum);
 }
 /* [/excerpt: checked_add] */
+
+PyDoc_STRVAR(transfer_scale_doc, "scale(x, factor)\n--\n\n"
+    "x * factor, as C doubles.");
 
 static PyObject *
 transfer_scale(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
@@ -190,6 +199,9 @@ fastcall_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
 }
 /* [/excerpt: fastcall_args] */
 
+PyDoc_STRVAR(transfer_round_toward_doc, "round_toward(x, up)\n--\n\n"
+    "ceil(x) if up is True, floor(x) if False, as a float.");
+
 /* [excerpt: round_toward] */
 static PyObject *
 transfer_round_toward(PyObject *Py_UNUSED(module), PyObject *const *args,
@@ -208,6 +220,9 @@ transfer_round_toward(PyObject *Py_UNUSED(module), PyObject *const *args,
     return PyFloat_FromDouble(round_double(x, up));
 }
 /* [/excerpt: round_toward] */
+
+PyDoc_STRVAR(transfer_is_nan_doc, "is_nan(x)\n--\n\n"
+    "True if x is NaN, as C's isnan() sees it.");
 
 static PyObject *
 transfer_is_nan(PyObject *Py_UNUSED(module), PyObject *x_obj)
@@ -238,6 +253,9 @@ utf8_arg(PyObject *obj, const char *what, Py_ssize_t *len)
 }
 /* [/excerpt: utf8_arg] */
 
+PyDoc_STRVAR(transfer_char_count_doc, "char_count(text)\n--\n\n"
+    "len(text), counted by C in its UTF-8 bytes.");
+
 static PyObject *
 transfer_char_count(PyObject *Py_UNUSED(module), PyObject *text)
 {
@@ -248,6 +266,10 @@ transfer_char_count(PyObject *Py_UNUSED(module), PyObject *text)
     }
     return PyLong_FromSize_t(utf8_count(utf8, (size_t)len));
 }
+
+PyDoc_STRVAR(transfer_char_count_nul_doc, "char_count_nul(text)\n--\n\n"
+    "The same through a NUL-terminated C string: text must not contain "
+    "'\\0'.");
 
 /* [excerpt: char_count_nul] */
 static PyObject *
@@ -276,6 +298,9 @@ transfer_char_count_nul(PyObject *Py_UNUSED(module), PyObject *text)
     return PyLong_FromSize_t(utf8_count_nul(utf8));
 }
 /* [/excerpt: char_count_nul] */
+
+PyDoc_STRVAR(transfer_reversed_text_doc, "reversed_text(text)\n--\n\n"
+    "text[::-1], built by C in memory C allocates.");
 
 /* Returns a new str: `text` reversed character by character, by C, in
  * memory that C allocates (utf8_reverse) and C must free (transfer_free). */
@@ -391,6 +416,9 @@ error:
 }
 /* [/excerpt: ll_view] */
 
+PyDoc_STRVAR(transfer_checksum_doc, "checksum(data)\n--\n\n"
+    "The Adler-32 checksum of a bytes-like object's bytes.");
+
 static PyObject *
 transfer_checksum(PyObject *Py_UNUSED(module), PyObject *data)
 {
@@ -403,6 +431,9 @@ transfer_checksum(PyObject *Py_UNUSED(module), PyObject *data)
     return PyLong_FromUnsignedLong(sum);
 }
 
+PyDoc_STRVAR(transfer_address_of_doc, "address_of(data)\n--\n\n"
+    "The address of a buffer's first byte, as C sees it.");
+
 static PyObject *
 transfer_address_of(PyObject *Py_UNUSED(module), PyObject *data)
 {
@@ -414,6 +445,9 @@ transfer_address_of(PyObject *Py_UNUSED(module), PyObject *data)
     PyBuffer_Release(&view);
     return result;
 }
+
+PyDoc_STRVAR(transfer_sum_buffer_doc, "sum_buffer(data)\n--\n\n"
+    "Sum of a buffer of C long long, read in place.");
 
 /* [excerpt: sum_buffer] */
 static PyObject *
@@ -436,6 +470,10 @@ transfer_sum_buffer(PyObject *Py_UNUSED(module), PyObject *data)
     return PyLong_FromLongLong(total);
 }
 /* [/excerpt: sum_buffer] */
+
+PyDoc_STRVAR(transfer_scale_in_place_doc,
+    "scale_in_place(data, factor)\n--\n\n"
+    "Multiply every item of a writable 'q' buffer, in place, all or nothing.");
 
 /* Multiplies every item of a writable 'q' buffer by `factor` where it
  * lies, all or nothing: scale_ll_in_place() checks every product first. */
@@ -482,6 +520,9 @@ done:
 }
 
 #define TIME_C_LOOP_MAX 100000
+
+PyDoc_STRVAR(transfer_time_c_loop_doc, "time_c_loop(data, number)\n--\n\n"
+    "Seconds C takes to sum the buffer `number` times.");
 
 static PyObject *
 transfer_time_c_loop(PyObject *Py_UNUSED(module), PyObject *args,
@@ -592,6 +633,9 @@ error:
 }
 /* [/excerpt: ll_array] */
 
+PyDoc_STRVAR(transfer_sum_list_doc, "sum_list(values)\n--\n\n"
+    "Sum of an iterable of ints, copied into a C array first.");
+
 /* [excerpt: sum_list] */
 static PyObject *
 transfer_sum_list(PyObject *Py_UNUSED(module), PyObject *values_obj)
@@ -613,6 +657,9 @@ transfer_sum_list(PyObject *Py_UNUSED(module), PyObject *values_obj)
     return PyLong_FromLongLong(total);
 }
 /* [/excerpt: sum_list] */
+
+PyDoc_STRVAR(transfer_sorted_ints_doc, "sorted_ints(values)\n--\n\n"
+    "A new sorted list, sorted by C in a copy of the values.");
 
 /* Returns a new list: the values sorted by C in a C copy, then copied
  * back out, one new int object per element. */
@@ -658,107 +705,38 @@ done:
  * typed for (module, arg): such entries are cast through a generic
  * function type, and ml_flags tells CPython the truth. */
 static PyMethodDef transfer_methods[] = {
-    {.ml_name = "clamp",
-     .ml_meth = AS_PYCFUNCTION(transfer_clamp),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("clamp(value, lo, hi)\n--\n\n"
-                         "value limited to lo..hi by C's clamp_int(), in "
-                         "C ints.")},
-    {.ml_name = "checked_add",
-     .ml_meth = AS_PYCFUNCTION(transfer_checked_add),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("checked_add(a, b)\n--\n\n"
-                         "a + b as C long longs; OverflowError if it does "
-                         "not fit.")},
-    {.ml_name = "scale",
-     .ml_meth = AS_PYCFUNCTION(transfer_scale),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("scale(x, factor)\n--\n\n"
-                         "x * factor, as C doubles.")},
+    {"clamp", AS_PYCFUNCTION(transfer_clamp),
+     METH_VARARGS | METH_KEYWORDS, transfer_clamp_doc},
+    {"checked_add", AS_PYCFUNCTION(transfer_checked_add),
+     METH_VARARGS | METH_KEYWORDS, transfer_checked_add_doc},
+    {"scale", AS_PYCFUNCTION(transfer_scale),
+     METH_VARARGS | METH_KEYWORDS, transfer_scale_doc},
     /* [excerpt: round_toward_entry] */
-    {.ml_name = "round_toward",
-     .ml_meth = AS_PYCFUNCTION(transfer_round_toward),
-     .ml_flags = METH_FASTCALL | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("round_toward(x, up)\n--\n\n"
-                         "ceil(x) if up is True, floor(x) if False, as a "
-                         "float.")},
+    {"round_toward", AS_PYCFUNCTION(transfer_round_toward),
+     METH_FASTCALL | METH_KEYWORDS, transfer_round_toward_doc},
     /* [/excerpt: round_toward_entry] */
-    {.ml_name = "is_nan", .ml_meth = transfer_is_nan, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("is_nan(x)\n--\n\n"
-                         "True if x is NaN, as C's isnan() sees it.")},
-    {.ml_name = "char_count", .ml_meth = transfer_char_count,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("char_count(text)\n--\n\n"
-                         "len(text), counted by C in its UTF-8 bytes.")},
-    {.ml_name = "char_count_nul", .ml_meth = transfer_char_count_nul,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("char_count_nul(text)\n--\n\n"
-                         "The same through a NUL-terminated C string: text "
-                         "must not contain '\\0'.")},
-    {.ml_name = "reversed_text", .ml_meth = transfer_reversed_text,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("reversed_text(text)\n--\n\n"
-                         "text[::-1], built by C in memory C allocates.")},
-    {.ml_name = "checksum", .ml_meth = transfer_checksum, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("checksum(data)\n--\n\n"
-                         "The Adler-32 checksum of a bytes-like object's "
-                         "bytes.")},
-    {.ml_name = "address_of", .ml_meth = transfer_address_of,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("address_of(data)\n--\n\n"
-                         "The address of a buffer's first byte, as C sees "
-                         "it.")},
-    {.ml_name = "sum_buffer", .ml_meth = transfer_sum_buffer,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("sum_buffer(data)\n--\n\n"
-                         "Sum of a buffer of C long long, read in place.")},
-    {.ml_name = "scale_in_place",
-     .ml_meth = AS_PYCFUNCTION(transfer_scale_in_place),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("scale_in_place(data, factor)\n--\n\n"
-                         "Multiply every item of a writable 'q' buffer, in "
-                         "place, all or nothing.")},
-    {.ml_name = "time_c_loop",
-     .ml_meth = AS_PYCFUNCTION(transfer_time_c_loop),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("time_c_loop(data, number)\n--\n\n"
-                         "Seconds C takes to sum the buffer `number` "
-                         "times.")},
-    {.ml_name = "sum_list", .ml_meth = transfer_sum_list, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("sum_list(values)\n--\n\n"
-                         "Sum of an iterable of ints, copied into a C array "
-                         "first.")},
-    {.ml_name = "sorted_ints", .ml_meth = transfer_sorted_ints,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("sorted_ints(values)\n--\n\n"
-                         "A new sorted list, sorted by C in a copy of the "
-                         "values.")},
-    {.ml_name = NULL}  /* sentinel */
+    {"is_nan", transfer_is_nan, METH_O, transfer_is_nan_doc},
+    {"char_count", transfer_char_count, METH_O, transfer_char_count_doc},
+    {"char_count_nul", transfer_char_count_nul,
+     METH_O, transfer_char_count_nul_doc},
+    {"reversed_text", transfer_reversed_text,
+     METH_O, transfer_reversed_text_doc},
+    {"checksum", transfer_checksum, METH_O, transfer_checksum_doc},
+    {"address_of", transfer_address_of, METH_O, transfer_address_of_doc},
+    {"sum_buffer", transfer_sum_buffer, METH_O, transfer_sum_buffer_doc},
+    {"scale_in_place", AS_PYCFUNCTION(transfer_scale_in_place),
+     METH_VARARGS | METH_KEYWORDS, transfer_scale_in_place_doc},
+    {"time_c_loop", AS_PYCFUNCTION(transfer_time_c_loop),
+     METH_VARARGS | METH_KEYWORDS, transfer_time_c_loop_doc},
+    {"sum_list", transfer_sum_list, METH_O, transfer_sum_list_doc},
+    {"sorted_ints", transfer_sorted_ints, METH_O, transfer_sorted_ints_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
-static PyModuleDef_Slot transfer_slots[] = {
-    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
-     * or under the Limited API of an older version, these names come from
-     * common.h, which makes each of these slots a Py_mod_exec. */
-    /* no state outside the arguments: any interpreter, even one with its
-     * own GIL */
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
-    /* the borrowed objects and buffers are only safe while the GIL is held */
-    {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL}  /* sentinel */
-};
-
-static struct PyModuleDef transfer_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "transfer_capi",
-    .m_doc = "Stage 02, road 1: moving data across with the C API by hand.",
-    .m_size = 0,
-    .m_methods = transfer_methods,
-    .m_slots = transfer_slots,
-};
-
-PyMODINIT_FUNC
-PyInit_transfer_capi(void)
-{
-    return PyModuleDef_Init(&transfer_module);
-}
+/* The end of the module, as chapter 01 writes it (see common.h).  No state
+ * outside the arguments: any interpreter may load it, even one with its
+ * own GIL.  The borrowed objects and buffers are only safe while the GIL
+ * is held. */
+FFI_MODULE(transfer, transfer_capi,
+           "Stage 02, road 1: moving data across with the C API by hand.",
+           Py_MOD_PER_INTERPRETER_GIL_SUPPORTED, Py_MOD_GIL_USED)

@@ -142,6 +142,9 @@ person_release(PyObject *capsule, const char *func)
     [/exercise part 1] */
 }
 
+PyDoc_STRVAR(memory_person_new_doc, "person_new(height_cm, age)\n--\n\n"
+    "A new C Person, in a capsule that frees it when dropped.");
+
 static PyObject *
 memory_person_new(PyObject *Py_UNUSED(module), PyObject *args,
                   PyObject *kwargs)
@@ -161,6 +164,9 @@ memory_person_new(PyObject *Py_UNUSED(module), PyObject *args,
     return person_capsule_new((uint32_t)height_cm, (uint32_t)age,
                               "person_new");
 }
+
+PyDoc_STRVAR(memory_person_get_doc, "person_get(person)\n--\n\n"
+    "Return (height_cm, age).");
 
 static PyObject *
 memory_person_get(PyObject *Py_UNUSED(module), PyObject *person_obj)
@@ -185,12 +191,18 @@ birthday(Person *person, const char *func)
     return PyLong_FromUnsignedLong(person_birthday(person));
 }
 
+PyDoc_STRVAR(memory_person_birthday_doc, "person_birthday(person)\n--\n\n"
+    "Age + 1; return the new age.");
+
 static PyObject *
 memory_person_birthday(PyObject *Py_UNUSED(module), PyObject *person_obj)
 {
     Person *person = person_arg(person_obj, "person_birthday");
     return person == NULL ? NULL : birthday(person, "person_birthday");
 }
+
+PyDoc_STRVAR(memory_person_free_doc, "person_free(person)\n--\n\n"
+    "Free the C Person now (once).");
 
 /* [excerpt: person_free] */
 static PyObject *
@@ -252,6 +264,9 @@ Person_dealloc(PyObject *op)
     type->tp_free(op);
     Py_DECREF(type);
 }
+
+PyDoc_STRVAR(Person_close_doc, "close()\n--\n\n"
+    "Free the C Person now (again: no-op).");
 
 /* Early release: free the Person now.  Closing twice is allowed, as it is
  * for files; using a closed Person raises ValueError. */
@@ -322,6 +337,9 @@ Person_get_closed(PyObject *op, void *Py_UNUSED(closure))
     return PyBool_FromLong(PersonObject_CAST(op)->capsule == NULL);
 }
 
+PyDoc_STRVAR(Person_birthday_doc, "birthday()\n--\n\n"
+    "Add one to the age; return the new age.");
+
 static PyObject *
 Person_birthday(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
@@ -351,17 +369,11 @@ Person_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs)
 }
 
 static PyMethodDef Person_methods[] = {
-    {.ml_name = "birthday", .ml_meth = Person_birthday,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("birthday()\n--\n\n"
-                         "Add one to the age; return the new age.")},
-    {.ml_name = "close", .ml_meth = Person_close, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("close()\n--\n\n"
-                         "Free the C Person now (again: no-op).")},
-    {.ml_name = "__enter__", .ml_meth = enter_self, .ml_flags = METH_NOARGS},
-    {.ml_name = "__exit__", .ml_meth = AS_PYCFUNCTION(Person_exit),
-     .ml_flags = METH_FASTCALL},
-    {.ml_name = NULL}  /* sentinel */
+    {"birthday", Person_birthday, METH_NOARGS, Person_birthday_doc},
+    {"close", Person_close, METH_NOARGS, Person_close_doc},
+    {"__enter__", enter_self, METH_NOARGS, NULL},
+    {"__exit__", AS_PYCFUNCTION(Person_exit), METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
 static PyGetSetDef Person_getset[] = {
@@ -506,6 +518,9 @@ Block_traverse(PyObject *op, visitproc visit, void *arg)
     return 0;
 }
 
+PyDoc_STRVAR(Block_close_doc, "close()\n--\n\n"
+    "Free the C memory now (BufferError while exported).");
+
 /* [excerpt: block_close] */
 static PyObject *
 Block_close(PyObject *op, PyObject *Py_UNUSED(ignored))
@@ -518,6 +533,9 @@ Block_close(PyObject *op, PyObject *Py_UNUSED(ignored))
     self->block = NULL;
     Py_RETURN_NONE;
 }
+
+PyDoc_STRVAR(Block_resize_doc, "resize(size)\n--\n\n"
+    "Grow or shrink (BufferError while exported).");
 
 static PyObject *
 Block_resize(PyObject *op, PyObject *size_obj)
@@ -543,6 +561,9 @@ Block_resize(PyObject *op, PyObject *size_obj)
     Py_RETURN_NONE;
 }
 /* [/excerpt: block_close] */
+
+PyDoc_STRVAR(Block_view_doc, "view()\n--\n\n"
+    "A writable memoryview of the C memory.");
 
 static PyObject *
 Block_view(PyObject *op, PyObject *Py_UNUSED(ignored))
@@ -588,20 +609,12 @@ Block_get_closed(PyObject *op, void *Py_UNUSED(closure))
 }
 
 static PyMethodDef Block_methods[] = {
-    {.ml_name = "view", .ml_meth = Block_view, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("view()\n--\n\n"
-                         "A writable memoryview of the C memory.")},
-    {.ml_name = "resize", .ml_meth = Block_resize, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("resize(size)\n--\n\n"
-                         "Grow or shrink (BufferError while exported).")},
-    {.ml_name = "close", .ml_meth = Block_close, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("close()\n--\n\n"
-                         "Free the C memory now (BufferError while "
-                         "exported).")},
-    {.ml_name = "__enter__", .ml_meth = enter_self, .ml_flags = METH_NOARGS},
-    {.ml_name = "__exit__", .ml_meth = AS_PYCFUNCTION(Block_exit),
-     .ml_flags = METH_FASTCALL},
-    {.ml_name = NULL}  /* sentinel */
+    {"view", Block_view, METH_NOARGS, Block_view_doc},
+    {"resize", Block_resize, METH_O, Block_resize_doc},
+    {"close", Block_close, METH_NOARGS, Block_close_doc},
+    {"__enter__", enter_self, METH_NOARGS, NULL},
+    {"__exit__", AS_PYCFUNCTION(Block_exit), METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
 static PyGetSetDef Block_getset[] = {
@@ -656,6 +669,9 @@ get_state(PyObject *module)
 
 /* --- the registry: C holding Python objects ----------------------------- */
 
+PyDoc_STRVAR(memory_registry_put_doc, "registry_put(obj)\n--\n\n"
+    "C keeps obj; return its slot.");
+
 /* C is about to keep `obj` after this call returns, so it takes a strong
  * reference of its own: the caller's reference is only borrowed. */
 static PyObject *
@@ -681,6 +697,9 @@ memory_registry_put(PyObject *module, PyObject *obj)
     [/exercise part 3] */
 }
 
+PyDoc_STRVAR(memory_registry_get_doc, "registry_get(slot)\n--\n\n"
+    "The object in slot (kept).");
+
 /* [excerpt: registry_get_take] */
 /* The registry keeps its reference; the caller gets a new one. */
 static PyObject *
@@ -700,6 +719,9 @@ memory_registry_get(PyObject *module, PyObject *slot_obj)
     }
     return Py_NewRef(obj);
 }
+
+PyDoc_STRVAR(memory_registry_take_doc, "registry_take(slot)\n--\n\n"
+    "Remove and return the object.");
 
 /* The registry's reference is handed to the caller: no INCREF, no DECREF. */
 static PyObject *
@@ -722,6 +744,9 @@ memory_registry_take(PyObject *module, PyObject *slot_obj)
 
 /* --- counters and the failure switch ------------------------------------ */
 
+PyDoc_STRVAR(memory_counters_doc, "counters()\n--\n\n"
+    "What C has allocated and not freed.");
+
 /* The library's counters are the whole process's; the registry's count is
  * this module object's. */
 static PyObject *
@@ -734,6 +759,9 @@ memory_counters(PyObject *module, PyObject *Py_UNUSED(ignored))
                          "registry",
                          registry_count(&get_state(module)->registry));
 }
+
+PyDoc_STRVAR(memory_fail_allocation_doc, "fail_allocation(nth)\n--\n\n"
+    "Make C's nth allocation from now fail (0: off).");
 
 static PyObject *
 memory_fail_allocation(PyObject *Py_UNUSED(module), PyObject *nth_obj)
@@ -815,44 +843,19 @@ memory_exec(PyObject *module)
 /* [/excerpt: module_exec] */
 
 static PyMethodDef memory_methods[] = {
-    {.ml_name = "person_new", .ml_meth = AS_PYCFUNCTION(memory_person_new),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("person_new(height_cm, age)\n--\n\n"
-                         "A new C Person, in a capsule that frees it when "
-                         "dropped.")},
-    {.ml_name = "person_get", .ml_meth = memory_person_get,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("person_get(person)\n--\n\n"
-                         "Return (height_cm, age).")},
-    {.ml_name = "person_birthday", .ml_meth = memory_person_birthday,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("person_birthday(person)\n--\n\n"
-                         "Age + 1; return the new age.")},
-    {.ml_name = "person_free", .ml_meth = memory_person_free,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("person_free(person)\n--\n\n"
-                         "Free the C Person now (once).")},
-    {.ml_name = "registry_put", .ml_meth = memory_registry_put,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("registry_put(obj)\n--\n\n"
-                         "C keeps obj; return its slot.")},
-    {.ml_name = "registry_get", .ml_meth = memory_registry_get,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("registry_get(slot)\n--\n\n"
-                         "The object in slot (kept).")},
-    {.ml_name = "registry_take", .ml_meth = memory_registry_take,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("registry_take(slot)\n--\n\n"
-                         "Remove and return the object.")},
-    {.ml_name = "counters", .ml_meth = memory_counters,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("counters()\n--\n\n"
-                         "What C has allocated and not freed.")},
-    {.ml_name = "fail_allocation", .ml_meth = memory_fail_allocation,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("fail_allocation(nth)\n--\n\n"
-                         "Make C's nth allocation from now fail (0: off).")},
-    {.ml_name = NULL}  /* sentinel */
+    {"person_new", AS_PYCFUNCTION(memory_person_new),
+     METH_VARARGS | METH_KEYWORDS, memory_person_new_doc},
+    {"person_get", memory_person_get, METH_O, memory_person_get_doc},
+    {"person_birthday", memory_person_birthday,
+     METH_O, memory_person_birthday_doc},
+    {"person_free", memory_person_free, METH_O, memory_person_free_doc},
+    {"registry_put", memory_registry_put, METH_O, memory_registry_put_doc},
+    {"registry_get", memory_registry_get, METH_O, memory_registry_get_doc},
+    {"registry_take", memory_registry_take, METH_O, memory_registry_take_doc},
+    {"counters", memory_counters, METH_NOARGS, memory_counters_doc},
+    {"fail_allocation", memory_fail_allocation,
+     METH_O, memory_fail_allocation_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
 /* [excerpt: module_def] */

@@ -356,25 +356,33 @@ def registry_put(obj):
     return slot
 
 
+def _slot_arg(slot, name):
+    return _common.int_in_range(slot, 0, REGISTRY_SLOTS - 1,
+                                "%s() argument 'slot'" % name)
+
+
+def _found(item, name, slot):
+    """What C's registry_get or registry_take returned: the handle, or
+    LookupError if the slot was empty."""
+    if item == _ffi.NULL:
+        raise LookupError("%s(): slot %d is empty" % (name, slot))
+    return item
+
+
 def registry_take(slot):
-    slot = _common.int_in_range(slot, 0, REGISTRY_SLOTS - 1,
-                                "registry_take() argument 'slot'")
+    slot = _slot_arg(slot, "registry_take")    # no lock held: __index__
     with _registry_lock.get():
-        item = _lib.registry_take(_registry, slot)
-        if item == _ffi.NULL:
-            raise LookupError("registry_take(): slot %d is empty" % slot)
+        item = _found(_lib.registry_take(_registry, slot), "registry_take",
+                      slot)
         handle = _handles.pop(_key(item))   # last: C no longer has it
     return _ffi.from_handle(handle)
 # [/excerpt: registry]
 
 
 def registry_get(slot):
-    slot = _common.int_in_range(slot, 0, REGISTRY_SLOTS - 1,
-                                "registry_get() argument 'slot'")
+    slot = _slot_arg(slot, "registry_get")
     with _registry_lock.get():
-        item = _lib.registry_get(_registry, slot)
-        if item == _ffi.NULL:
-            raise LookupError("registry_get(): slot %d is empty" % slot)
+        item = _found(_lib.registry_get(_registry, slot), "registry_get", slot)
         return _ffi.from_handle(item)       # valid: _handles holds it
 
 

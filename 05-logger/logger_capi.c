@@ -58,7 +58,8 @@
 #include "logger_lib.h"
 
 /* The thread state attached to the calling thread, or NULL: 3.13 names it
- * PyThreadState_GetUnchecked(), earlier versions _PyThreadState_UncheckedGet(). */
+ * PyThreadState_GetUnchecked(), earlier versions
+ * _PyThreadState_UncheckedGet(). */
 #if PY_VERSION_HEX >= 0x030D0000
 #  define current_thread_state PyThreadState_GetUnchecked
 #else
@@ -157,25 +158,6 @@ size_in_range(PyObject *obj, long min, long max, const char *what, long *out)
     return 0;
 }
 
-/* [excerpt: check_signals] */
-/* The logger's interrupt check (logger_lib.h, part 2): logger_lib.c calls
- * it, without the GIL and with no lock of its own, when a signal
- * interrupted a write(2) or while it waits.  Python's C-level handler has
- * only noted the signal; the Python handler runs in PyErr_CheckSignals(),
- * in the main thread, with the GIL.  If it raised (KeyboardInterrupt for
- * Ctrl-C), the exception stays set in this thread's state, and the call
- * that released the GIL finds it when it takes the GIL back: return 1,
- * stop. */
-static int
-check_signals(void *Py_UNUSED(arg))
-{
-    PyGILState_STATE gil = PyGILState_Ensure();
-    int stop = PyErr_CheckSignals() < 0;
-    PyGILState_Release(gil);
-    return stop;
-}
-/* [/excerpt: check_signals] */
-
 /* [excerpt: gil_enabled] */
 /* 1 if this process has a GIL, 0 if not, -1 with an exception set.  Only
  * a free-threaded build (3.13+) can run without one, and its
@@ -214,6 +196,9 @@ gil_held(void)
     return tstate != NULL && tstate->thread_id == PyThread_get_thread_ident();
 }
 /* [/excerpt: gil_held] */
+
+PyDoc_STRVAR(window_guard_doc, "_window_guard()\n--\n\n"
+    "What the window's lock check answers with the GIL held and released.");
 
 /* For the test of gil_held(): what it answers with the GIL held and with
  * the GIL released, as a pair of bools (correct: (True, False)).  While
@@ -342,6 +327,10 @@ append_slow(LoggerObject *self, const char *text, size_t len)
 }
 /* [/excerpt: append_slow] */
 
+PyDoc_STRVAR(Logger_log_doc, "log(msg)\n--\n\n"
+    "Buffer msg (a str) for standard output; call the callback if msg "
+    "contains \"ERROR\".");
+
 static PyObject *
 Logger_log(PyObject *op, PyObject *msg)
 {
@@ -388,6 +377,10 @@ Logger_log(PyObject *op, PyObject *msg)
     [/exercise part 1] */
 }
 
+PyDoc_STRVAR(Logger_log_release_gil_doc,
+    "The same as log(), releasing the GIL around each message (for the "
+    "benchmark; no callback).");
+
 /* [excerpt: release_gil] */
 /* The counter-example for the benchmarks: release the GIL around every
  * message.  Correct, but each call must win the GIL back afterwards, and a
@@ -417,6 +410,9 @@ Logger_log_release_gil(PyObject *op, PyObject *msg)
                                : raise_status(status, "log");
 }
 /* [/excerpt: release_gil] */
+
+PyDoc_STRVAR(Logger_flush_doc,
+    "flush()\n--\n\nWrite everything logged so far.");
 
 static PyObject *
 Logger_flush(PyObject *op, PyObject *Py_UNUSED(ignored))
@@ -467,6 +463,9 @@ close_c_logger(LoggerObject *self)
     return -1;
 }
 /* [/excerpt: close_c_logger] */
+
+PyDoc_STRVAR(Logger_close_doc,
+    "close()\n--\n\nFlush, stop, and say so on stderr.");
 
 static PyObject *
 Logger_close(PyObject *op, PyObject *Py_UNUSED(ignored))
@@ -617,23 +616,14 @@ Logger_repr(PyObject *op)
 }
 
 static PyMethodDef Logger_methods[] = {
-    {.ml_name = "log", .ml_meth = Logger_log, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("log(msg)\n--\n\nBuffer msg (a str) for standard "
-                         "output; call the callback if msg contains "
-                         "\"ERROR\".")},
-    {.ml_name = "flush", .ml_meth = Logger_flush, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("flush()\n--\n\nWrite everything logged so far.")},
-    {.ml_name = "close", .ml_meth = Logger_close, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("close()\n--\n\nFlush, stop, and say so on stderr.")},
-    {.ml_name = "__enter__", .ml_meth = Logger_enter,
-     .ml_flags = METH_NOARGS},
-    {.ml_name = "__exit__", .ml_meth = AS_PYCFUNCTION(Logger_exit),
-     .ml_flags = METH_FASTCALL},
-    {.ml_name = "_log_release_gil", .ml_meth = Logger_log_release_gil,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("The same as log(), releasing the GIL around each "
-                         "message (for the benchmark; no callback).")},
-    {.ml_name = NULL}  /* sentinel */
+    {"log", Logger_log, METH_O, Logger_log_doc},
+    {"flush", Logger_flush, METH_NOARGS, Logger_flush_doc},
+    {"close", Logger_close, METH_NOARGS, Logger_close_doc},
+    {"__enter__", Logger_enter, METH_NOARGS, NULL},
+    {"__exit__", AS_PYCFUNCTION(Logger_exit), METH_FASTCALL, NULL},
+    {"_log_release_gil", Logger_log_release_gil,
+     METH_O, Logger_log_release_gil_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
 static PyGetSetDef Logger_getset[] = {
@@ -679,6 +669,9 @@ static PyType_Spec Logger_spec = {
 };
 /* [/excerpt: tables] */
 
+PyDoc_STRVAR(noop_doc, "_noop(arg)\n--\n\n"
+    "Do nothing: the cost of a C call.");
+
 static PyObject *
 noop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(arg))
 {
@@ -686,14 +679,9 @@ noop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(arg))
 }
 
 static PyMethodDef logger_methods[] = {
-    {.ml_name = "_noop", .ml_meth = noop, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("_noop(arg)\n--\n\nDo nothing: the cost of a C "
-                         "call.")},
-    {.ml_name = "_window_guard", .ml_meth = window_guard,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("_window_guard()\n--\n\nWhat the window's lock "
-                         "check answers with the GIL held and released.")},
-    {.ml_name = NULL}  /* sentinel */
+    {"_noop", noop, METH_O, noop_doc},
+    {"_window_guard", window_guard, METH_NOARGS, window_guard_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
 static int
@@ -708,35 +696,16 @@ logger_exec(PyObject *module)
     return status;
 }
 
-static PyModuleDef_Slot logger_slots[] = {
-    {Py_mod_exec, logger_exec},
-    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
-     * or under the Limited API of an older version, these names come from
-     * common.h, which makes each of these slots a Py_mod_exec. */
-    /* logger_lib.c's exit handler closes every open logger, sure that no
-     * thread can take the GIL any more.  That is checked for the main
-     * interpreter only.  3.12+ refuse us in an isolated subinterpreter;
-     * a legacy one (Py_NewInterpreter, the main GIL shared) still imports
-     * us, and common.h refuses both on 3.10 and 3.11. */
-    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
-    /* The window is guarded by the GIL.  A free-threaded build turns the
-     * GIL back on when it imports us, unless told not to (then see
-     * Logger_new). */
-    {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL}  /* sentinel */
-};
-
-static struct PyModuleDef logger_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "tales_from_ffi",
-    .m_doc = "Stage 05, road 1: the article's buffered Logger, in C.",
-    .m_size = 0,
-    .m_methods = logger_methods,
-    .m_slots = logger_slots,
-};
-
-PyMODINIT_FUNC
-PyInit_tales_from_ffi(void)
-{
-    return PyModuleDef_Init(&logger_module);
-}
+/* The end of the module, as chapter 01 writes it, with logger_exec as its
+ * first slot (see common.h).
+ * Interpreters: logger_lib.c's exit handler closes every open logger, sure
+ * that no thread can take the GIL any more.  That is checked for the main
+ * interpreter only.  3.12+ refuse us in an isolated subinterpreter; a
+ * legacy one (Py_NewInterpreter, the main GIL shared) still imports us,
+ * and common.h refuses both on 3.10 and 3.11.
+ * The GIL: the window is guarded by it.  A free-threaded build turns the
+ * GIL back on when it imports us, unless told not to (then see
+ * Logger_new). */
+FFI_MODULE_EXEC(logger, tales_from_ffi,
+                "Stage 05, road 1: the article's buffered Logger, in C.",
+                Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED, Py_MOD_GIL_USED)

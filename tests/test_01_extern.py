@@ -38,6 +38,20 @@ class Result:
     tells whether anything still holds it."""
 
 
+def failing_at(step):
+    """A callback that notes each step it is called for and raises a new
+    Boom at `step`; returns (callback, that Boom, the steps seen)."""
+    boom = Boom("step %d failed" % step)
+    seen = []
+
+    def callback(i):
+        seen.append(i)
+        if i == step:
+            raise boom
+
+    return callback, boom, seen
+
+
 def results_left_alive(call):
     """call(3, callback) with a callback that returns a new Result at each
     step: how many of the three are still alive after it returned."""
@@ -159,14 +173,7 @@ class CallbackChecks:
             ("outer", 1), ("inner", 1, 0), ("inner", 1, 1)])
 
     def test_exception_in_callback_propagates_unchanged(self):
-        boom = Boom("step 2 failed")
-        seen = []
-
-        def callback(i):
-            seen.append(i)
-            if i == 2:
-                raise boom
-
+        callback, boom, seen = failing_at(2)
         with self.assertRaises(Boom) as cm:
             self.mod.call_n_times(10, callback)
         self.assertIs(cm.exception, boom)       # the very same object
@@ -396,14 +403,7 @@ class ThreadChecks:
         self.assertEqual(self.on_thread(0, totals.append), 0)
 
     def test_an_exception_on_the_thread_is_raised_in_the_caller(self):
-        boom = Boom("step 1 failed")
-        seen = []
-
-        def callback(i):
-            seen.append(i)
-            if i == 1:
-                raise boom
-
+        callback, boom, seen = failing_at(1)
         try:
             self.on_thread(5, callback)
         except Boom as exc:
@@ -420,14 +420,15 @@ class ThreadChecks:
                          "call_on_thread() leaks the callback's results")
 
     def test_arguments_are_checked_as_for_call_n_times(self):
-        with self.assertRaises(ValueError) as cm:
-            self.mod.call_on_thread(-1, print)
-        self.assertEqual(str(cm.exception),
-                         "call_on_thread() argument 'n' must be >= 0, not -1")
-        with self.assertRaises(TypeError) as cm:
-            self.mod.call_on_thread(1, None)
-        self.assertEqual(str(cm.exception), "call_on_thread() argument "
-                         "'callback' must be callable, not NoneType")
+        for args, error, message in [
+                ((-1, print), ValueError, "'n' must be >= 0, not -1"),
+                ((1, None), TypeError,
+                 "'callback' must be callable, not NoneType")]:
+            with self.subTest(args=args):
+                with self.assertRaises(error) as cm:
+                    self.mod.call_on_thread(*args)
+                self.assertEqual(str(cm.exception),
+                                 "call_on_thread() argument " + message)
 
     def test_ctrl_c_stops_the_wait_at_the_next_step(self):
         # The caller waits in C while C's thread calls back 50 times, 0.1 s

@@ -180,7 +180,8 @@ class TestBench(unittest.TestCase):
         sources = [BENCH / name for name in (
             "crossing_capi.c", "crossing_lib.c", "crossing_lib.h",
             "build_crossing_cffi.py", "crossing_cython.pyx",
-            "crossing_pybind.cpp", "crossing_nanobind.cpp", "Makefile")]
+            "crossing_pybind.cpp", "crossing_nanobind.cpp",
+            "crossing_callback.hpp", "Makefile")]
         if all(p.is_file() for p in products) and \
                 min(p.stat().st_mtime for p in products) >= \
                 max(p.stat().st_mtime for p in sources):

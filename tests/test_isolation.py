@@ -43,7 +43,11 @@ DECLARATIONS = {
     "Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED": "shared GIL",
     "Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED": "main only",
 }
-SLOT = re.compile(r"\{\s*Py_mod_multiple_interpreters\s*,\s*(\w+)\s*\}")
+# Written out in the slot table, or given to common.h's FFI_MODULE or
+# FFI_MODULE_EXEC(prefix, name, doc, interpreters, gil).
+SLOT = re.compile(r'\{\s*Py_mod_multiple_interpreters\s*,\s*(\w+)\s*\}'
+                  r'|\bFFI_MODULE(?:_EXEC)?\(\s*\w+\s*,\s*\w+\s*,'
+                  r'\s*(?:"(?:[^"\\]|\\.)*"\s*)+,\s*(\w+)\s*,')
 
 
 def road1_modules(stages):
@@ -61,8 +65,9 @@ def road1_modules(stages):
             name = (support.capi_name(stage_dir) if source.stem == road1
                     else source.stem)
             slot = SLOT.search(source.read_text())
+            declared = slot and (slot.group(1) or slot.group(2))
             found[name] = (stage_dir.name[:2], use.get(name),
-                           DECLARATIONS.get(slot.group(1)) if slot else None)
+                           DECLARATIONS.get(declared) if slot else None)
     return found
 
 
@@ -126,7 +131,8 @@ class TestIsolation(unittest.TestCase):
 
     def test_every_public_capi_module_is_found(self):
         # Discovery can fail: a stage folder with a C-API module that
-        # _checks.py forgot, one private module, one renamed by CAPI_NAME.
+        # _checks.py forgot, one private module, one renamed by CAPI_NAME,
+        # one that declares through FFI_MODULE_EXEC.
         with tempfile.TemporaryDirectory() as tmp:
             stage = pathlib.Path(tmp) / "09-demo"
             stage.mkdir()
@@ -135,11 +141,19 @@ class TestIsolation(unittest.TestCase):
                 "{Py_mod_multiple_interpreters, "
                 "Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},\n")
             (stage / "_bugs_capi.c").write_text("")
+            # A module that gives its declaration to common.h's macro.
+            (stage / "other_capi.c").write_text(
+                'FFI_MODULE_EXEC(other, other_capi,\n'
+                '                "Says \\"hello\\", " "in two parts.",\n'
+                '                Py_MOD_PER_INTERPRETER_GIL_SUPPORTED, '
+                'Py_MOD_GIL_USED)\n')
             self.assertEqual(road1_modules([stage]),
-                             {"demo_capi": ("09", None, "main only")})
+                             {"demo_capi": ("09", None, "main only"),
+                              "other_capi": ("09", None, "own GIL")})
             (stage / "Makefile").write_text("TOPIC := demo\n"
                                             "CAPI_NAME := demo_mod\n")
-            self.assertEqual(list(road1_modules([stage])), ["demo_mod"])
+            self.assertEqual(list(road1_modules([stage])),
+                             ["demo_mod", "other_capi"])
 
     def assert_child_ok(self, proc):
         self.assertEqual(proc.returncode, 0, "child %s:\n%s%s" % (

@@ -259,6 +259,17 @@ def _rows(cfg):
         return {"f": lambda b: lib.cross_sum(ll_array.from_buffer(b), len(b)),
                 "data": buffer}
 
+    # What most rows time: the library's own add() or call_back(), or, for
+    # the cffi and ctypes rows, C's cross_add() through their `lib`.
+    def own_add(r):
+        return {"add": r.add}
+
+    def lib_add(r):
+        return {"add": r["lib"].cross_add}
+
+    def own_call_back(r):
+        return {"f": r.call_back, "echo": echo, "n": n_cb}
+
     call = "call"
     rows = [
         (call, "python", "Python function", "Python", "add(1, 2)",
@@ -270,32 +281,28 @@ def _rows(cfg):
         (call, "capi", "C API, METH_O", "O", "inc(1)",
          lambda r: {"inc": r.inc}),
         (call, "capi", "C API, METH_FASTCALL", "FASTCALL", "add(1, 2)",
-         lambda r: {"add": r.add}),
+         own_add),
         (call, "capi", "C API, METH_VARARGS", "VARARGS", "add(1, 2)",
          lambda r: {"add": r.add_varargs}),
         (call, "capi", "C API, METH_VARARGS|METH_KEYWORDS", "KEYWORDS",
          "add(1, 2)", lambda r: {"add": r.add_keywords}),
         (call, "capi", "C API, METH_VARARGS|METH_KEYWORDS, by name",
          "KEYWORDS a=,b=", "add(a=1, b=2)", lambda r: {"add": r.add_keywords}),
-        (call, "cffi-api", "cffi API mode", "cffi API", "add(1, 2)",
-         lambda r: {"add": r["lib"].cross_add}),
+        (call, "cffi-api", "cffi API mode", "cffi API", "add(1, 2)", lib_add),
         (call, "cffi-abi", "cffi ABI mode (dlopen)", "cffi ABI", "add(1, 2)",
-         lambda r: {"add": r["lib"].cross_add}),
+         lib_add),
         (call, "ctypes", "ctypes, argtypes set", "ctypes", "add(1, 2)",
-         lambda r: {"add": r["lib"].cross_add}),
+         lib_add),
         (call, "ctypes-guess", "ctypes, no argtypes", "ctypes guess",
-         "add(1, 2)", lambda r: {"add": r["lib"].cross_add}),
-        (call, "cython", "Cython", "Cython", "add(1, 2)",
-         lambda r: {"add": r.add}),
-        (call, "pybind11", "pybind11", "pybind11", "add(1, 2)",
-         lambda r: {"add": r.add}),
-        (call, "nanobind", "nanobind", "nanobind", "add(1, 2)",
-         lambda r: {"add": r.add}),
+         "add(1, 2)", lib_add),
+        (call, "cython", "Cython", "Cython", "add(1, 2)", own_add),
+        (call, "pybind11", "pybind11", "pybind11", "add(1, 2)", own_add),
+        (call, "nanobind", "nanobind", "nanobind", "add(1, 2)", own_add),
 
         ("callback", "python", "Python calls a Python function", "Python",
          "f(echo, n)", lambda r: {"f": py_call_back, "echo": echo, "n": n_cb}),
         ("callback", "capi", "C API, PyObject_CallOneArg", "C API",
-         "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
+         "f(echo, n)", own_call_back),
         ("callback", "cffi-api", 'cffi API mode, extern "Python"',
          "cffi extern", "f(ffi.NULL, n)",
          lambda r: {"f": lambda ctx, n: r["lib"].cross_call_back(
@@ -305,11 +312,11 @@ def _rows(cfg):
         ("callback", "ctypes", "ctypes, CFUNCTYPE", "ctypes", "f(n)",
          ctypes_callback),
         ("callback", "cython", "Cython, cdef function", "Cython",
-         "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
+         "f(echo, n)", own_call_back),
         ("callback", "pybind11", "pybind11, std::function", "pybind11",
-         "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
+         "f(echo, n)", own_call_back),
         ("callback", "nanobind", "nanobind, std::function", "nanobind",
-         "f(echo, n)", lambda r: {"f": r.call_back, "echo": echo, "n": n_cb}),
+         "f(echo, n)", own_call_back),
 
         ("element", "python", "Python for loop over a list", "Python loop",
          "f(data)", lambda r: {"f": py_sum, "data": values}),

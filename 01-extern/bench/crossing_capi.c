@@ -24,6 +24,8 @@
 
 #include "crossing_lib.h"
 
+PyDoc_STRVAR(crossing_nothing_doc, "nothing() -> 0");
+
 /* [excerpt: conventions] */
 /* METH_NOARGS: CPython checks that there are no arguments; `unused` is
  * always NULL. */
@@ -32,6 +34,8 @@ crossing_nothing(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
 {
     return PyLong_FromLong(cross_nothing());
 }
+
+PyDoc_STRVAR(crossing_inc_doc, "inc(x) -> x + 1");
 
 /* METH_O: exactly one argument, passed as it is. */
 static PyObject *
@@ -44,6 +48,8 @@ crossing_inc(PyObject *Py_UNUSED(module), PyObject *arg)
     }
     return PyLong_FromLongLong(cross_add((int)x, 1));
 }
+
+PyDoc_STRVAR(crossing_add_doc, "add(a, b) -> a + b");
 
 /* METH_FASTCALL: a C array of arguments, no tuple is built. */
 static PyObject *
@@ -64,6 +70,8 @@ crossing_add(PyObject *Py_UNUSED(module), PyObject *const *args,
     return PyLong_FromLongLong(cross_add((int)a, (int)b));
 }
 
+PyDoc_STRVAR(crossing_add_varargs_doc, "add_varargs(a, b) -> a + b");
+
 /* METH_VARARGS: the arguments arrive as a tuple, parsed by a format. */
 static PyObject *
 crossing_add_varargs(PyObject *Py_UNUSED(module), PyObject *args)
@@ -74,6 +82,8 @@ crossing_add_varargs(PyObject *Py_UNUSED(module), PyObject *args)
     }
     return PyLong_FromLongLong(cross_add(a, b));
 }
+
+PyDoc_STRVAR(crossing_add_keywords_doc, "add_keywords(a, b) -> a + b");
 
 /* METH_VARARGS | METH_KEYWORDS: a tuple and a dict (or NULL); the
  * parser matches names against a NULL-terminated list. */
@@ -125,6 +135,9 @@ call_python(void *ctx_ptr, int i)
     return value;
 }
 
+PyDoc_STRVAR(crossing_call_back_doc,
+    "call_back(fn, n) -> sum of fn(i) for i in range(n), called from C");
+
 static PyObject *
 crossing_call_back(PyObject *Py_UNUSED(module), PyObject *const *args,
                    Py_ssize_t nargs)
@@ -150,6 +163,8 @@ crossing_call_back(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     return PyLong_FromLongLong(total);
 }
+
+PyDoc_STRVAR(crossing_sum_list_doc, "sum_list(values) -> sum, copied first");
 
 /* Copies every item into memory that this function allocates and frees:
  * one conversion per element, the price of a list. */
@@ -182,6 +197,9 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(crossing_sum_buffer_doc,
+    "sum_buffer(array('q')) -> sum, read in place");
+
 /* Reads the exporter's own memory: no copy, no conversion, but the
  * format must say "C long long" and the memory must be contiguous. */
 static PyObject *
@@ -209,53 +227,24 @@ done:
 
 /* [excerpt: table] */
 static PyMethodDef crossing_methods[] = {
-    {.ml_name = "nothing", .ml_meth = crossing_nothing,
-     .ml_flags = METH_NOARGS, .ml_doc = "nothing() -> 0"},
-    {.ml_name = "inc", .ml_meth = crossing_inc,
-     .ml_flags = METH_O, .ml_doc = "inc(x) -> x + 1"},
-    {.ml_name = "add", .ml_meth = AS_PYCFUNCTION(crossing_add),
-     .ml_flags = METH_FASTCALL, .ml_doc = "add(a, b) -> a + b"},
-    {.ml_name = "add_varargs", .ml_meth = crossing_add_varargs,
-     .ml_flags = METH_VARARGS, .ml_doc = "add_varargs(a, b) -> a + b"},
-    {.ml_name = "add_keywords",
-     .ml_meth = AS_PYCFUNCTION(crossing_add_keywords),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = "add_keywords(a, b) -> a + b"},
-    {.ml_name = "call_back", .ml_meth = AS_PYCFUNCTION(crossing_call_back),
-     .ml_flags = METH_FASTCALL,
-     .ml_doc = "call_back(fn, n) -> sum of fn(i) for i in range(n), "
-               "called from C"},
-    {.ml_name = "sum_list", .ml_meth = crossing_sum_list,
-     .ml_flags = METH_O, .ml_doc = "sum_list(values) -> sum, copied first"},
-    {.ml_name = "sum_buffer", .ml_meth = crossing_sum_buffer,
-     .ml_flags = METH_O,
-     .ml_doc = "sum_buffer(array('q')) -> sum, read in place"},
-    {.ml_name = NULL}  /* sentinel */
+    {"nothing", crossing_nothing, METH_NOARGS, crossing_nothing_doc},
+    {"inc", crossing_inc, METH_O, crossing_inc_doc},
+    {"add", AS_PYCFUNCTION(crossing_add), METH_FASTCALL, crossing_add_doc},
+    {"add_varargs", crossing_add_varargs,
+     METH_VARARGS, crossing_add_varargs_doc},
+    {"add_keywords", AS_PYCFUNCTION(crossing_add_keywords),
+     METH_VARARGS | METH_KEYWORDS, crossing_add_keywords_doc},
+    {"call_back", AS_PYCFUNCTION(crossing_call_back),
+     METH_FASTCALL, crossing_call_back_doc},
+    {"sum_list", crossing_sum_list, METH_O, crossing_sum_list_doc},
+    {"sum_buffer", crossing_sum_buffer, METH_O, crossing_sum_buffer_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 /* [/excerpt: table] */
 
-static PyModuleDef_Slot crossing_slots[] = {
-    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
-     * or under the Limited API of an older version, these names come from
-     * common.h, which makes each of these slots a Py_mod_exec. */
-    /* no state, no globals: every interpreter may load it */
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
-    /* each call finishes before it returns: nothing relies on the GIL */
-    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
-    {0, NULL}  /* sentinel */
-};
-
-static struct PyModuleDef crossing_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "crossing_capi",
-    .m_doc = "make bench, road 1: one function per calling convention.",
-    .m_size = 0,
-    .m_methods = crossing_methods,
-    .m_slots = crossing_slots,
-};
-
-PyMODINIT_FUNC
-PyInit_crossing_capi(void)
-{
-    return PyModuleDef_Init(&crossing_module);
-}
+/* The end of the module, as chapter 01 writes it (see common.h).  No state,
+ * no globals: every interpreter may load it.  Each call finishes before it
+ * returns: nothing relies on the GIL. */
+FFI_MODULE(crossing, crossing_capi,
+           "make bench, road 1: one function per calling convention.",
+           Py_MOD_PER_INTERPRETER_GIL_SUPPORTED, Py_MOD_GIL_NOT_USED)

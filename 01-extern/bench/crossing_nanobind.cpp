@@ -8,44 +8,15 @@
 #include <nanobind/stl/vector.h>
 
 #include <cstddef>
-#include <exception>
-#include <functional>
-#include <utility>
 #include <vector>
 
-extern "C" {
-#include "crossing_lib.h"
-}
+#include "crossing_callback.hpp"
 
 namespace nb = nanobind;
-
-// Called by C with the GIL held; a C caller cannot take a C++ exception,
-// so the first one is kept and rethrown after the loop.
-struct Callback {
-    std::function<long long(int)> fn;
-    std::exception_ptr error;
-};
-
-static long long call_python(void *ctx, int i)
-{
-    auto *cb = static_cast<Callback *>(ctx);
-    if (cb->error) {
-        return 0;
-    }
-    try {
-        return cb->fn(i);
-    } catch (...) {
-        cb->error = std::current_exception();
-        return 0;
-    }
-}
 
 // One contiguous dimension of C long long, as array('q') lends it.
 using LongLongs = nb::ndarray<const long long, nb::ndim<1>, nb::c_contig,
                               nb::device::cpu>;
-
-#define CROSSING_STR(x) CROSSING_STR2(x)
-#define CROSSING_STR2(x) #x
 
 NB_MODULE(crossing_nanobind, m)
 {
@@ -54,14 +25,7 @@ NB_MODULE(crossing_nanobind, m)
         CROSSING_STR(NB_VERSION_MINOR) "." CROSSING_STR(NB_VERSION_PATCH);
     m.def("nothing", &cross_nothing);
     m.def("add", &cross_add, nb::arg("a"), nb::arg("b"));
-    m.def("call_back", [](std::function<long long(int)> fn, int n) {
-        Callback cb{std::move(fn), nullptr};
-        long long total = cross_call_back(call_python, &cb, n);
-        if (cb.error) {
-            std::rethrow_exception(cb.error);
-        }
-        return total;
-    });
+    m.def("call_back", &call_back);
     // A list is converted into a std::vector: one conversion per element.
     m.def("sum_list", [](const std::vector<long long> &values) {
         return cross_sum(values.data(), values.size());

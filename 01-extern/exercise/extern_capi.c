@@ -53,6 +53,9 @@
 
 #include "extern_lib.h"
 
+PyDoc_STRVAR(extern_add_doc, "add(a, b)\n--\n\n"
+    "Return a + b, computed by C's add().");
+
 /* [excerpt: add_args] */
 static PyObject *
 extern_add(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
@@ -123,6 +126,9 @@ call_python_step(void *context, int step)
     /* [/exercise part 2: call_python_step] */
 }
 
+PyDoc_STRVAR(extern_call_n_times_doc, "call_n_times(n, callback)\n--\n\n"
+    "C calls callback(i) for i in range(n); returns the count.");
+
 /* [excerpt: call_n_times] */
 static PyObject *
 extern_call_n_times(PyObject *Py_UNUSED(module), PyObject *args,
@@ -140,21 +146,6 @@ extern_call_n_times(PyObject *Py_UNUSED(module), PyObject *args,
     return PyLong_FromLong(calls);      /* a new reference, for the caller */
 }
 /* [/excerpt: call_n_times] */
-
-/* The library calls this on our (the waiting) thread, without the GIL,
- * every CALL_CHECK_MS.  Python's C-level handler has only noted a signal;
- * the Python handler runs in PyErr_CheckSignals(), with the GIL, in the
- * main thread.  If it raised (KeyboardInterrupt for Ctrl-C), the
- * exception stays set in this thread's state: return 1, and the library
- * tells the C thread to stop at its next step. */
-static int
-check_signals(void *Py_UNUSED(arg))
-{
-    PyGILState_STATE gil = PyGILState_Ensure();
-    int stop = PyErr_CheckSignals() < 0;
-    PyGILState_Release(gil);
-    return stop;
-}
 
 /* [excerpt: on_thread] */
 /* [excerpt: thread_step] */
@@ -191,6 +182,9 @@ thread_step(void *context, int step)
 
 /* [excerpt: call_on_thread] */
 
+PyDoc_STRVAR(extern_call_on_thread_doc, "call_on_thread(n, callback)\n--\n\n"
+    "The same as call_n_times(), from a thread that C starts.");
+
 static PyObject *
 extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
                       PyObject *kwargs)
@@ -210,7 +204,9 @@ extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
     struct thread_call call = {.callback = callback, .error = NULL};
     /* Let go of the GIL while C runs the thread and waits for it: the
      * thread needs it for every callback, so if we kept it, each would
-     * wait for the other for ever.  Touch no Python object in between. */
+     * wait for the other for ever.  Touch no Python object in between.
+     * While it waits, C calls check_signals (common.h) on this thread
+     * every CALL_CHECK_MS, so that Ctrl-C can stop it. */
     Py_BEGIN_ALLOW_THREADS
     calls = call_n_times_on_thread_until(n, thread_step, &call,
                                          check_signals, NULL);
@@ -233,6 +229,9 @@ extern_call_on_thread(PyObject *Py_UNUSED(module), PyObject *args,
 /* [/excerpt: call_on_thread] */
 /* [/excerpt: on_thread] */
 
+PyDoc_STRVAR(extern_set_trace_doc, "set_trace(on)\n--\n\n"
+    "Turn C's [c] trace lines on or off; return the old value.");
+
 static PyObject *
 extern_set_trace(PyObject *Py_UNUSED(module), PyObject *on)
 {
@@ -247,27 +246,14 @@ extern_set_trace(PyObject *Py_UNUSED(module), PyObject *on)
 /* [excerpt: tables] */
 /* [excerpt: methods] */
 static PyMethodDef extern_methods[] = {
-    {.ml_name = "add", .ml_meth = AS_PYCFUNCTION(extern_add),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("add(a, b)\n--\n\n"
-                         "Return a + b, computed by C's add().")},
-    {.ml_name = "call_n_times",
-     .ml_meth = AS_PYCFUNCTION(extern_call_n_times),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("call_n_times(n, callback)\n--\n\n"
-                         "C calls callback(i) for i in range(n); returns "
-                         "the count.")},
-    {.ml_name = "call_on_thread",
-     .ml_meth = AS_PYCFUNCTION(extern_call_on_thread),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("call_on_thread(n, callback)\n--\n\n"
-                         "The same as call_n_times(), from a thread that C "
-                         "starts.")},
-    {.ml_name = "set_trace", .ml_meth = extern_set_trace, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("set_trace(on)\n--\n\n"
-                         "Turn C's [c] trace lines on or off; return the "
-                         "old value.")},
-    {.ml_name = NULL}  /* sentinel */
+    {"add", AS_PYCFUNCTION(extern_add),
+     METH_VARARGS | METH_KEYWORDS, extern_add_doc},
+    {"call_n_times", AS_PYCFUNCTION(extern_call_n_times),
+     METH_VARARGS | METH_KEYWORDS, extern_call_n_times_doc},
+    {"call_on_thread", AS_PYCFUNCTION(extern_call_on_thread),
+     METH_VARARGS | METH_KEYWORDS, extern_call_on_thread_doc},
+    {"set_trace", extern_set_trace, METH_O, extern_set_trace_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 /* [/excerpt: methods] */
 

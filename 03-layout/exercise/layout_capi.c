@@ -64,13 +64,13 @@
 /* [excerpt: module_name] */
 /* The Makefile defines Py_LIMITED_API=0x030b0000 (3.11) for the abi3
  * build: the headers then hide everything outside the stable ABI, and the
- * .abi3.so works unchanged on every CPython from 3.11 on. */
+ * .abi3.so works unchanged on every CPython from 3.11 on.  FFI_MODULE, at
+ * the end of this file, makes MODULE the module's name and the name of
+ * its PyInit_ function. */
 #ifdef Py_LIMITED_API
-#define MODULE_NAME "layout_abi3"
-#define MODULE_INIT PyInit_layout_abi3
+#define MODULE layout_abi3
 #else
-#define MODULE_NAME "layout_capi"
-#define MODULE_INIT PyInit_layout_capi
+#define MODULE layout_capi
 #endif
 /* [/excerpt: module_name] */
 
@@ -316,6 +316,9 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(layout_layout_doc, "layout()\n--\n\n"
+    "C's sizeof, _Alignof and offsetof for every struct.");
+
 static PyObject *
 layout_layout(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
@@ -374,6 +377,9 @@ person_arg(PyObject *obj, const char *func, struct person *out)
 }
 /* [/excerpt: person_arg] */
 
+PyDoc_STRVAR(layout_person_older_doc, "person_older(person, years)\n--\n\n"
+    "A struct person by value: return (height, age + years).");
+
 /* A struct by value: person_older(person, years) -> (height, age + years),
  * refusing an age that would wrap around in C's uint32_t. */
 static PyObject *
@@ -397,6 +403,10 @@ layout_person_older(PyObject *Py_UNUSED(module), PyObject *args,
     /* [/exercise part 1: layout_person_older] */
 }
 
+PyDoc_STRVAR(layout_birthday_doc, "birthday(person)\n--\n\n"
+    "A struct person by pointer: C adds 1 to its age in place and the new "
+    "age is returned.");
+
 /* A struct by pointer: C adds 1 to the age of the struct person that
  * Python's writable buffer holds, where it lies; returns the new age. */
 static PyObject *
@@ -415,6 +425,9 @@ layout_birthday(PyObject *Py_UNUSED(module), PyObject *person_obj)
     return NULL;
     /* [/exercise part 2: layout_birthday] */
 }
+
+PyDoc_STRVAR(layout_total_age_doc, "total_age(people)\n--\n\n"
+    "Sum the ages of an array of struct person, read in place.");
 
 /* [excerpt: array] */
 static PyObject *
@@ -466,6 +479,10 @@ record_args(PyObject *args, PyObject *kwargs, const char *format,
     return 0;
 }
 
+PyDoc_STRVAR(layout_fill_record_doc,
+    "fill_record(buffer, tag, id, flags)\n--\n\n"
+    "C fills one struct record in a writable buffer.");
+
 /* [excerpt: fill] */
 static PyObject *
 layout_fill_record(PyObject *Py_UNUSED(module), PyObject *args,
@@ -484,6 +501,10 @@ layout_fill_record(PyObject *Py_UNUSED(module), PyObject *args,
     Py_RETURN_NONE;
 }
 /* [/excerpt: fill] */
+
+PyDoc_STRVAR(layout_fill_record_packed_doc,
+    "fill_record_packed(buffer, tag, id, flags)\n--\n\n"
+    "C fills one struct record_packed in a writable buffer.");
 
 static PyObject *
 layout_fill_record_packed(PyObject *Py_UNUSED(module), PyObject *args,
@@ -570,11 +591,18 @@ describe_object(PyObject *obj)
 }
 /* [/excerpt: describe] */
 
+PyDoc_STRVAR(layout_describe_obj_doc,
+    "describe(obj)\n--\n\nSay what kind of object obj "
+    "is.");
+
 static PyObject *
 layout_describe_obj(PyObject *Py_UNUSED(module), PyObject *obj)
 {
     return describe_object(obj);
 }
+
+PyDoc_STRVAR(layout_walk_doc, "walk(items)\n--\n\n"
+    "describe() every item of a list.");
 
 /* Returns a new list: describe() of every item of a list of anything.
  * The list's items are borrowed, and describing one could, in principle,
@@ -597,67 +625,24 @@ layout_walk(PyObject *Py_UNUSED(module), PyObject *items)
  * slot is typed for (module, arg): such entries are cast through a
  * generic function type, and METH_KEYWORDS tells CPython the truth. */
 static PyMethodDef layout_methods[] = {
-    {.ml_name = "layout", .ml_meth = layout_layout, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("layout()\n--\n\n"
-                         "C's sizeof, _Alignof and offsetof for every "
-                         "struct.")},
-    {.ml_name = "person_older",
-     .ml_meth = AS_PYCFUNCTION(layout_person_older),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("person_older(person, years)\n--\n\n"
-                         "A struct person by value: return (height, age + "
-                         "years).")},
-    {.ml_name = "birthday", .ml_meth = layout_birthday, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("birthday(person)\n--\n\n"
-                         "A struct person by pointer: C adds 1 to its age "
-                         "in place and the new age is returned.")},
-    {.ml_name = "total_age", .ml_meth = layout_total_age, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("total_age(people)\n--\n\n"
-                         "Sum the ages of an array of struct person, read "
-                         "in place.")},
-    {.ml_name = "fill_record",
-     .ml_meth = AS_PYCFUNCTION(layout_fill_record),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("fill_record(buffer, tag, id, flags)\n--\n\n"
-                         "C fills one struct record in a writable buffer.")},
-    {.ml_name = "fill_record_packed",
-     .ml_meth = AS_PYCFUNCTION(layout_fill_record_packed),
-     .ml_flags = METH_VARARGS | METH_KEYWORDS,
-     .ml_doc = PyDoc_STR("fill_record_packed(buffer, tag, id, flags)\n--\n\n"
-                         "C fills one struct record_packed in a writable "
-                         "buffer.")},
-    {.ml_name = "describe", .ml_meth = layout_describe_obj,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("describe(obj)\n--\n\nSay what kind of object obj "
-                         "is.")},
-    {.ml_name = "walk", .ml_meth = layout_walk, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("walk(items)\n--\n\ndescribe() every item of a "
-                         "list.")},
-    {.ml_name = NULL}  /* sentinel */
+    {"layout", layout_layout, METH_NOARGS, layout_layout_doc},
+    {"person_older", AS_PYCFUNCTION(layout_person_older),
+     METH_VARARGS | METH_KEYWORDS, layout_person_older_doc},
+    {"birthday", layout_birthday, METH_O, layout_birthday_doc},
+    {"total_age", layout_total_age, METH_O, layout_total_age_doc},
+    {"fill_record", AS_PYCFUNCTION(layout_fill_record),
+     METH_VARARGS | METH_KEYWORDS, layout_fill_record_doc},
+    {"fill_record_packed", AS_PYCFUNCTION(layout_fill_record_packed),
+     METH_VARARGS | METH_KEYWORDS, layout_fill_record_packed_doc},
+    {"describe", layout_describe_obj, METH_O, layout_describe_obj_doc},
+    {"walk", layout_walk, METH_O, layout_walk_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
-static PyModuleDef_Slot layout_slots[] = {
-    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
-     * or under the Limited API of an older version, these names come from
-     * common.h, which makes each of these slots a Py_mod_exec. */
-    /* no global state (only constant tables): each interpreter may own it */
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
-    /* walk() borrows list items (PyList_GetItem): only the GIL keeps them */
-    {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL}  /* sentinel */
-};
-
-static struct PyModuleDef layout_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = MODULE_NAME,
-    .m_doc = "Stage 03, road 1: structs and objects with the C API.",
-    .m_size = 0,
-    .m_methods = layout_methods,
-    .m_slots = layout_slots,
-};
-
-PyMODINIT_FUNC
-MODULE_INIT(void)
-{
-    return PyModuleDef_Init(&layout_module);
-}
+/* The end of the module, as chapter 01 writes it (see common.h), named
+ * MODULE.  No global state (only constant tables): each interpreter may
+ * own it.  walk() borrows list items (PyList_GetItem): only the GIL keeps
+ * them alive. */
+FFI_MODULE(layout, MODULE,
+           "Stage 03, road 1: structs and objects with the C API.",
+           Py_MOD_PER_INTERPRETER_GIL_SUPPORTED, Py_MOD_GIL_USED)

@@ -19,6 +19,9 @@
 
 #include "memory_lib.h"
 
+PyDoc_STRVAR(bugs_free_pymem_with_free_doc, "free_pymem_with_free()\n--\n\n"
+    "BUG: PyMem_Malloc, then C's free().");
+
 /* [excerpt: wrong_allocator] */
 static PyObject *
 bugs_free_pymem_with_free(PyObject *Py_UNUSED(module),
@@ -31,6 +34,9 @@ bugs_free_pymem_with_free(PyObject *Py_UNUSED(module),
     free(text);                         /* BUG: ... C's free */
     Py_RETURN_NONE;
 }
+
+PyDoc_STRVAR(bugs_pymem_free_malloc_doc, "pymem_free_malloc()\n--\n\n"
+    "BUG: malloc, then PyMem_Free.");
 
 static PyObject *
 bugs_pymem_free_malloc(PyObject *Py_UNUSED(module),
@@ -45,6 +51,9 @@ bugs_pymem_free_malloc(PyObject *Py_UNUSED(module),
 }
 /* [/excerpt: wrong_allocator] */
 
+PyDoc_STRVAR(bugs_double_free_person_doc, "double_free_person()\n--\n\n"
+    "BUG: person_free() twice on one pointer.");
+
 /* [excerpt: double_free] */
 static PyObject *
 bugs_double_free_person(PyObject *Py_UNUSED(module),
@@ -58,6 +67,9 @@ bugs_double_free_person(PyObject *Py_UNUSED(module),
     person_free(person);                /* BUG: freed already */
     Py_RETURN_NONE;
 }
+
+PyDoc_STRVAR(bugs_forget_person_doc, "forget_person()\n--\n\n"
+    "BUG: person_new(), and the pointer dropped.");
 
 static PyObject *
 bugs_forget_person(PyObject *Py_UNUSED(module),
@@ -75,12 +87,18 @@ bugs_forget_person(PyObject *Py_UNUSED(module),
 /* [excerpt: missing_incref] */
 static PyObject *kept = NULL;   /* should be a strong reference; is not */
 
+PyDoc_STRVAR(bugs_keep_without_incref_doc, "keep_without_incref(obj)\n--\n\n"
+    "BUG: C keeps obj, a borrowed reference.");
+
 static PyObject *
 bugs_keep_without_incref(PyObject *Py_UNUSED(module), PyObject *obj)
 {
     kept = obj;     /* BUG: borrowed from the caller, who may drop it */
     Py_RETURN_NONE;
 }
+
+PyDoc_STRVAR(bugs_fetch_kept_doc, "fetch_kept()\n--\n\n"
+    "What keep_without_incref() kept, dead or alive.");
 
 static PyObject *
 bugs_fetch_kept(PyObject *Py_UNUSED(module),
@@ -95,55 +113,22 @@ bugs_fetch_kept(PyObject *Py_UNUSED(module),
 /* [/excerpt: missing_incref] */
 
 static PyMethodDef bugs_methods[] = {
-    {.ml_name = "free_pymem_with_free", .ml_meth = bugs_free_pymem_with_free,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("free_pymem_with_free()\n--\n\n"
-                         "BUG: PyMem_Malloc, then C's free().")},
-    {.ml_name = "pymem_free_malloc", .ml_meth = bugs_pymem_free_malloc,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("pymem_free_malloc()\n--\n\n"
-                         "BUG: malloc, then PyMem_Free.")},
-    {.ml_name = "double_free_person", .ml_meth = bugs_double_free_person,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("double_free_person()\n--\n\n"
-                         "BUG: person_free() twice on one pointer.")},
-    {.ml_name = "forget_person", .ml_meth = bugs_forget_person,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("forget_person()\n--\n\n"
-                         "BUG: person_new(), and the pointer dropped.")},
-    {.ml_name = "keep_without_incref", .ml_meth = bugs_keep_without_incref,
-     .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("keep_without_incref(obj)\n--\n\n"
-                         "BUG: C keeps obj, a borrowed reference.")},
-    {.ml_name = "fetch_kept", .ml_meth = bugs_fetch_kept,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("fetch_kept()\n--\n\n"
-                         "What keep_without_incref() kept, dead or alive.")},
-    {.ml_name = NULL}  /* sentinel */
+    {"free_pymem_with_free", bugs_free_pymem_with_free,
+     METH_NOARGS, bugs_free_pymem_with_free_doc},
+    {"pymem_free_malloc", bugs_pymem_free_malloc,
+     METH_NOARGS, bugs_pymem_free_malloc_doc},
+    {"double_free_person", bugs_double_free_person,
+     METH_NOARGS, bugs_double_free_person_doc},
+    {"forget_person", bugs_forget_person, METH_NOARGS, bugs_forget_person_doc},
+    {"keep_without_incref", bugs_keep_without_incref,
+     METH_O, bugs_keep_without_incref_doc},
+    {"fetch_kept", bugs_fetch_kept, METH_NOARGS, bugs_fetch_kept_doc},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
-static PyModuleDef_Slot bugs_slots[] = {
-    /* Before 3.12 (Py_mod_multiple_interpreters) and 3.13 (Py_mod_gil),
-     * or under the Limited API of an older version, these names come from
-     * common.h, which makes each of these slots a Py_mod_exec. */
-    /* `kept` is one C global pointing at a Python object: one interpreter */
-    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
-    /* `kept` relies on the GIL (memory_lib's counters are atomics) */
-    {Py_mod_gil, Py_MOD_GIL_USED},
-    {0, NULL}  /* sentinel */
-};
-
-static struct PyModuleDef bugs_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "_bugs_capi",
-    .m_doc = "Stage 04: memory bugs on purpose.  Only for child processes.",
-    .m_size = 0,
-    .m_methods = bugs_methods,
-    .m_slots = bugs_slots,
-};
-
-PyMODINIT_FUNC
-PyInit__bugs_capi(void)
-{
-    return PyModuleDef_Init(&bugs_module);
-}
+/* The end of the module, as chapter 01 writes it (see common.h).  `kept`
+ * is one C global pointing at a Python object: one interpreter only, and
+ * it relies on the GIL (memory_lib's counters are atomics). */
+FFI_MODULE(bugs, _bugs_capi,
+           "Stage 04: memory bugs on purpose.  Only for child processes.",
+           Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED, Py_MOD_GIL_USED)

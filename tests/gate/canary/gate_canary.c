@@ -117,20 +117,14 @@ canary_leak_ref(PyObject *Py_UNUSED(module), PyObject *obj)
     Py_RETURN_NONE;
 }
 
+/* No docstrings: the top of this file and each BUG comment say it all. */
 static PyMethodDef canary_methods[] = {
-    {.ml_name = "ok", .ml_meth = canary_ok, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("No bug: the control.")},
-    {.ml_name = "oob_write", .ml_meth = canary_oob_write,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("BUG: writes one byte past a heap block.")},
-    {.ml_name = "leak", .ml_meth = canary_leak, .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("BUG: leaks 64 bytes.")},
-    {.ml_name = "leak_ref", .ml_meth = canary_leak_ref, .ml_flags = METH_O,
-     .ml_doc = PyDoc_STR("BUG: leaks a reference to its argument.")},
-    {.ml_name = "missing_incref", .ml_meth = canary_missing_incref,
-     .ml_flags = METH_NOARGS,
-     .ml_doc = PyDoc_STR("BUG: reads a freed object (missing Py_INCREF).")},
-    {.ml_name = NULL}  /* sentinel */
+    {"ok", canary_ok, METH_NOARGS, NULL},
+    {"oob_write", canary_oob_write, METH_NOARGS, NULL},
+    {"leak", canary_leak, METH_NOARGS, NULL},
+    {"leak_ref", canary_leak_ref, METH_O, NULL},
+    {"missing_incref", canary_missing_incref, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}  /* sentinel */
 };
 
 static struct PyModuleDef canary_module = {
