@@ -35,6 +35,26 @@ def _out_of_memory(func):
                        % func)
 
 
+class _Lock:
+    """A reentrant lock that a fork()ed child finds free.  A thread that
+    held it in the parent does not exist in the child, and would hold it
+    there for ever: the child makes itself a new one.  Use it as
+    `with lock.get():`, so that `with` acquires and releases the real
+    (C) lock itself: a Python __enter__ could be interrupted by a signal
+    handler's exception between acquiring and returning, and the lock
+    would stay held."""
+
+    __slots__ = ("_lock", "_pid")
+
+    def __init__(self):
+        self._lock, self._pid = _threading.RLock(), _os.getpid()
+
+    def get(self):
+        if self._pid != _os.getpid():
+            self._lock, self._pid = _threading.RLock(), _os.getpid()
+        return self._lock
+
+
 # --- persons: the leaked pointer and its way home ------------------------
 
 # [excerpt: owns_c]
@@ -62,13 +82,18 @@ class _OwnsC:
 class _PersonHandle(_OwnsC):
     """What person_new() returns: a Person pointer that C allocated.
 
-    `_ptr` is the cdata that owns the Person, or None once released."""
+    `_ptr` is the cdata that owns the Person, or None once released.
+    Python may switch threads between any two lines, and cffi lets go of
+    the GIL in every C call: `_lock` makes "check that it is live, then
+    use it" one step, and "check, then free it" another, so that no
+    thread frees the Person while another one uses it."""
 
-    __slots__ = ("_ptr",)
+    __slots__ = ("_ptr", "_lock")
 
     def __new__(cls, ptr):
         self = super().__new__(cls)
         self._ptr = ptr
+        self._lock = _Lock()
         return self
 
     def __repr__(self):
@@ -110,13 +135,10 @@ def person_new(height_cm, age):
 
 
 # [excerpt: person_arg]
-def _person_arg(obj, func):
-    """The live Person pointer in `obj`; ValueError if it was released,
-    TypeError if it is not a handle from person_new()."""
+def _handle_arg(obj, func):
+    """`obj`, a handle from person_new(); TypeError if it is not one."""
     if isinstance(obj, _PersonHandle):
-        if obj._ptr is None:
-            raise ValueError("%s(): the Person was already released" % func)
-        return obj._ptr
+        return obj
     if isinstance(obj, _ffi.CData):
         # Even a 'Person *' is refused: ffi.new() memory, say, belongs to
         # cffi's allocator, and person_free() must never see it.
@@ -127,16 +149,33 @@ def _person_arg(obj, func):
                     "person_new(), not %s" % (func, kind))
 
 
-def _person_release(handle, func):
-    ptr = _person_arg(handle, func)
-    handle._ptr = None
+def _live(handle, gone):
+    """The Person pointer of `handle`, with its lock held: ValueError(gone)
+    once it was released."""
+    if handle._ptr is None:
+        raise ValueError(gone)
+    return handle._ptr
+
+
+def _release(handle):
+    """Free the live Person of `handle` now, with its lock held."""
+    ptr, handle._ptr = handle._ptr, None
     _ffi.release(ptr)       # runs person_free() now, and never again
+
+
+def person_free(person):
+    handle = _handle_arg(person, "person_free")
+    with handle._lock.get():
+        _live(handle, "person_free(): the Person was already released")
+        _release(handle)
 # [/excerpt: person_arg]
 
 
 def person_get(person):
-    ptr = _person_arg(person, "person_get")
-    return (ptr.height_cm, ptr.age)
+    handle = _handle_arg(person, "person_get")
+    with handle._lock.get():
+        ptr = _live(handle, "person_get(): the Person was already released")
+        return (ptr.height_cm, ptr.age)
 
 
 def _birthday(ptr, func):
@@ -147,11 +186,10 @@ def _birthday(ptr, func):
 
 
 def person_birthday(person):
-    return _birthday(_person_arg(person, "person_birthday"), "person_birthday")
-
-
-def person_free(person):
-    _person_release(person, "person_free")
+    handle = _handle_arg(person, "person_birthday")
+    with handle._lock.get():
+        return _birthday(_live(handle, "person_birthday(): the Person was "
+                               "already released"), "person_birthday")
 
 
 # [excerpt: person_class]
@@ -169,50 +207,37 @@ class Person(_OwnsC, _common.Closing):
 
     def close(self):
         """Free the C Person now (closing again does nothing)."""
-        if self._handle is not None:
-            _person_release(self._handle, "close")
+        handle = self._handle
+        if handle is not None:
+            with handle._lock.get():
+                if handle._ptr is not None:     # not closed meanwhile
+                    _release(handle)
             self._handle = None
     # [/excerpt: person_class]
 
-    def _open(self, func):
-        if self._handle is None:
+    def _use(self, func, use):
+        """use(the Person pointer), under the handle's lock: ValueError if
+        the Person is closed, before or meanwhile."""
+        handle = self._handle
+        if handle is None:
             raise ValueError("%s: the Person is closed" % func)
-        return _person_arg(self._handle, func)
+        with handle._lock.get():
+            return use(_live(handle, "%s: the Person is closed" % func))
 
     @property
     def height_cm(self):
-        return self._open("height_cm").height_cm
+        return self._use("height_cm", lambda ptr: ptr.height_cm)
 
     @property
     def age(self):
-        return self._open("age").age
+        return self._use("age", lambda ptr: ptr.age)
 
     @property
     def closed(self):
         return self._handle is None
 
     def birthday(self):
-        return _birthday(self._open("birthday()"), "birthday")
-
-
-class _Lock:
-    """A reentrant lock that a fork()ed child finds free.  A thread that
-    held it in the parent does not exist in the child, and would hold it
-    there for ever: the child makes itself a new one.  Use it as
-    `with lock.get():`, so that `with` acquires and releases the real
-    (C) lock itself: a Python __enter__ could be interrupted by a signal
-    handler's exception between acquiring and returning, and the lock
-    would stay held."""
-
-    __slots__ = ("_lock", "_pid")
-
-    def __init__(self):
-        self._lock, self._pid = _threading.RLock(), _os.getpid()
-
-    def get(self):
-        if self._pid != _os.getpid():
-            self._lock, self._pid = _threading.RLock(), _os.getpid()
-        return self._lock
+        return self._use("birthday()", lambda ptr: _birthday(ptr, "birthday"))
 
 
 # --- Block: C-owned memory, exported without a copy -----------------------

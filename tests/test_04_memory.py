@@ -946,6 +946,101 @@ class TestCffiThreads(ThreadsContract, support.Road):
         self.assertEqual(proc.returncode, 0, "%s\n%s" % (
             support.describe_exit(proc.returncode), proc.stderr[-2000:]))
 
+    def test_a_person_freed_by_another_thread_mid_call_is_not_used(self):
+        # Python may switch threads between any two bytecodes.  Another
+        # thread's free between "is this Person live?" and the use of its
+        # pointer would be a use after free.  So before each bytecode of
+        # each use in turn, a thread frees the Person (and gets 50 ms to
+        # do it).  Its free poisons the fields and keeps the memory, so
+        # that a read after it shows on any allocator, and a write after
+        # it breaks nothing else.
+        code = textwrap.dedent("""
+            import sys, threading
+            import memory_cffi as m
+
+            POISON = 0xDEAD
+            real_ffi, kept = m._ffi, []
+
+            class PoisoningFFI:
+                def __getattr__(self, name):
+                    return getattr(real_ffi, name)
+
+                def release(self, cdata):
+                    if real_ffi.typeof(cdata) is real_ffi.typeof("Person *"):
+                        cdata.height_cm = cdata.age = POISON
+                        kept.append(cdata)      # freed for real at exit
+                    else:
+                        real_ffi.release(cdata)
+
+            m._ffi = PoisoningFFI()
+
+            def at_opcode(n, action):
+                seen = [0]
+                def local(frame, event, arg):
+                    if event == "opcode":
+                        seen[0] += 1
+                        if seen[0] == n:
+                            action()
+                    return local
+                def tracer(frame, event, arg):
+                    if frame.f_code.co_filename != m.__file__:
+                        return None
+                    frame.f_trace_opcodes = True
+                    return local
+                return tracer
+
+            def handle():
+                h = m.person_new(170, 30)
+                return h, h, lambda: m.person_free(h)
+
+            def person():
+                p = m.Person(170, 30)
+                return p, p, p.close
+
+            USES = {  # the use: (what makes it, the use, what it may return)
+                "person_get(h)": (handle, lambda h: m.person_get(h), (170, 30)),
+                "person_birthday(h)": (handle, m.person_birthday, 31),
+                "Person.age": (person, lambda p: p.age, 30),
+                "Person.height_cm": (person, lambda p: p.height_cm, 170),
+                "Person.birthday()": (person, lambda p: p.birthday(), 31),
+            }
+            freed_first = 0
+            for name, (make, use, right) in USES.items():
+                obj, _, free = make()
+                sys.settrace(at_opcode(0, None))    # 3.12+: warm up
+                use(obj)
+                sys.settrace(None)
+                for n in range(1, 500):
+                    obj, _, free = make()
+                    freer = threading.Thread(target=free)
+                    def start():
+                        freer.start()
+                        freer.join(0.02)
+                    sys.settrace(at_opcode(n, start))
+                    try:
+                        got = use(obj)
+                    except Exception as exc:
+                        got = exc
+                    finally:
+                        sys.settrace(None)
+                    if freer.ident is None:
+                        break                   # fewer than n bytecodes
+                    freer.join()
+                    if type(got) is ValueError and (
+                            "released" in str(got) or "closed" in str(got)):
+                        freed_first += 1        # refused: fine
+                        continue
+                    assert got == right, (
+                        "a thread freed the Person before bytecode %d of "
+                        "%s, and the use went on: it gave %r, not %r"
+                        % (n, name, got, right))
+            assert freed_first > 0, "no free came before a use"
+            print(freed_first)
+            """)
+        proc = support.run_python(code, stage="04")
+        self.assertEqual(proc.returncode, 0, "%s\n%s" % (
+            support.describe_exit(proc.returncode), proc.stderr[-2000:]))
+
 
 # --- the exercise: make check-4 ----------------------------------------------
 # The checks of the three parts of exercise/memory_capi.c, in part order
